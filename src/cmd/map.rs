@@ -1,0 +1,291 @@
+//! `crosswalk map`: explain what codes translate to, why, and how sure the crosswalk is.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{Context, bail};
+use crosswalk::{Code, Crosswalk, Lookup, Status, System, Validity};
+use serde::Serialize;
+
+use super::{CrosswalkArgs, Outcome};
+
+const EXAMPLES: &str = "\
+Examples:
+  crosswalk map 273.1 288.09 288.50 996.81 073.0 779.6
+  crosswalk map --system icd10-cm D89.83
+  crosswalk map --system icd9-proc 36.06
+  cut -f1 codes.txt | crosswalk map --json -
+  crosswalk map --gems ../gems/fy2018 249.51
+
+Each code is shown with its title, its status (exact, approximate, combination, ambiguous,
+no_map, not_in_crosswalk, malformed) and every alternative translation in the crosswalk's order;
+the codes of a cluster (`+`) are all needed together, alternatives are a choice.
+
+Exit status: 0 every code was found in the crosswalk (no_map included); 3 some codes were
+malformed or not in the crosswalk (all codes are still printed); 1 error; 2 usage.";
+
+/// Show the translations of codes, with titles, validity and GEM flags.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Codes to look up, in any common spelling (273.1, 2731, v10.51). `-` or none: read codes
+    /// from stdin, one per line.
+    #[arg(value_name = "CODE")]
+    codes: Vec<String>,
+
+    /// The code system of the codes given.
+    #[arg(short, long, default_value = "icd9-dx", value_name = "SYSTEM",
+          value_parser = ["icd9-dx", "icd9-proc", "icd10-cm", "icd10-pcs"])]
+    system: String,
+
+    /// Print one JSON object per code (JSON Lines) instead of text.
+    #[arg(long)]
+    json: bool,
+
+    #[command(flatten)]
+    crosswalk: CrosswalkArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let system: System = args.system.parse().map_err(anyhow::Error::msg)?;
+    let crosswalk = args.crosswalk.load()?;
+    let gem = crosswalk.gem(system)?;
+    let release = gem.provenance().to_string();
+
+    let inputs = read_inputs(&args.codes)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut malformed, mut missing) = (0usize, 0usize);
+    for input in &inputs {
+        let lookup = crosswalk.lookup(system, input.as_bytes())?;
+        match lookup.mapping.status {
+            Status::Malformed => malformed += 1,
+            Status::NotInCrosswalk => missing += 1,
+            _ => {}
+        }
+        if args.json {
+            let record = JsonRecord::new(&crosswalk, input, &lookup, &release);
+            serde_json::to_writer(&mut out, &record)?;
+            out.write_all(b"\n")?;
+        } else {
+            write_text(&mut out, &crosswalk, input, &lookup)?;
+            writeln!(out)?;
+        }
+    }
+    if !args.json {
+        writeln!(out, "crosswalk: {release}")?;
+    }
+    out.flush()?;
+
+    if malformed + missing == 0 {
+        return Ok(Outcome::Done);
+    }
+    eprintln!(
+        "crosswalk: {} of {} codes could not be looked up ({malformed} malformed, {missing} not in the crosswalk)",
+        malformed + missing,
+        inputs.len()
+    );
+    Ok(Outcome::Unresolved)
+}
+
+/// The codes from the arguments, with `-` (or no argument at all) replaced by the lines of stdin.
+fn read_inputs(codes: &[String]) -> anyhow::Result<Vec<String>> {
+    if codes.is_empty() && std::io::stdin().is_terminal() {
+        bail!(
+            "no codes given; name them as arguments (crosswalk map 273.1) or pipe them in, one per line"
+        );
+    }
+    let mut stdin_lines = if codes.is_empty() || codes.iter().any(|c| c == "-") {
+        Some(read_stdin_lines()?)
+    } else {
+        None
+    };
+    if codes.is_empty() {
+        return Ok(stdin_lines.unwrap_or_default());
+    }
+    let mut inputs = Vec::new();
+    for code in codes {
+        if code == "-" {
+            // stdin is read once, at the place of the first `-`.
+            inputs.extend(stdin_lines.take().unwrap_or_default());
+        } else {
+            inputs.push(code.clone());
+        }
+    }
+    Ok(inputs)
+}
+
+fn read_stdin_lines() -> anyhow::Result<Vec<String>> {
+    let mut reader = std::io::stdin().lock();
+    let mut lines = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read codes from stdin (line {})", lines.len() + 1))?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        lines.push(String::from_utf8_lossy(text).into_owned());
+    }
+}
+
+fn explain(lookup: &Lookup, crosswalk: &Crosswalk) -> String {
+    let alternatives = lookup.mapping.alternatives.len();
+    let target = lookup.system.gem_target().label();
+    match lookup.mapping.status {
+        Status::Exact => "one code with the same meaning".to_string(),
+        Status::Approximate => "one code, close but not identical in meaning".to_string(),
+        Status::Combination => format!(
+            "one cluster of {} codes, all needed together",
+            lookup.mapping.alternatives[0].codes.len()
+        ),
+        Status::Ambiguous => {
+            format!("{alternatives} alternatives, a person must choose one")
+        }
+        Status::NoMap => format!("the crosswalk says there is no {target} equivalent"),
+        Status::NotInCrosswalk => {
+            let table = crosswalk
+                .gem(lookup.system)
+                .map(|g| g.provenance().release.clone())
+                .unwrap_or_default();
+            format!("not a source code of the {table} table")
+        }
+        Status::Malformed => match &lookup.code {
+            Err(e) => e.to_string(),
+            Ok(_) => String::new(),
+        },
+    }
+}
+
+fn write_text(
+    out: &mut impl Write,
+    crosswalk: &Crosswalk,
+    input: &str,
+    lookup: &Lookup,
+) -> anyhow::Result<()> {
+    let system = lookup.system;
+    match &lookup.code {
+        Ok(code) => {
+            let set = crosswalk.code_set(system);
+            let title = set.title(code).unwrap_or_default();
+            write!(out, "{} ({}) {title}", code.dotted(system), system.label())?;
+            match set.validity(code) {
+                Validity::Billable => writeln!(out)?,
+                Validity::Header => writeln!(
+                    out,
+                    " [header in {}: a category that needs more characters]",
+                    set.release()
+                )?,
+                Validity::NotInCodeSet => writeln!(out, " [not in {}]", set.release())?,
+            }
+        }
+        Err(_) => writeln!(out, "{input:?} ({})", system.label())?,
+    }
+    writeln!(
+        out,
+        "  {}: {}",
+        lookup.mapping.status.as_str(),
+        explain(lookup, crosswalk)
+    )?;
+    let target = system.gem_target();
+    let set = crosswalk.code_set(target);
+    for (n, alternative) in lookup.mapping.alternatives.iter().enumerate() {
+        for (k, t) in alternative.codes.iter().enumerate() {
+            let lead = if k == 0 {
+                format!("{:>4}", format!("{}.", n + 1))
+            } else {
+                "   +".to_string()
+            };
+            writeln!(
+                out,
+                "{lead} {:<9}{:<16}{}  {}",
+                t.code.dotted(target),
+                set.validity(&t.code).as_str(),
+                t.flags,
+                set.title(&t.code).unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonCode<'a> {
+    code: &'a str,
+    dotted: String,
+    title: Option<std::borrow::Cow<'a, str>>,
+    validity: Validity,
+    flags: String,
+}
+
+#[derive(Serialize)]
+struct JsonAlternative<'a> {
+    codes: Vec<JsonCode<'a>>,
+    scenario: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct JsonRecord<'a> {
+    input: &'a str,
+    system: &'static str,
+    code: Option<&'a str>,
+    dotted: Option<String>,
+    title: Option<std::borrow::Cow<'a, str>>,
+    validity: Option<Validity>,
+    status: Status,
+    reason: Option<String>,
+    alternatives: Vec<JsonAlternative<'a>>,
+    crosswalk: &'a str,
+}
+
+impl<'a> JsonRecord<'a> {
+    fn new(
+        crosswalk: &'a Crosswalk,
+        input: &'a str,
+        lookup: &'a Lookup,
+        release: &'a str,
+    ) -> JsonRecord<'a> {
+        let system = lookup.system;
+        let target = system.gem_target();
+        let (source_set, target_set) = (crosswalk.code_set(system), crosswalk.code_set(target));
+        let code: Option<&Code> = lookup.code.as_ref().ok();
+        let reason = match (&lookup.code, lookup.mapping.status) {
+            (Err(e), _) => Some(e.to_string()),
+            (Ok(_), Status::NotInCrosswalk) => Some(explain(lookup, crosswalk)),
+            _ => None,
+        };
+        JsonRecord {
+            input,
+            system: system.name(),
+            code: code.map(Code::as_str),
+            dotted: code.map(|c| c.dotted(system)),
+            title: code.and_then(|c| source_set.title(c)),
+            validity: code.map(|c| source_set.validity(c)),
+            status: lookup.mapping.status,
+            reason,
+            alternatives: lookup
+                .mapping
+                .alternatives
+                .iter()
+                .map(|a| JsonAlternative {
+                    codes: a
+                        .codes
+                        .iter()
+                        .map(|t| JsonCode {
+                            code: t.code.as_str(),
+                            dotted: t.code.dotted(target),
+                            title: target_set.title(&t.code),
+                            validity: target_set.validity(&t.code),
+                            flags: t.flags.to_string(),
+                        })
+                        .collect(),
+                    scenario: a.scenario,
+                })
+                .collect(),
+            crosswalk: release,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! One module per subcommand, each with its arguments and `run`, plus the options they share.
+
+pub mod map;
+pub mod stats;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use crosswalk::{Crosswalk, Gem, System};
+
+/// How a command that ran to the end finished.
+pub enum Outcome {
+    /// Everything was resolved.
+    Done,
+    /// The command finished, but some codes could not be resolved (exit status 3).
+    Unresolved,
+}
+
+/// Options that choose the mapping tables, shared by every command that uses them.
+#[derive(clap::Args, Debug)]
+pub struct CrosswalkArgs {
+    /// Load the GEM files found in DIR, recognised by their CMS names (2018_I9gem.txt,
+    /// 2018_I10gem.txt, gem_i9pcs.txt, gem_pcsi9.txt, other years alike) or NBER names
+    /// (icd9toicd10cmgem.csv, …), in place of the built-in tables for the directions they cover.
+    #[arg(long, value_name = "DIR")]
+    pub gems: Option<PathBuf>,
+
+    /// Load one mapping table whose source codes are in SYSTEM, e.g. `--gem icd9-dx=my.csv`.
+    /// CMS text, NBER CSV and plain `source,target,flags` CSV are read. Repeatable; applied after --gems.
+    #[arg(long = "gem", value_name = "SYSTEM=FILE")]
+    pub gem: Vec<String>,
+}
+
+impl CrosswalkArgs {
+    /// The built-in crosswalk with the user's tables in place of the built-in ones.
+    pub fn load(&self) -> anyhow::Result<Crosswalk> {
+        let mut crosswalk = Crosswalk::builtin();
+        if let Some(dir) = &self.gems {
+            crosswalk
+                .load_gems_dir(dir)
+                .context("cannot load the mapping tables of --gems")?;
+        }
+        for spec in &self.gem {
+            let Some((system, file)) = spec.split_once('=') else {
+                bail!("--gem {spec:?}: expected SYSTEM=FILE, e.g. icd9-dx=my_table.csv");
+            };
+            let system: System = system
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--gem {spec:?}: {e}"))?;
+            let path = PathBuf::from(file);
+            let release = crosswalk::crosswalk::release_from_names(&path);
+            let gem = Gem::from_path(system, &path, release)
+                .with_context(|| format!("cannot load the mapping table of --gem {spec}"))?;
+            crosswalk.set_gem(gem);
+        }
+        Ok(crosswalk)
+    }
+}
+
+/// True when the error is a write to a closed pipe, which ends a command quietly (`| head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+    })
+}

@@ -1,0 +1,337 @@
+//! The crosswalk: one mapping table per direction plus the code sets that give titles and
+//! validity, built in or loaded from files.
+//!
+//! The built-in data (see `crosswalk/README.md`) is embedded in the program, so it works from any
+//! directory. Each built-in table is parsed the first time it is needed: `crosswalk map 273.1`
+//! reads the ICD-9-CM → ICD-10-CM table and two code sets, not all seven files.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::code::{Code, System};
+use crate::codeset::{CodeSet, Validity};
+use crate::error::{Error, Result};
+use crate::gem::{Gem, Provenance};
+use crate::mapping::{Mapping, Status};
+
+struct BuiltinFile {
+    file: &'static str,
+    release: &'static str,
+    data: &'static [u8],
+}
+
+macro_rules! builtin {
+    ($file:literal, $release:literal) => {
+        BuiltinFile {
+            file: $file,
+            release: $release,
+            data: include_bytes!(concat!("../crosswalk/", $file)),
+        }
+    };
+}
+
+/// The built-in GEMs, by source system in the order of [`System::ALL`].
+const BUILTIN_GEMS: [Option<BuiltinFile>; 4] = [
+    Some(builtin!("gems/icd9toicd10cmgem.csv", "NBER GEM FY2016")),
+    Some(builtin!("gems/icd10cmtoicd9gem.csv", "NBER GEM FY2016")),
+    Some(builtin!("gems/gem_i9pcs.txt", "CMS GEM FY2018")),
+    None,
+];
+
+/// The built-in code sets, by system in the order of [`System::ALL`].
+const BUILTIN_CODE_SETS: [BuiltinFile; 4] = [
+    builtin!("icd9/CMS32_DESC_LONG_DX.txt", "ICD-9-CM v32 (FY2015)"),
+    builtin!("icd10cm/icd10cm_order_2025.txt", "ICD-10-CM FY2025"),
+    builtin!("icd9/CMS32_DESC_LONG_SG.txt", "ICD-9-CM v32 (FY2015)"),
+    builtin!("icd10pcs/icd10pcs_codes_2024.txt", "ICD-10-PCS FY2024"),
+];
+
+fn slot(system: System) -> usize {
+    System::ALL
+        .iter()
+        .position(|s| *s == system)
+        .expect("System::ALL lists every system")
+}
+
+/// Mapping tables for up to four directions, and a code set per system.
+pub struct Crosswalk {
+    gems: [OnceLock<Gem>; 4],
+    builtin_gems: [bool; 4],
+    code_sets: [OnceLock<CodeSet>; 4],
+}
+
+impl Default for Crosswalk {
+    fn default() -> Self {
+        Crosswalk::builtin()
+    }
+}
+
+/// The result of looking up one input string.
+#[derive(Clone, Debug)]
+pub struct Lookup {
+    /// The system the input was read as.
+    pub system: System,
+    /// The canonical code, or why the input is not one.
+    pub code: std::result::Result<Code, crate::code::CodeError>,
+    /// Status and alternatives.
+    pub mapping: Mapping,
+}
+
+impl Crosswalk {
+    /// The crosswalk built into the program. Nothing is parsed until a table is used.
+    pub fn builtin() -> Crosswalk {
+        Crosswalk {
+            gems: Default::default(),
+            builtin_gems: BUILTIN_GEMS.map(|b| b.is_some()),
+            code_sets: Default::default(),
+        }
+    }
+
+    /// Use `gem` for its direction in place of the built-in table.
+    pub fn set_gem(&mut self, gem: Gem) {
+        let i = slot(gem.source_system());
+        self.gems[i] = OnceLock::from(gem);
+        self.builtin_gems[i] = false;
+    }
+
+    /// Load every GEM file found in `dir` (by its CMS or NBER file name) in place of the built-in
+    /// table of its direction. Returns the directions loaded.
+    pub fn load_gems_dir(&mut self, dir: &Path) -> Result<Vec<System>> {
+        let found = find_gem_files(dir)?;
+        let mut loaded = Vec::new();
+        for (system, path) in found {
+            let release = release_from_names(&path);
+            self.set_gem(Gem::from_path(system, &path, release)?);
+            loaded.push(system);
+        }
+        Ok(loaded)
+    }
+
+    /// Parse every built-in table now instead of on first use (for benchmarks and checks).
+    pub fn load_all(&self) -> Result<()> {
+        for system in System::ALL {
+            if self.has_gem(system) {
+                self.gem(system)?;
+            }
+            self.code_set(system);
+        }
+        Ok(())
+    }
+
+    /// True when a table for `source` → its target system is available.
+    pub fn has_gem(&self, source: System) -> bool {
+        let i = slot(source);
+        self.gems[i].get().is_some() || (self.builtin_gems[i] && BUILTIN_GEMS[i].is_some())
+    }
+
+    /// The table whose sources are in `source`.
+    pub fn gem(&self, source: System) -> Result<&Gem> {
+        let i = slot(source);
+        if let Some(gem) = self.gems[i].get() {
+            return Ok(gem);
+        }
+        match (&BUILTIN_GEMS[i], self.builtin_gems[i]) {
+            (Some(b), true) => Ok(self.gems[i].get_or_init(|| {
+                let provenance = Provenance {
+                    release: b.release.to_string(),
+                    origin: PathBuf::from(format!("crosswalk/{}", b.file)),
+                    builtin: true,
+                };
+                Gem::parse(source, b.data, provenance)
+                    .expect("the built-in GEMs are checked by the test suite")
+            })),
+            _ => Err(Error::no_table(source)),
+        }
+    }
+
+    /// The built-in code set of `system`.
+    pub fn code_set(&self, system: System) -> &CodeSet {
+        let i = slot(system);
+        self.code_sets[i].get_or_init(|| {
+            let b = &BUILTIN_CODE_SETS[i];
+            let origin = PathBuf::from(format!("crosswalk/{}", b.file));
+            let text = Cow::Borrowed(b.data);
+            let release = b.release.to_string();
+            let set = if system == System::Icd10Cm {
+                CodeSet::from_order_file(release, text, &origin)
+            } else {
+                CodeSet::from_titles(system, release, text, &origin)
+            };
+            set.expect("the built-in code sets are checked by the test suite")
+        })
+    }
+
+    /// Title of a code in the built-in code set of its system.
+    pub fn title(&self, system: System, code: &Code) -> Option<Cow<'_, str>> {
+        self.code_set(system).title(code)
+    }
+
+    /// Validity of a code in the built-in code set of its system.
+    pub fn validity(&self, system: System, code: &Code) -> Validity {
+        self.code_set(system).validity(code)
+    }
+
+    /// Look up one input string read as a code of `system`.
+    pub fn lookup(&self, system: System, input: &[u8]) -> Result<Lookup> {
+        let gem = self.gem(system)?;
+        let code = Code::parse(system, input);
+        let mapping = match &code {
+            Err(_) => Mapping::failed(Status::Malformed),
+            Ok(code) => gem
+                .mapping(code)
+                .unwrap_or_else(|| Mapping::failed(Status::NotInCrosswalk)),
+        };
+        Ok(Lookup {
+            system,
+            code,
+            mapping,
+        })
+    }
+}
+
+/// The CMS and NBER names of GEM files, lower case, with the source system they map from.
+/// CMS dx files carry the year (`2018_I9gem.txt`); the procedure files do not.
+fn recognise_gem_file(name: &str) -> Option<System> {
+    let name = name.to_ascii_lowercase();
+    let dated = |suffix: &str| {
+        name.strip_suffix(suffix)
+            .is_some_and(|year| year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match name.as_str() {
+        "gem_i9pcs.txt" | "icd9toicd10pcsgem.csv" => Some(System::Icd9Proc),
+        "gem_pcsi9.txt" | "icd10pcstoicd9gem.csv" => Some(System::Icd10Pcs),
+        "icd9toicd10cmgem.csv" => Some(System::Icd9Dx),
+        "icd10cmtoicd9gem.csv" => Some(System::Icd10Cm),
+        _ if dated("_i9gem.txt") => Some(System::Icd9Dx),
+        _ if dated("_i10gem.txt") => Some(System::Icd10Cm),
+        _ => None,
+    }
+}
+
+const GEM_NAMES: &str = "YYYY_I9gem.txt, YYYY_I10gem.txt, gem_i9pcs.txt, gem_pcsi9.txt \
+     (CMS) or icd9toicd10cmgem.csv, icd10cmtoicd9gem.csv, icd9toicd10pcsgem.csv, \
+     icd10pcstoicd9gem.csv (NBER)";
+
+fn find_gem_files(dir: &Path) -> Result<Vec<(System, PathBuf)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(Some(dir.to_path_buf()), e))?;
+    let mut found: Vec<(System, PathBuf)> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(Some(dir.to_path_buf()), e))?;
+        let name = entry.file_name();
+        let Some(system) = name.to_str().and_then(recognise_gem_file) else {
+            continue;
+        };
+        if let Some((_, other)) = found.iter().find(|(s, _)| *s == system) {
+            return Err(Error::config(format!(
+                "{}: two {} → {} tables, {} and {}; keep one, or name it with --gem {}=FILE",
+                dir.display(),
+                system.label(),
+                system.gem_target().label(),
+                other.display(),
+                entry.path().display(),
+                system.name()
+            )));
+        }
+        found.push((system, entry.path()));
+    }
+    if found.is_empty() {
+        return Err(Error::config(format!(
+            "{}: no GEM file found; expected one of {GEM_NAMES}",
+            dir.display()
+        )));
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The release of a GEM file from its name (`2018_I9gem.txt`) or its folder (`fy2018/`), with
+/// the publisher from the layout the name implies.
+pub fn release_from_names(path: &Path) -> String {
+    let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let publisher = if file.to_ascii_lowercase().ends_with(".csv") {
+        "NBER GEM"
+    } else {
+        "CMS GEM"
+    };
+    let year_in = |s: &str| -> Option<String> {
+        let b = s.as_bytes();
+        (0..b.len().saturating_sub(3)).find_map(|i| {
+            let w = &b[i..i + 4];
+            let boundary = |j: Option<&u8>| j.is_none_or(|c| !c.is_ascii_digit());
+            (w.iter().all(u8::is_ascii_digit)
+                && (w[0] == b'1' || w[0] == b'2')
+                && boundary(i.checked_sub(1).and_then(|j| b.get(j)))
+                && boundary(b.get(i + 4)))
+            .then(|| String::from_utf8_lossy(w).into_owned())
+        })
+    };
+    let folder = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    match year_in(file).or_else(|| year_in(folder)) {
+        Some(year) => format!("{publisher} FY{year}"),
+        None => format!("{publisher}, release not stated"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gem_file_names() {
+        let cases = [
+            ("2018_I9gem.txt", Some(System::Icd9Dx)),
+            ("2017_I10gem.txt", Some(System::Icd10Cm)),
+            ("2018_i9GEM.TXT", Some(System::Icd9Dx)),
+            ("gem_i9pcs.txt", Some(System::Icd9Proc)),
+            ("gem_pcsi9.txt", Some(System::Icd10Pcs)),
+            ("icd9toicd10cmgem.csv", Some(System::Icd9Dx)),
+            ("icd10pcstoicd9gem.csv", Some(System::Icd10Pcs)),
+            ("18_I9gem.txt", None),
+            ("README.txt", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(recognise_gem_file(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn releases_from_file_and_folder_names() {
+        let cases = [
+            ("x/fy2018/2018_I9gem.txt", "CMS GEM FY2018"),
+            ("x/fy2018/gem_pcsi9.txt", "CMS GEM FY2018"),
+            ("x/nber-fy2016/icd9toicd10cmgem.csv", "NBER GEM FY2016"),
+            ("x/gems/gem_i9pcs.txt", "CMS GEM, release not stated"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(release_from_names(Path::new(path)), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn builtin_tables_load_and_hold_the_worked_examples() {
+        let cw = Crosswalk::builtin();
+        cw.load_all().unwrap();
+        let fwd = cw.gem(System::Icd9Dx).unwrap();
+        assert_eq!(fwd.row_count(), 23_912);
+        assert_eq!(cw.gem(System::Icd10Cm).unwrap().source_count(), 69_832);
+        assert_eq!(cw.gem(System::Icd9Proc).unwrap().row_count(), 73_593);
+        assert!(matches!(
+            cw.gem(System::Icd10Pcs).unwrap_err().kind(),
+            crate::error::ErrorKind::NoTable { .. }
+        ));
+        assert_eq!(cw.code_set(System::Icd9Dx).len(), 14_567);
+        assert_eq!(cw.code_set(System::Icd9Proc).len(), 3_882);
+        assert_eq!(cw.code_set(System::Icd10Cm).len(), 97_584);
+        assert_eq!(cw.code_set(System::Icd10Cm).billable_count(), 74_260);
+        assert_eq!(cw.code_set(System::Icd10Pcs).len(), 78_603);
+        let l = cw.lookup(System::Icd9Dx, b"273.1").unwrap();
+        assert_eq!(l.mapping.status, Status::Approximate);
+        let d8983 = Code::parse_str(System::Icd10Cm, "D89.83").unwrap();
+        assert_eq!(cw.validity(System::Icd10Cm, &d8983), Validity::Header);
+    }
+}

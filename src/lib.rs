@@ -1,0 +1,36 @@
+//! Convert ICD-9-CM codes and claim records to ICD-10-CM / ICD-10-PCS with the CMS General
+//! Equivalence Mappings (GEMs), and say which conversions need a person's judgment.
+//!
+//! The library does the work and never prints; the `crosswalk` binary is a thin shell around it.
+//!
+//! * [`code`]: the four code systems and the compact canonical [`Code`].
+//! * [`gem`]: loading GEM tables (CMS text, NBER CSV, plain CSV) faithfully.
+//! * [`mapping`]: the GEM reading rule, from rows to ordered alternatives and a [`Status`].
+//! * [`codeset`]: titles and validity (billable, header, not in the code set).
+//! * [`crosswalk`]: the built-in crosswalk and tables loaded from files.
+//!
+//! ```
+//! use crosswalk::{Crosswalk, Status, System};
+//!
+//! let cw = Crosswalk::builtin();
+//! let found = cw.lookup(System::Icd9Dx, b"996.81")?;
+//! assert_eq!(found.mapping.status, Status::Ambiguous);
+//! let first = &found.mapping.alternatives[0].codes[0];
+//! assert_eq!(first.code.dotted(System::Icd10Cm), "T86.10");
+//! # Ok::<(), crosswalk::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod code;
+pub mod codeset;
+pub mod crosswalk;
+pub mod error;
+pub mod gem;
+pub mod mapping;
+
+pub use crate::code::{Code, CodeError, System};
+pub use crate::codeset::{CodeSet, Validity};
+pub use crate::crosswalk::{Crosswalk, Lookup};
+pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::gem::{Flags, Gem, Provenance, Row};
+pub use crate::mapping::{Alternative, Mapping, Status, Target};

@@ -1,0 +1,58 @@
+//! The `crosswalk` command line: parse arguments, run one subcommand, map the outcome to an exit
+//! status. All the work is done by the library.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd::Outcome;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success
+  1  error: an unreadable or malformed file, a missing table; nothing (or no complete output file) was written
+  2  usage: the command line is wrong
+  3  finished, but some codes could not be resolved: `map` found malformed codes or codes not in the crosswalk
+
+A broken pipe (`crosswalk map … | head`) exits 0.";
+
+/// Convert ICD-9-CM codes and claim files to ICD-10-CM / ICD-10-PCS with the CMS General
+/// Equivalence Mappings, and flag every conversion that needs a person's judgment.
+#[derive(Parser)]
+#[command(name = "crosswalk", version, after_help = AFTER_HELP, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Map(cmd::map::Args),
+    Stats(cmd::stats::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // --help and --version print to stdout and succeed; real usage errors exit 2.
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Map(args) => cmd::map::run(args),
+        Command::Stats(args) => cmd::stats::run(args),
+    };
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Unresolved) => ExitCode::from(3),
+        Err(err) if cmd::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("crosswalk: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests of the `crosswalk` binary, one module per subcommand.
+
+mod fy2018;
+mod map;
+mod stats;
+mod workdir;
