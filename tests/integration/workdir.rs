@@ -131,7 +131,10 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
+        // Written to the stderr handle directly: the test harness captures eprintln!, and a skip
+        // must be visible in a plain `cargo test`.
+        let _ = writeln!(
+            std::io::stderr(),
             "skipped: {} is absent (the official reference data lives beside the project, not in it)",
             path.display()
         );
