@@ -8,6 +8,9 @@
 //! * [`mapping`]: the GEM reading rule, from rows to ordered alternatives and a [`Status`].
 //! * [`codeset`]: titles and validity (billable, header, not in the code set).
 //! * [`crosswalk`]: the built-in crosswalk and tables loaded from files.
+//! * [`columns`]: which columns of a claim file hold codes, their groups and version sources.
+//! * [`convert`]: rewriting claim records, reporting every code to a [`convert::Sink`].
+//! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
 //!
 //! ```
 //! use crosswalk::{Crosswalk, Status, System};
@@ -21,12 +24,17 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod code;
 pub mod codeset;
+pub mod columns;
+pub mod convert;
 pub mod crosswalk;
+pub mod dates;
 pub mod error;
 pub mod gem;
 pub mod mapping;
+pub mod summary;
 
 pub use crate::code::{Code, CodeError, System};
 pub use crate::codeset::{CodeSet, Validity};

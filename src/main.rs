@@ -14,7 +14,8 @@ Exit status:
   0  success
   1  error: an unreadable or malformed file, a missing table; nothing (or no complete output file) was written
   2  usage: the command line is wrong
-  3  finished, but some codes could not be resolved: `map` found malformed codes or codes not in the crosswalk
+  3  finished, but some codes could not be resolved: `map` found malformed codes or codes not in
+     the crosswalk; `convert --strict` found codes that need review
 
 A broken pipe (`crosswalk map … | head`) exits 0.";
 
@@ -29,6 +30,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    // Boxed: its many options make it far larger than the other variants.
+    Convert(Box<cmd::convert::Args>),
     Map(cmd::map::Args),
     Stats(cmd::stats::Args),
 }
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Convert(args) => cmd::convert::run(*args),
         Command::Map(args) => cmd::map::run(args),
         Command::Stats(args) => cmd::stats::run(args),
     };

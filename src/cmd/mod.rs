@@ -1,6 +1,9 @@
 //! One module per subcommand, each with its arguments and `run`, plus the options they share.
 
+pub mod convert;
 pub mod map;
+pub mod output;
+pub mod progress;
 pub mod stats;
 
 use std::path::PathBuf;

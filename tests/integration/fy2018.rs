@@ -9,13 +9,13 @@ use serde_json::Value;
 use crate::map::alternatives;
 use crate::workdir::{Workdir, fy2018_gems};
 
-struct Row {
+pub struct Row {
     target: String,
     flags: Vec<u8>,
 }
 
 /// Rows per source in first-appearance order, read the simplest way.
-fn read_gem(path: &Path) -> Vec<(String, Vec<Row>)> {
+pub fn read_gem(path: &Path) -> Vec<(String, Vec<Row>)> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut order: Vec<String> = Vec::new();
     let mut rows: BTreeMap<String, Vec<Row>> = BTreeMap::new();
@@ -64,7 +64,7 @@ fn product(lists: &[Vec<String>]) -> Vec<Vec<String>> {
 }
 
 /// The reading rule of the issue, written independently of the library.
-fn expected(rows: &[Row]) -> (&'static str, Vec<String>) {
+pub fn expected(rows: &[Row]) -> (&'static str, Vec<String>) {
     let real = |r: &&Row| !r.target.starts_with("NO");
     let mut alts: Vec<Vec<String>> = rows
         .iter()

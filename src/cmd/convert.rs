@@ -1,0 +1,487 @@
+//! `crosswalk convert`: rewrite the ICD-9 code columns of a claim file, flag every judgment call,
+//! and optionally write an audit file and a JSON summary.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use crosswalk::audit::AuditWriter;
+use crosswalk::columns::{ColumnOptions, Plan};
+use crosswalk::convert::{Choose, Dots, Options, Rewriter, Sink};
+use crosswalk::summary::Summary;
+
+use super::output::AtomicOutput;
+use super::{CrosswalkArgs, Outcome};
+
+const EXAMPLES: &str = "\
+Examples:
+  crosswalk convert examples/claims.csv -o claims_icd10.csv --audit review.csv
+  crosswalk convert sample-b-inpatient.txt --flexible -o out.txt      # CMS RIF, pipe-delimited
+  crosswalk convert DIAGNOSES_ICD.csv --key hadm_id                   # MIMIC-III
+  crosswalk convert claims.csv --dx 'DIAG*' --proc PROC1,PROC2 --date-col THRU_DT
+  zcat claims.csv.gz | crosswalk convert - --summary run.json > out.csv
+
+Every input row comes out, in order, with the same columns plus `crosswalk_flags`: empty when
+no code in the row needs review, else `COLUMN:STATUS:ORIGINAL` entries joined by `;` (an
+overflow adds `:LEFTOVER+CODES`). Review statuses: ambiguous, no_map, not_in_crosswalk,
+malformed, overflow. Ragged rows (with --flexible) get a `(row):ragged:N fields` entry.
+
+Exit status: 0 success; 3 with --strict when some codes need review; 1 error (nothing, or no
+complete output file, is left behind); 2 usage.";
+
+/// Convert the ICD-9 codes of a claim file to ICD-10, flagging what needs review.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The claim file (CSV, pipe- or tab-delimited). Missing or `-`: read stdin.
+    #[arg(value_name = "INPUT")]
+    input: Option<PathBuf>,
+
+    /// Write the converted file here (via a temporary file renamed on success) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+
+    /// Field delimiter: one ASCII character, `\t` for tab. Default: detected from the first line
+    /// (comma, pipe or tab).
+    #[arg(short, long, value_name = "CHAR")]
+    delimiter: Option<String>,
+
+    /// The first line is data, not a header; name columns by number (1-based).
+    #[arg(short, long)]
+    no_headers: bool,
+
+    /// Diagnosis code columns: names, globs (`ICD9_DGNS_CD_*`) or numbers and ranges (`13,21-30`),
+    /// comma-separated. Default: detected from the header (DE-SynPUF, RIF, MedPAR, HCUP, MIMIC).
+    #[arg(long, value_name = "COLS")]
+    dx: Vec<String>,
+
+    /// Procedure code columns, as --dx.
+    #[arg(long = "proc", value_name = "COLS")]
+    proc_cols: Vec<String>,
+
+    /// Where the code version comes from: `CODECOL=VERSIONCOL` per code (globs: `DX*=DXV*`;
+    /// 9 ICD-9, 0 ICD-10, blank ICD-9), or `NAME` for a row-level column (9 / 10 or 0). RIF and
+    /// MedPAR per-code columns, HCUP DXVER/PRVER and MIMIC-IV icd_version are detected.
+    #[arg(long = "version-col", value_name = "SPEC")]
+    version_col: Vec<String>,
+
+    /// A date column deciding the version: ICD-10 on or after 2015-10-01 (YYYYMMDD, YYYY-MM-DD,
+    /// DD-MON-YYYY, MM/DD/YYYY; blank and 01-JAN-1000 mean no date, read as ICD-9).
+    #[arg(long = "date-col", value_name = "NAME")]
+    date_col: Option<String>,
+
+    /// What to write for an ambiguous code: the first alternative in the crosswalk's order,
+    /// the ICD-9 code unchanged, or stop with an error. Always flagged.
+    #[arg(long, value_name = "HOW", default_value = "first", value_parser = ["first", "keep", "fail"])]
+    choose: String,
+
+    /// What to write for a code that cannot be converted (no_map, not_in_crosswalk, malformed):
+    /// keep the original or blank the cell. Always flagged; the original stays in flags and audit.
+    #[arg(long, value_name = "HOW", default_value = "keep", value_parser = ["keep", "blank"])]
+    unmapped: String,
+
+    /// Write converted codes with a decimal point (default: as the input cell was).
+    #[arg(long, conflicts_with = "no_dots")]
+    dots: bool,
+
+    /// Write converted codes without a decimal point.
+    #[arg(long)]
+    no_dots: bool,
+
+    /// Name of the flags column.
+    #[arg(long, value_name = "NAME", default_value = "crosswalk_flags")]
+    flags_column: String,
+
+    /// Do not add the flags column.
+    #[arg(long, conflicts_with = "flags_column")]
+    no_flags_column: bool,
+
+    /// Write one CSV row per code that needs review, with alternatives, titles and an empty
+    /// `decision` column.
+    #[arg(long, value_name = "PATH")]
+    audit: Option<PathBuf>,
+
+    /// Key columns copied into the audit (e.g. CLM_ID). Default: CLM_ID, CLAIM_ID, HADM_ID, KEY
+    /// or RECORD_ID when present.
+    #[arg(long, value_name = "COLS")]
+    key: Vec<String>,
+
+    /// Also write the run summary as JSON to PATH.
+    #[arg(long, value_name = "PATH")]
+    summary: Option<PathBuf>,
+
+    /// Pass rows with a different number of fields through (flagged) instead of stopping.
+    #[arg(long)]
+    flexible: bool,
+
+    /// Exit with status 3 when any code needs review.
+    #[arg(long)]
+    strict: bool,
+
+    /// Do not print the detected columns or the summary on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+
+    #[command(flatten)]
+    crosswalk: CrosswalkArgs,
+}
+
+/// Parse `-d`: one ASCII byte, `\t` accepted.
+fn parse_delimiter(value: &str) -> anyhow::Result<u8> {
+    match value {
+        r"\t" | "tab" => Ok(b'\t'),
+        v if v.len() == 1 && v.is_ascii() => Ok(v.as_bytes()[0]),
+        v => bail!("--delimiter {v:?}: expected one ASCII character, or \\t for tab"),
+    }
+}
+
+/// The first line, for detecting the delimiter and the line terminator.
+struct Sniffed {
+    delimiter: u8,
+    crlf: bool,
+}
+
+fn sniff(prefix: &[u8]) -> Sniffed {
+    let end = memchr::memchr(b'\n', prefix).unwrap_or(prefix.len());
+    let line = &prefix[..end];
+    let mut counts = [(b',', 0usize), (b'|', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(c) = counts.iter_mut().find(|(d, _)| *d == b) {
+            c.1 += 1;
+        }
+    }
+    let best = counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .expect("three candidates");
+    Sniffed {
+        delimiter: if best.1 == 0 { b',' } else { best.0 },
+        crlf: line.last() == Some(&b'\r'),
+    }
+}
+
+/// Read up to the first line break (at most 1 MiB) so it can be inspected and then replayed.
+fn read_prefix(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut prefix = Vec::with_capacity(64 * 1024);
+    let mut chunk = [0u8; 64 * 1024];
+    while prefix.len() < (1 << 20) && !prefix.contains(&b'\n') {
+        let n = reader.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        prefix.extend_from_slice(&chunk[..n]);
+    }
+    Ok(prefix)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn refuse_overwrites(args: &Args) -> anyhow::Result<()> {
+    let outputs = [
+        ("--output", &args.output),
+        ("--audit", &args.audit),
+        ("--summary", &args.summary),
+    ];
+    if let Some(input) = args.input.as_ref().filter(|p| p.as_os_str() != "-") {
+        for (option, path) in outputs {
+            if let Some(path) = path
+                && same_file(input, path)
+            {
+                bail!(
+                    "{option} {} is the input file; write the result somewhere else",
+                    path.display()
+                );
+            }
+        }
+    }
+    for (i, (a, pa)) in outputs.iter().enumerate() {
+        for (b, pb) in &outputs[i + 1..] {
+            if let (Some(pa), Some(pb)) = (pa, pb)
+                && (pa == pb || same_file(pa, pb))
+            {
+                bail!("{a} and {b} name the same file {}", pa.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    refuse_overwrites(&args)?;
+    let crosswalk = args.crosswalk.load()?;
+
+    // Input: a file or stdin, with its first line read ahead for detection.
+    let stdin_input = args.input.as_ref().is_none_or(|p| p.as_os_str() == "-");
+    let (name, mut reader, size): (String, Box<dyn Read>, Option<u64>) = if stdin_input {
+        ("<stdin>".to_string(), Box::new(io::stdin().lock()), None)
+    } else {
+        let path = args.input.as_ref().expect("not stdin");
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (path.display().to_string(), Box::new(file), size)
+    };
+    let prefix = read_prefix(&mut reader).with_context(|| format!("cannot read {name}"))?;
+    let sniffed = sniff(&prefix);
+    let delimiter = match &args.delimiter {
+        Some(d) => parse_delimiter(d)?,
+        None => sniffed.delimiter,
+    };
+    let mut csv_reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        // Field counts are checked here, so that a ragged row is reported with file and line
+        // (or passed through with --flexible).
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(io::Cursor::new(prefix).chain(reader));
+
+    let mut record = csv::ByteRecord::new();
+    let header = if args.no_headers {
+        None
+    } else {
+        if !csv_reader
+            .read_byte_record(&mut record)
+            .with_context(|| format!("cannot read {name}"))?
+        {
+            bail!(
+                "{name}: the file is empty; a header line was expected (use --no-headers for files without one)"
+            );
+        }
+        Some(record.clone())
+    };
+    let columns = ColumnOptions {
+        dx: args.dx.clone(),
+        proc: args.proc_cols.clone(),
+        version_cols: args.version_col.clone(),
+        date_col: args.date_col.clone(),
+        key: args.key.clone(),
+        file_name: args
+            .input
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned()),
+    };
+
+    // Without a header, the width comes from the first record.
+    let mut pending = None;
+    let width = match &header {
+        Some(h) => h.len(),
+        None => {
+            let mut first = csv::ByteRecord::new();
+            if csv_reader
+                .read_byte_record(&mut first)
+                .with_context(|| format!("cannot read {name}"))?
+            {
+                let w = first.len();
+                pending = Some(first);
+                w
+            } else {
+                0
+            }
+        }
+    };
+    let plan = Plan::new(header.as_ref(), width, &columns).with_context(|| name.clone())?;
+    if !args.quiet {
+        for line in plan.describe().iter().chain(&plan.notes) {
+            eprintln!("crosswalk: {line}");
+        }
+    }
+
+    let options = Options {
+        choose: match args.choose.as_str() {
+            "keep" => Choose::Keep,
+            "fail" => Choose::Fail,
+            _ => Choose::First,
+        },
+        unmapped: if args.unmapped == "blank" {
+            crosswalk::convert::Unmapped::Blank
+        } else {
+            crosswalk::convert::Unmapped::Keep
+        },
+        dots: if args.dots {
+            Dots::Dotted
+        } else if args.no_dots {
+            Dots::Undotted
+        } else {
+            Dots::AsInput
+        },
+        flags_column: !args.no_flags_column,
+    };
+    let keys = plan.keys.clone();
+    let mut rewriter = Rewriter::new(&crosswalk, plan, options, name.clone());
+
+    // Outputs.
+    let output = AtomicOutput::create(args.output.as_deref())?;
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(if sniffed.crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .flexible(args.flexible)
+        // Large enough to amortise write calls; the writer is not wrapped in a BufWriter.
+        .buffer_capacity(1 << 16)
+        .from_writer(output);
+    if let Some(h) = &header {
+        let mut out = h.clone();
+        if !args.no_flags_column {
+            out.push_field(args.flags_column.as_bytes());
+        }
+        writer.write_byte_record(&out)?;
+    }
+    let audit_out = match &args.audit {
+        Some(path) => Some(AtomicOutput::create(Some(path))?),
+        None => None,
+    };
+    let mut audit = match audit_out {
+        Some(out) => Some(AuditWriter::new(out, &crosswalk, &keys)?),
+        None => None,
+    };
+    let mut summary = Summary::default();
+
+    let progress = (!args.quiet && io::stderr().is_terminal())
+        .then_some(size)
+        .flatten()
+        .map(super::progress::bar);
+
+    // With CRLF line ends, the csv parser takes a record's position before the `\n` that ends
+    // the previous line, so every record after the first is reported one line early.
+    let crlf_line_fix = |record: &csv::ByteRecord| -> u64 {
+        let first = record.position().is_none_or(|p| p.byte() == 0);
+        u64::from(sniffed.crlf && !first)
+    };
+    let mut out_record = csv::ByteRecord::new();
+    let mut ragged_note = Vec::new();
+    let mut last_had_line_break = None;
+    let mut row = 0u64;
+    loop {
+        let got = match pending.take() {
+            Some(first) => {
+                record = first;
+                true
+            }
+            None => csv_reader
+                .read_byte_record(&mut record)
+                .with_context(|| format!("cannot read {name}"))?,
+        };
+        if !got {
+            break;
+        }
+        row += 1;
+        summary.rows_in += 1;
+        let line = record.position().map_or(0, |p| p.line()) + crlf_line_fix(&record);
+        let extra_flag = if record.len() != width {
+            if !args.flexible {
+                bail!(
+                    "{name}:{line}: record {row} has {} fields, but {} {width}; pass --flexible \
+                     to keep such rows, flagged",
+                    record.len(),
+                    if header.is_some() {
+                        "the header has"
+                    } else {
+                        "the first record has"
+                    }
+                );
+            }
+            summary.ragged_rows += 1;
+            ragged_note.clear();
+            write!(ragged_note, "(row):ragged:{} fields", record.len())?;
+            Some(&ragged_note[..])
+        } else {
+            None
+        };
+        last_had_line_break = record
+            .iter()
+            .any(|f| f.contains(&b'\n') || f.contains(&b'\r'))
+            .then_some((line, row));
+        match &mut audit {
+            Some(audit) => {
+                let mut sinks = (&mut summary, audit);
+                rewriter.rewrite(
+                    row,
+                    line,
+                    &record,
+                    &mut out_record,
+                    extra_flag,
+                    &mut sinks as &mut dyn Sink,
+                )?;
+            }
+            None => rewriter.rewrite(
+                row,
+                line,
+                &record,
+                &mut out_record,
+                extra_flag,
+                &mut summary,
+            )?,
+        }
+        writer.write_byte_record(&out_record)?;
+        summary.rows_out += 1;
+        if let Some(bar) = &progress
+            && row % 8192 == 0
+        {
+            bar.set_position(record.position().map_or(0, |p| p.byte()));
+        }
+    }
+    // The csv parser takes an unterminated quote as a field running to the end of the input; a
+    // last record holding line breaks is that, not data.
+    if let Some((line, row)) = last_had_line_break {
+        bail!(
+            "{name}:{line}: record {row} has a quoted field that is never closed; it would swallow \
+             the rest of the file"
+        );
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if summary.rows_in != summary.rows_out {
+        bail!(
+            "{name}: {} rows read but {} written; nothing was kept",
+            summary.rows_in,
+            summary.rows_out
+        );
+    }
+
+    let output = writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write the output: {}", e.error()))?;
+    let audit_rows = match audit {
+        Some(audit) => {
+            let (rows, out) = audit.finish()?;
+            out.commit().context("cannot write the audit file")?;
+            Some(rows)
+        }
+        None => None,
+    };
+    let report = summary.report(&crosswalk);
+    if let Some(path) = &args.summary {
+        let mut out = AtomicOutput::create(Some(path))?;
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        out.write_all(b"\n")?;
+        out.commit().context("cannot write the summary file")?;
+    }
+    output.commit().context("cannot write the output")?;
+
+    if !args.quiet {
+        for line in report.render_text().lines() {
+            eprintln!("crosswalk: {line}");
+        }
+        if let (Some(rows), Some(path)) = (audit_rows, &args.audit) {
+            eprintln!("crosswalk: audit: {rows} rows in {}", path.display());
+        }
+    }
+    if args.strict && report.review_codes > 0 {
+        return Ok(Outcome::Unresolved);
+    }
+    Ok(Outcome::Done)
+}

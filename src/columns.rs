@@ -1,0 +1,855 @@
+//! Which columns of a claim file hold codes, how they form groups, and where each code's
+//! version (ICD-9 or ICD-10) comes from.
+//!
+//! A numbered series (`ICD9_DGNS_CD_1..10`, `ICD_DGNS_CD1..25`, `DX1..n`) is one *group*: the extra
+//! codes of a cluster go into its empty cells. A single-valued field (admitting or principal
+//! diagnosis, an E-code field) is a group of its own, so its extra codes never land elsewhere.
+//!
+//! The version of a code comes, in this order, from a per-code version column (`ICD_DGNS_CD3` ↔
+//! `ICD_DGNS_VRSN_CD3`), a row-level version column, a date column with the 2015-10-01 cutover,
+//! or else is ICD-9.
+
+use std::fmt;
+
+use crate::code::System;
+use crate::dates;
+use crate::error::{Error, Result};
+
+/// Diagnosis or procedure: with the version, it gives a code's system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CodeKind {
+    /// Diagnosis codes (ICD-9-CM dx or ICD-10-CM).
+    Diagnosis,
+    /// Procedure codes (ICD-9-CM vol. 3 or ICD-10-PCS).
+    Procedure,
+}
+
+impl CodeKind {
+    /// The system of a code of this kind in the given version.
+    pub fn system(self, version: Version) -> System {
+        match (self, version) {
+            (CodeKind::Diagnosis, Version::Icd9) => System::Icd9Dx,
+            (CodeKind::Diagnosis, Version::Icd10) => System::Icd10Cm,
+            (CodeKind::Procedure, Version::Icd9) => System::Icd9Proc,
+            (CodeKind::Procedure, Version::Icd10) => System::Icd10Pcs,
+        }
+    }
+}
+
+/// ICD-9 or ICD-10.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// ICD-9-CM.
+    Icd9,
+    /// ICD-10-CM / ICD-10-PCS.
+    Icd10,
+}
+
+/// Where the version of a code column comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VersionSource {
+    /// A per-code version column (index): `9` or blank ICD-9, `0` ICD-10.
+    PerCode(usize),
+    /// A row-level version column (index): `9` or blank ICD-9, `10` or `0` ICD-10.
+    Row(usize),
+    /// A date column (index): ICD-10 on or after 2015-10-01; no date means ICD-9.
+    Date(usize),
+    /// No version information: every code is ICD-9.
+    Icd9,
+}
+
+/// The version could not be read from a row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionProblem {
+    /// The column the value came from.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl VersionSource {
+    /// Read the version of a code in `record`.
+    pub fn version(
+        &self,
+        record: &csv::ByteRecord,
+    ) -> std::result::Result<Version, VersionProblem> {
+        let field = |i: usize| record.get(i).unwrap_or(b"").trim_ascii();
+        match *self {
+            VersionSource::Icd9 => Ok(Version::Icd9),
+            VersionSource::PerCode(i) => match field(i) {
+                b"" | b"9" => Ok(Version::Icd9),
+                b"0" => Ok(Version::Icd10),
+                other => Err(VersionProblem {
+                    column: i,
+                    message: format!(
+                        "version {:?} is neither 9 (ICD-9) nor 0 (ICD-10)",
+                        String::from_utf8_lossy(other)
+                    ),
+                }),
+            },
+            VersionSource::Row(i) => match field(i) {
+                b"" | b"9" | b"09" => Ok(Version::Icd9),
+                b"0" | b"10" => Ok(Version::Icd10),
+                other => Err(VersionProblem {
+                    column: i,
+                    message: format!(
+                        "version {:?} is neither 9 (ICD-9) nor 10 or 0 (ICD-10)",
+                        String::from_utf8_lossy(other)
+                    ),
+                }),
+            },
+            VersionSource::Date(i) => match dates::parse(field(i)) {
+                Ok(None) => Ok(Version::Icd9),
+                Ok(Some(date)) if date >= dates::ICD10_CUTOVER => Ok(Version::Icd10),
+                Ok(Some(_)) => Ok(Version::Icd9),
+                Err(message) => Err(VersionProblem { column: i, message }),
+            },
+        }
+    }
+}
+
+/// One column that holds codes.
+#[derive(Clone, Debug)]
+pub struct CodeColumn {
+    /// 0-based index in the record.
+    pub index: usize,
+    /// Header name, or `#N` (1-based) without headers.
+    pub name: String,
+    /// Diagnosis or procedure.
+    pub kind: CodeKind,
+    /// Where each code's version comes from.
+    pub version: VersionSource,
+    /// Index into [`Plan::groups`].
+    pub group: usize,
+}
+
+/// Columns that share spare cells for the extra codes of a cluster.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// A readable name (`ICD9_DGNS_CD_1..10`).
+    pub name: String,
+    /// Indices into [`Plan::columns`], left to right.
+    pub members: Vec<usize>,
+}
+
+/// What `convert` does with the columns of a file.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Every code column, in record order.
+    pub columns: Vec<CodeColumn>,
+    /// The column groups.
+    pub groups: Vec<Group>,
+    /// Key columns that identify a claim in the audit: (index, name).
+    pub keys: Vec<(usize, String)>,
+    /// Human-readable notes on what was detected, for stderr.
+    pub notes: Vec<String>,
+}
+
+/// What the user said about columns.
+#[derive(Clone, Debug, Default)]
+pub struct ColumnOptions {
+    /// `--dx`: names, globs (`*`) or 1-based indices / ranges.
+    pub dx: Vec<String>,
+    /// `--proc`: as `--dx`.
+    pub proc: Vec<String>,
+    /// `--version-col`: `NAME` (row level) or `CODECOL=VERSIONCOL` (per code, globs allowed).
+    pub version_cols: Vec<String>,
+    /// `--date-col`.
+    pub date_col: Option<String>,
+    /// `--key`.
+    pub key: Vec<String>,
+    /// The input's file name, which tells MIMIC diagnosis files from procedure files.
+    pub file_name: Option<String>,
+}
+
+/// A detection rule: a prefix, optionally followed by one or more digits only.
+struct Convention {
+    prefix: &'static str,
+    numbered: bool,
+    kind: CodeKind,
+}
+
+const fn rule(prefix: &'static str, numbered: bool, kind: CodeKind) -> Convention {
+    Convention {
+        prefix,
+        numbered,
+        kind,
+    }
+}
+
+/// The conventions of DE-SynPUF, CMS RIF/CCW, MedPAR and HCUP.
+const CONVENTIONS: &[Convention] = &[
+    // DE-SynPUF
+    rule("ADMTNG_ICD9_DGNS_CD", false, CodeKind::Diagnosis),
+    rule("ICD9_DGNS_CD_", true, CodeKind::Diagnosis),
+    rule("LINE_ICD9_DGNS_CD_", true, CodeKind::Diagnosis),
+    rule("ICD9_PRCDR_CD_", true, CodeKind::Procedure),
+    // CMS RIF / CCW
+    rule("PRNCPAL_DGNS_CD", false, CodeKind::Diagnosis),
+    rule("ADMTG_DGNS_CD", false, CodeKind::Diagnosis),
+    rule("ICD_DGNS_CD", true, CodeKind::Diagnosis),
+    rule("FST_DGNS_E_CD", false, CodeKind::Diagnosis),
+    rule("ICD_DGNS_E_CD", true, CodeKind::Diagnosis),
+    rule("LINE_ICD_DGNS_CD", false, CodeKind::Diagnosis),
+    rule("ICD_PRCDR_CD", true, CodeKind::Procedure),
+    // MedPAR
+    rule("DGNSCD", true, CodeKind::Diagnosis),
+    rule("PRCDRCD", true, CodeKind::Procedure),
+    // HCUP (ICD-9 era names; I10_DX columns are ICD-10 and left alone)
+    rule("DX", true, CodeKind::Diagnosis),
+    rule("ECODE", true, CodeKind::Diagnosis),
+    rule("PR", true, CodeKind::Procedure),
+];
+
+/// MIMIC code columns, whose kind is told by the file (DIAGNOSES_ICD / PROCEDURES_ICD).
+const MIMIC_COLUMNS: [&str; 2] = ["ICD9_CODE", "ICD_CODE"];
+
+/// Obvious claim-id columns for the audit, in order of preference.
+const KEY_COLUMNS: [&str; 5] = ["CLM_ID", "CLAIM_ID", "HADM_ID", "KEY", "RECORD_ID"];
+
+impl Convention {
+    fn matches(&self, name: &str) -> bool {
+        let upper = name.to_ascii_uppercase();
+        match upper.strip_prefix(self.prefix) {
+            Some(rest) if self.numbered => {
+                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
+            }
+            Some(rest) => rest.is_empty(),
+            None => false,
+        }
+    }
+}
+
+/// Case-insensitive glob match with `*` (any run of characters).
+fn glob_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some((c, rest)) => n
+                .split_first()
+                .is_some_and(|(d, tail)| c.eq_ignore_ascii_case(d) && go(rest, tail)),
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}
+
+/// The header as names; without headers, `#1`, `#2`, ….
+struct Header {
+    names: Vec<String>,
+    has_names: bool,
+}
+
+impl Header {
+    fn listing(&self) -> String {
+        self.names.join(", ")
+    }
+
+    /// Columns selected by one item of a `--dx`/`--proc`/`--key` list. Ranges of indices (`5-14`)
+    /// are returned as one run so that they form one group.
+    fn select(&self, item: &str, option: &str) -> Result<Vec<usize>> {
+        let item = item.trim();
+        let index = |s: &str| -> Option<usize> { s.trim().parse::<usize>().ok() };
+        let check = |i: usize| -> Result<usize> {
+            if i == 0 || i > self.names.len() {
+                Err(Error::config(format!(
+                    "{option} {item}: column {i} does not exist; the file has {} columns (numbered from 1)",
+                    self.names.len()
+                )))
+            } else {
+                Ok(i - 1)
+            }
+        };
+        if let Some(i) = index(item) {
+            return Ok(vec![check(i)?]);
+        }
+        if let Some((a, b)) = item.split_once('-')
+            && let (Some(a), Some(b)) = (index(a), index(b))
+        {
+            let (a, b) = (check(a)?, check(b)?);
+            if a > b {
+                return Err(Error::config(format!(
+                    "{option} {item}: a range runs from the lower column to the higher"
+                )));
+            }
+            return Ok((a..=b).collect());
+        }
+        if !self.has_names {
+            return Err(Error::config(format!(
+                "{option} {item}: the file has no header (--no-headers), so columns are named by \
+                 number, e.g. {option} 13,21-30"
+            )));
+        }
+        let exact: Vec<usize> = (0..self.names.len())
+            .filter(|&i| self.names[i] == item)
+            .collect();
+        let found = if exact.is_empty() {
+            (0..self.names.len())
+                .filter(|&i| glob_match(item, &self.names[i]))
+                .collect()
+        } else {
+            exact
+        };
+        if found.is_empty() {
+            return Err(Error::config(format!(
+                "{option} {item}: no such column; the header has: {}",
+                self.listing()
+            )));
+        }
+        Ok(found)
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .or_else(|| self.names.iter().position(|n| n.eq_ignore_ascii_case(name)))
+    }
+}
+
+/// The name a numbered series shares (`ICD9_DGNS_CD_` of `ICD9_DGNS_CD_7`), if the name ends in
+/// digits.
+fn series_base(name: &str) -> Option<&str> {
+    let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    (base.len() < name.len() && !base.is_empty()).then_some(base)
+}
+
+/// The per-code version column a RIF or MedPAR code column pairs with.
+fn paired_version_name(code_column: &str) -> Option<String> {
+    let upper = code_column.to_ascii_uppercase();
+    for (prefix, version) in [
+        ("DGNSCD", "DGNS_VRSN_CD_"),
+        ("PRCDRCD", "SRGCL_PRCDR_VRSN_CD_"),
+    ] {
+        if let Some(n) = upper.strip_prefix(prefix)
+            && !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Some(format!("{version}{n}"));
+        }
+    }
+    let at = upper.rfind("_CD")?;
+    Some(format!(
+        "{}_VRSN_CD{}",
+        &code_column[..at],
+        &code_column[at + 3..]
+    ))
+}
+
+impl Plan {
+    /// Decide the code columns, groups, version sources and keys for a file with this header
+    /// (`None` with `-n`: `width` columns, named by number).
+    pub fn new(
+        header: Option<&csv::ByteRecord>,
+        width: usize,
+        opts: &ColumnOptions,
+    ) -> Result<Plan> {
+        let header = match header {
+            Some(h) => Header {
+                names: h
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+                    .collect(),
+                has_names: true,
+            },
+            None => Header {
+                names: (1..=width).map(|i| format!("#{i}")).collect(),
+                has_names: false,
+            },
+        };
+        let mut plan = Plan::default();
+
+        // 1. Code columns and their groups: (kind, runs of columns that form one group each).
+        let mut selected: Vec<(usize, CodeKind)> = Vec::new();
+        let mut explicit_runs: Vec<Vec<usize>> = Vec::new();
+        let given = !opts.dx.is_empty() || !opts.proc.is_empty();
+        for (items, kind, option) in [
+            (&opts.dx, CodeKind::Diagnosis, "--dx"),
+            (&opts.proc, CodeKind::Procedure, "--proc"),
+        ] {
+            for item in items.iter().flat_map(|s| s.split(',')) {
+                if item.trim().is_empty() {
+                    continue;
+                }
+                let cols = header.select(item, option)?;
+                if !header.has_names && cols.len() > 1 {
+                    explicit_runs.push(cols.clone());
+                }
+                for c in cols {
+                    if let Some((_, k)) = selected.iter().find(|(i, _)| *i == c) {
+                        if *k != kind {
+                            return Err(Error::config(format!(
+                                "column {} is named by both --dx and --proc",
+                                header.names[c]
+                            )));
+                        }
+                        continue;
+                    }
+                    selected.push((c, kind));
+                }
+            }
+        }
+        if !given {
+            selected = detect(&header, opts, &mut plan.notes)?;
+        }
+        selected.sort_by_key(|(i, _)| *i);
+
+        // 2. Groups: a numbered series (or a `-n` range) is one group; anything else its own.
+        let mut group_keys: Vec<(CodeKind, String)> = Vec::new();
+        for &(index, kind) in &selected {
+            let name = &header.names[index];
+            let key = if !header.has_names {
+                match explicit_runs.iter().position(|run| run.contains(&index)) {
+                    Some(run) => format!("run {run}"),
+                    None => name.clone(),
+                }
+            } else {
+                match series_base(name) {
+                    Some(base) => format!("series {base}"),
+                    None => format!("single {name}"),
+                }
+            };
+            let group = match group_keys.iter().position(|(k, g)| *k == kind && *g == key) {
+                Some(g) => g,
+                None => {
+                    group_keys.push((kind, key));
+                    plan.groups.push(Group {
+                        name: String::new(),
+                        members: Vec::new(),
+                    });
+                    plan.groups.len() - 1
+                }
+            };
+            plan.groups[group].members.push(plan.columns.len());
+            plan.columns.push(CodeColumn {
+                index,
+                name: name.clone(),
+                kind,
+                version: VersionSource::Icd9,
+                group,
+            });
+        }
+        for group in &mut plan.groups {
+            let first = &plan.columns[group.members[0]].name;
+            let last = &plan.columns[*group.members.last().expect("a group has a member")].name;
+            group.name = match (group.members.len(), series_base(last)) {
+                (1, _) => first.clone(),
+                (_, Some(base)) if header.has_names => {
+                    format!("{first}..{}", &last[base.len()..])
+                }
+                _ => format!("{first}..{last}"),
+            };
+        }
+
+        // 3. Version sources.
+        plan.resolve_versions(&header, opts)?;
+
+        // 4. Keys.
+        for item in opts.key.iter().flat_map(|s| s.split(',')) {
+            if item.trim().is_empty() {
+                continue;
+            }
+            for c in header.select(item, "--key")? {
+                plan.keys.push((c, header.names[c].clone()));
+            }
+        }
+        if opts.key.is_empty()
+            && header.has_names
+            && let Some((i, name)) = KEY_COLUMNS
+                .iter()
+                .find_map(|k| header.find(k).map(|i| (i, header.names[i].clone())))
+        {
+            plan.keys.push((i, name));
+        }
+        Ok(plan)
+    }
+
+    fn resolve_versions(&mut self, header: &Header, opts: &ColumnOptions) -> Result<()> {
+        let mut row_level: Option<usize> = None;
+        let mut explicit_pairs: Vec<(String, String)> = Vec::new();
+        for spec in &opts.version_cols {
+            match spec.split_once('=') {
+                Some((code, version)) => {
+                    explicit_pairs.push((code.trim().to_string(), version.trim().to_string()))
+                }
+                None => {
+                    let cols = header.select(spec, "--version-col")?;
+                    if cols.len() != 1 || row_level.is_some() {
+                        return Err(Error::config(format!(
+                            "--version-col {spec}: a row-level version column must be exactly one column"
+                        )));
+                    }
+                    row_level = Some(cols[0]);
+                }
+            }
+        }
+        let date = match &opts.date_col {
+            Some(name) => {
+                let cols = header.select(name, "--date-col")?;
+                if cols.len() != 1 {
+                    return Err(Error::config(format!(
+                        "--date-col {name}: name exactly one column"
+                    )));
+                }
+                Some(cols[0])
+            }
+            None => None,
+        };
+        let auto_row = |kind: CodeKind| -> Option<usize> {
+            let names: &[&str] = match kind {
+                CodeKind::Diagnosis => &["icd_version", "DXVER"],
+                CodeKind::Procedure => &["icd_version", "PRVER"],
+            };
+            names.iter().find_map(|n| header.find(n))
+        };
+        let mut per_code_found = 0;
+        for column in &mut self.columns {
+            let mut source = None;
+            for (code_pattern, version_pattern) in &explicit_pairs {
+                if glob_match(code_pattern, &column.name) {
+                    let name = expand_pair(code_pattern, version_pattern, &column.name);
+                    let i = header.find(&name).ok_or_else(|| {
+                        Error::config(format!(
+                            "--version-col {code_pattern}={version_pattern}: code column {} pairs \
+                             with {name}, which is not in the header: {}",
+                            column.name,
+                            header.listing()
+                        ))
+                    })?;
+                    source = Some(VersionSource::PerCode(i));
+                }
+            }
+            if source.is_none()
+                && header.has_names
+                && let Some(i) = paired_version_name(&column.name).and_then(|n| header.find(&n))
+            {
+                per_code_found += 1;
+                source = Some(VersionSource::PerCode(i));
+            }
+            column.version = source
+                .or(row_level.map(VersionSource::Row))
+                .or(date.map(VersionSource::Date))
+                .or(auto_row(column.kind).map(VersionSource::Row))
+                .unwrap_or(VersionSource::Icd9);
+        }
+        for (code_pattern, version_pattern) in &explicit_pairs {
+            if !self
+                .columns
+                .iter()
+                .any(|c| glob_match(code_pattern, &c.name))
+            {
+                return Err(Error::config(format!(
+                    "--version-col {code_pattern}={version_pattern}: no code column matches {code_pattern}"
+                )));
+            }
+        }
+        let mut sources: Vec<String> = Vec::new();
+        if per_code_found > 0 {
+            sources.push(format!(
+                "{per_code_found} code columns paired with their version columns (9 = ICD-9, 0 = ICD-10)"
+            ));
+        }
+        for column in &self.columns {
+            let note = match column.version {
+                VersionSource::Row(i) => format!("row version from {}", header.names[i]),
+                VersionSource::Date(i) => {
+                    format!("ICD-10 from 2015-10-01 by {}", header.names[i])
+                }
+                _ => continue,
+            };
+            if !sources.contains(&note) {
+                sources.push(note);
+            }
+        }
+        if self
+            .columns
+            .iter()
+            .any(|c| c.version == VersionSource::Icd9)
+        {
+            sources.push(if sources.is_empty() {
+                "every code read as ICD-9 (no version or date column)".to_string()
+            } else {
+                "other columns read as ICD-9".to_string()
+            });
+        }
+        self.notes.push(format!("versions: {}", sources.join("; ")));
+        Ok(())
+    }
+
+    /// One line per kind: `diagnosis columns: A, B..10`.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (kind, label) in [
+            (CodeKind::Diagnosis, "diagnosis columns"),
+            (CodeKind::Procedure, "procedure columns"),
+        ] {
+            let groups: Vec<&str> = self
+                .groups
+                .iter()
+                .filter(|g| self.columns[g.members[0]].kind == kind)
+                .map(|g| g.name.as_str())
+                .collect();
+            if !groups.is_empty() {
+                lines.push(format!("{label}: {}", groups.join(", ")));
+            }
+        }
+        lines
+    }
+}
+
+impl fmt::Display for CodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CodeKind::Diagnosis => "diagnosis",
+            CodeKind::Procedure => "procedure",
+        })
+    }
+}
+
+/// `ICD_DGNS_CD*` = `ICD_DGNS_VRSN_CD*` on column `ICD_DGNS_CD3` gives `ICD_DGNS_VRSN_CD3`.
+fn expand_pair(code_pattern: &str, version_pattern: &str, column: &str) -> String {
+    match code_pattern.split_once('*') {
+        Some((prefix, suffix)) if version_pattern.contains('*') => {
+            let end = column.len().saturating_sub(suffix.len());
+            let matched = column.get(prefix.len()..end).unwrap_or("");
+            version_pattern.replacen('*', matched, 1)
+        }
+        _ => version_pattern.to_string(),
+    }
+}
+
+fn detect(
+    header: &Header,
+    opts: &ColumnOptions,
+    notes: &mut Vec<String>,
+) -> Result<Vec<(usize, CodeKind)>> {
+    if !header.has_names {
+        return Err(Error::config(
+            "without a header (--no-headers), name the code columns by number with --dx and \
+             --proc, e.g. --dx 13,21-30 --proc 31-36",
+        ));
+    }
+    let mut found = Vec::new();
+    for (i, name) in header.names.iter().enumerate() {
+        if let Some(rule) = CONVENTIONS.iter().find(|r| r.matches(name)) {
+            found.push((i, rule.kind));
+        }
+    }
+    if found.is_empty()
+        && let Some(i) = MIMIC_COLUMNS.iter().find_map(|n| header.find(n))
+    {
+        let file = opts.file_name.as_deref().unwrap_or("").to_ascii_lowercase();
+        let kind = if file.contains("proc") {
+            CodeKind::Procedure
+        } else if file.contains("diag") {
+            CodeKind::Diagnosis
+        } else {
+            return Err(Error::config(format!(
+                "column {} holds ICD codes, but whether they are diagnoses or procedures cannot be \
+                 told from this file; name it with --dx {} or --proc {}",
+                header.names[i], header.names[i], header.names[i]
+            )));
+        };
+        notes.push(format!(
+            "{} read as {kind} codes, from the file name",
+            header.names[i]
+        ));
+        found.push((i, kind));
+    }
+    if found.is_empty() {
+        return Err(Error::config(format!(
+            "no code columns found by their usual names (DE-SynPUF, CMS RIF, MedPAR, HCUP, MIMIC); \
+             name them with --dx and --proc (names, globs like 'DIAG*', or numbers). The header \
+             has: {}",
+            header.listing()
+        )));
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &str) -> csv::ByteRecord {
+        csv::ByteRecord::from(names.split(',').collect::<Vec<_>>())
+    }
+
+    fn groups(plan: &Plan) -> Vec<String> {
+        plan.groups.iter().map(|g| g.name.clone()).collect()
+    }
+
+    #[test]
+    fn desynpuf_inpatient_detection_and_groups() {
+        let mut names = vec!["DESYNPUF_ID", "CLM_ID", "ADMTNG_ICD9_DGNS_CD", "PRVDR_NUM"];
+        let dx: Vec<String> = (1..=10).map(|i| format!("ICD9_DGNS_CD_{i}")).collect();
+        let px: Vec<String> = (1..=6).map(|i| format!("ICD9_PRCDR_CD_{i}")).collect();
+        names.extend(dx.iter().map(String::as_str));
+        names.extend(px.iter().map(String::as_str));
+        names.push("HCPCS_CD_1");
+        let h = csv::ByteRecord::from(names);
+        let plan = Plan::new(Some(&h), h.len(), &ColumnOptions::default()).unwrap();
+        assert_eq!(
+            groups(&plan),
+            [
+                "ADMTNG_ICD9_DGNS_CD",
+                "ICD9_DGNS_CD_1..10",
+                "ICD9_PRCDR_CD_1..6"
+            ]
+        );
+        assert_eq!(
+            plan.describe(),
+            [
+                "diagnosis columns: ADMTNG_ICD9_DGNS_CD, ICD9_DGNS_CD_1..10",
+                "procedure columns: ICD9_PRCDR_CD_1..6"
+            ]
+        );
+        assert_eq!(plan.keys, [(1, "CLM_ID".to_string())]);
+        assert!(
+            plan.columns
+                .iter()
+                .all(|c| c.version == VersionSource::Icd9)
+        );
+    }
+
+    #[test]
+    fn rif_columns_pair_with_their_version_columns() {
+        let h = header(
+            "CLM_ID,PRNCPAL_DGNS_CD,PRNCPAL_DGNS_VRSN_CD,ICD_DGNS_CD1,ICD_DGNS_VRSN_CD1,\
+             ICD_DGNS_CD2,ICD_DGNS_VRSN_CD2,ICD_PRCDR_CD1,ICD_PRCDR_VRSN_CD1,PRCDR_DT1,\
+             PRVDR_NUM,PRF_PHYSN_NPI_1",
+        );
+        let plan = Plan::new(Some(&h), h.len(), &ColumnOptions::default()).unwrap();
+        assert_eq!(
+            groups(&plan),
+            ["PRNCPAL_DGNS_CD", "ICD_DGNS_CD1..2", "ICD_PRCDR_CD1"]
+        );
+        let versions: Vec<_> = plan.columns.iter().map(|c| c.version.clone()).collect();
+        assert_eq!(
+            versions,
+            [
+                VersionSource::PerCode(2),
+                VersionSource::PerCode(4),
+                VersionSource::PerCode(6),
+                VersionSource::PerCode(8)
+            ]
+        );
+    }
+
+    #[test]
+    fn hcup_names_do_not_catch_lookalikes() {
+        let h = header("KEY,DX1,DX2,DXVER,DXCCS1,ECODE1,PR1,PRVER,PRDAY1,I10_DX1");
+        let plan = Plan::new(Some(&h), h.len(), &ColumnOptions::default()).unwrap();
+        let names: Vec<&str> = plan.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["DX1", "DX2", "ECODE1", "PR1"]);
+        assert_eq!(plan.columns[0].version, VersionSource::Row(3));
+        assert_eq!(plan.columns[3].version, VersionSource::Row(7));
+        assert_eq!(plan.keys[0].1, "KEY");
+    }
+
+    #[test]
+    fn mimic_kind_from_file_name() {
+        let h = header("row_id,subject_id,hadm_id,seq_num,icd9_code");
+        let mut opts = ColumnOptions {
+            file_name: Some("PROCEDURES_ICD.csv".into()),
+            ..Default::default()
+        };
+        let plan = Plan::new(Some(&h), h.len(), &opts).unwrap();
+        assert_eq!(plan.columns[0].kind, CodeKind::Procedure);
+        assert_eq!(plan.keys[0].1, "hadm_id");
+        opts.file_name = Some("codes.csv".into());
+        let err = Plan::new(Some(&h), h.len(), &opts).unwrap_err().to_string();
+        assert!(err.contains("--dx icd9_code"), "{err}");
+    }
+
+    #[test]
+    fn explicit_columns_globs_indices_and_errors() {
+        let h = header("ID,DIAG_A,DIAG_B,PROC,VISIT_DATE");
+        let opts = ColumnOptions {
+            dx: vec!["DIAG_*".into()],
+            proc: vec!["4".into()],
+            date_col: Some("VISIT_DATE".into()),
+            key: vec!["ID".into()],
+            ..Default::default()
+        };
+        let plan = Plan::new(Some(&h), h.len(), &opts).unwrap();
+        assert_eq!(groups(&plan), ["DIAG_A", "DIAG_B", "PROC"]);
+        assert!(
+            plan.columns
+                .iter()
+                .all(|c| c.version == VersionSource::Date(4))
+        );
+        let bad = ColumnOptions {
+            dx: vec!["DIAGNOSIS".into()],
+            ..Default::default()
+        };
+        let err = Plan::new(Some(&h), h.len(), &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("no such column") && err.contains("DIAG_A, DIAG_B"),
+            "{err}"
+        );
+        let none = Plan::new(Some(&h), h.len(), &ColumnOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("The header has: ID, DIAG_A"), "{none}");
+    }
+
+    #[test]
+    fn no_headers_ranges_form_groups() {
+        let opts = ColumnOptions {
+            dx: vec!["2,4-6".into()],
+            ..Default::default()
+        };
+        let plan = Plan::new(None, 7, &opts).unwrap();
+        assert_eq!(groups(&plan), ["#2", "#4..#6"]);
+        let err = Plan::new(None, 7, &ColumnOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("--no-headers"));
+        let err = Plan::new(
+            None,
+            7,
+            &ColumnOptions {
+                dx: vec!["9".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("has 7 columns"), "{err}");
+    }
+
+    #[test]
+    fn explicit_version_pairs_with_globs() {
+        let h = header("DX_A,DX_A_V,DX_B,DX_B_V");
+        let opts = ColumnOptions {
+            dx: vec!["DX_A,DX_B".into()],
+            version_cols: vec!["DX_*=DX_*_V".into()],
+            ..Default::default()
+        };
+        let plan = Plan::new(Some(&h), h.len(), &opts).unwrap();
+        assert_eq!(plan.columns[0].version, VersionSource::PerCode(1));
+        assert_eq!(plan.columns[1].version, VersionSource::PerCode(3));
+    }
+
+    #[test]
+    fn version_values() {
+        let rec = csv::ByteRecord::from(vec![
+            "9",
+            "0",
+            "",
+            "10",
+            "X",
+            "20151001",
+            "20150930",
+            "01-JAN-1000",
+        ]);
+        assert_eq!(VersionSource::PerCode(0).version(&rec), Ok(Version::Icd9));
+        assert_eq!(VersionSource::PerCode(1).version(&rec), Ok(Version::Icd10));
+        assert_eq!(VersionSource::PerCode(2).version(&rec), Ok(Version::Icd9));
+        assert!(VersionSource::PerCode(3).version(&rec).is_err());
+        assert_eq!(VersionSource::Row(3).version(&rec), Ok(Version::Icd10));
+        assert!(VersionSource::Row(4).version(&rec).is_err());
+        assert_eq!(VersionSource::Date(5).version(&rec), Ok(Version::Icd10));
+        assert_eq!(VersionSource::Date(6).version(&rec), Ok(Version::Icd9));
+        assert_eq!(VersionSource::Date(7).version(&rec), Ok(Version::Icd9));
+        assert!(VersionSource::Date(4).version(&rec).is_err());
+    }
+}

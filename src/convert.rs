@@ -1,0 +1,527 @@
+//! Rewriting claim records: every ICD-9 code cell replaced by its ICD-10 translation or visibly
+//! flagged, with an event for every code so that summaries and audits never miss one.
+//!
+//! The [`Rewriter`] works on one `csv::ByteRecord` at a time and reports each code it meets to a
+//! [`Sink`] (the audit writer, the summary, a `Vec` in tests), as ripgrep's searcher reports to
+//! its sink. Bytes outside code cells pass through untouched.
+
+use std::fmt;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::code::{Code, System};
+use crate::columns::{CodeColumn, Plan, Version};
+use crate::crosswalk::Crosswalk;
+use crate::error::{Error, Result};
+use crate::mapping::{Mapping, Status};
+
+/// What to write for an `ambiguous` code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Choose {
+    /// The first alternative in the crosswalk's order (flagged).
+    #[default]
+    First,
+    /// Leave the ICD-9 code in place (flagged).
+    Keep,
+    /// Stop with an error naming row, column and code.
+    Fail,
+}
+
+/// What to write for a code that cannot be converted (`no_map`, `not_in_crosswalk`, `malformed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Unmapped {
+    /// Keep the original value (flagged).
+    #[default]
+    Keep,
+    /// Blank the cell (the original stays in the flags column and the audit).
+    Blank,
+}
+
+/// How converted codes are spelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Dots {
+    /// Dotted where the input cell was dotted.
+    #[default]
+    AsInput,
+    /// Always dotted.
+    Dotted,
+    /// Never dotted.
+    Undotted,
+}
+
+/// Choices that change what is written.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// For ambiguous codes.
+    pub choose: Choose,
+    /// For codes that cannot be converted.
+    pub unmapped: Unmapped,
+    /// Spelling of converted codes.
+    pub dots: Dots,
+    /// Append the flags column.
+    pub flags_column: bool,
+}
+
+/// The outcome for one code cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    /// Same meaning, one code.
+    Exact,
+    /// One code, an approximation (the normal case).
+    Approximate,
+    /// A cluster, all placed in the column group.
+    Combination,
+    /// Several alternatives; the one written depends on `--choose`.
+    Ambiguous,
+    /// The crosswalk has no translation.
+    NoMap,
+    /// A valid-looking code that is not a source in the crosswalk.
+    NotInCrosswalk,
+    /// Not a valid code for this column (or its version could not be read).
+    Malformed,
+    /// A cluster whose extra codes did not all find an empty cell in the group.
+    Overflow,
+    /// A valid ICD-10 code, left as it is.
+    PassedThrough,
+}
+
+impl CellStatus {
+    /// Every status, in report order.
+    pub const ALL: [CellStatus; 9] = [
+        CellStatus::Exact,
+        CellStatus::Approximate,
+        CellStatus::Combination,
+        CellStatus::Ambiguous,
+        CellStatus::NoMap,
+        CellStatus::NotInCrosswalk,
+        CellStatus::Malformed,
+        CellStatus::Overflow,
+        CellStatus::PassedThrough,
+    ];
+
+    /// The name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellStatus::Exact => "exact",
+            CellStatus::Approximate => "approximate",
+            CellStatus::Combination => "combination",
+            CellStatus::Ambiguous => "ambiguous",
+            CellStatus::NoMap => "no_map",
+            CellStatus::NotInCrosswalk => "not_in_crosswalk",
+            CellStatus::Malformed => "malformed",
+            CellStatus::Overflow => "overflow",
+            CellStatus::PassedThrough => "passed_through",
+        }
+    }
+
+    /// True for the statuses a person must look at.
+    pub fn needs_review(self) -> bool {
+        matches!(
+            self,
+            CellStatus::Ambiguous
+                | CellStatus::NoMap
+                | CellStatus::NotInCrosswalk
+                | CellStatus::Malformed
+                | CellStatus::Overflow
+        )
+    }
+
+    fn from_lookup(status: Status) -> CellStatus {
+        match status {
+            Status::Exact => CellStatus::Exact,
+            Status::Approximate => CellStatus::Approximate,
+            Status::Combination => CellStatus::Combination,
+            Status::Ambiguous => CellStatus::Ambiguous,
+            Status::NoMap => CellStatus::NoMap,
+            Status::NotInCrosswalk => CellStatus::NotInCrosswalk,
+            Status::Malformed => CellStatus::Malformed,
+        }
+    }
+}
+
+impl fmt::Display for CellStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One code met in a record, as reported to a [`Sink`].
+#[derive(Debug)]
+pub struct CodeEvent<'a> {
+    /// 1-based data row number (the header is not a row).
+    pub row: u64,
+    /// 1-based line number where the record starts in the input.
+    pub line: u64,
+    /// The column.
+    pub column: &'a CodeColumn,
+    /// The system the code was read as.
+    pub system: System,
+    /// The cell as it was in the input.
+    pub original: &'a [u8],
+    /// The parsed code, if it is one.
+    pub code: Option<Code>,
+    /// What happened.
+    pub status: CellStatus,
+    /// Why a code is malformed.
+    pub reason: Option<&'a str>,
+    /// The crosswalk's alternatives for the code, when it was looked up and found.
+    pub mapping: Option<&'a Mapping>,
+    /// The value now in the cell.
+    pub written: &'a [u8],
+    /// Codes of the chosen cluster that found no empty cell (status `overflow`).
+    pub leftover: &'a [Code],
+    /// The whole input record, for key columns.
+    pub record: &'a csv::ByteRecord,
+}
+
+/// Receives every code event of a conversion.
+pub trait Sink {
+    /// Called once per non-empty code cell, in record and column order.
+    fn code(&mut self, event: &CodeEvent<'_>) -> Result<()>;
+}
+
+/// An owned copy of an event, for tests and small tools.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedEvent {
+    /// Data row number.
+    pub row: u64,
+    /// Column name.
+    pub column: String,
+    /// System.
+    pub system: System,
+    /// Original cell.
+    pub original: String,
+    /// Status.
+    pub status: CellStatus,
+    /// Value written.
+    pub written: String,
+    /// Leftover codes of an overflow.
+    pub leftover: Vec<Code>,
+}
+
+impl Sink for Vec<OwnedEvent> {
+    fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
+        self.push(OwnedEvent {
+            row: e.row,
+            column: e.column.name.clone(),
+            system: e.system,
+            original: String::from_utf8_lossy(e.original).into_owned(),
+            status: e.status,
+            written: String::from_utf8_lossy(e.written).into_owned(),
+            leftover: e.leftover.to_vec(),
+        });
+        Ok(())
+    }
+}
+
+/// Several sinks as one.
+impl<A: Sink, B: Sink> Sink for (A, B) {
+    fn code(&mut self, event: &CodeEvent<'_>) -> Result<()> {
+        self.0.code(event)?;
+        self.1.code(event)
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    fn code(&mut self, event: &CodeEvent<'_>) -> Result<()> {
+        (**self).code(event)
+    }
+}
+
+/// Per-row working space, reused for every record so the hot path does not allocate.
+#[derive(Default)]
+struct Scratch {
+    /// Per field: the replacement's range in `bytes`, if the cell is rewritten.
+    overrides: Vec<Option<(u32, u32)>>,
+    bytes: Vec<u8>,
+    /// Field indices of the empty cells of the current group, left to right.
+    free: Vec<usize>,
+    /// How many of `free` the current group has used.
+    free_next: usize,
+    flags: Vec<u8>,
+    leftover: Vec<Code>,
+    reason: String,
+}
+
+/// Rewrites records by a [`Plan`] with a [`Crosswalk`].
+pub struct Rewriter<'c> {
+    crosswalk: &'c Crosswalk,
+    plan: Plan,
+    options: Options,
+    source: String,
+    // Mappings by system (index in System::ALL order) and code, computed once per distinct code.
+    cache: [FxHashMap<Code, Option<Mapping>>; 4],
+    scratch: Scratch,
+}
+
+fn system_slot(system: System) -> usize {
+    match system {
+        System::Icd9Dx => 0,
+        System::Icd10Cm => 1,
+        System::Icd9Proc => 2,
+        System::Icd10Pcs => 3,
+    }
+}
+
+impl<'c> Rewriter<'c> {
+    /// A rewriter for records of the file named `source` (used in error messages).
+    pub fn new(crosswalk: &'c Crosswalk, plan: Plan, options: Options, source: String) -> Self {
+        Rewriter {
+            crosswalk,
+            plan,
+            options,
+            source,
+            cache: Default::default(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// The column plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Rewrite `input` into `output` (cleared first) and report every code to `sink`.
+    /// `extra_flag` is a row-level flags entry (a ragged row) to put first in the flags column.
+    pub fn rewrite(
+        &mut self,
+        row: u64,
+        line: u64,
+        input: &csv::ByteRecord,
+        output: &mut csv::ByteRecord,
+        extra_flag: Option<&[u8]>,
+        sink: &mut dyn Sink,
+    ) -> Result<()> {
+        let s = &mut self.scratch;
+        s.overrides.clear();
+        s.overrides.resize(input.len(), None);
+        s.bytes.clear();
+        s.flags.clear();
+        if let Some(flag) = extra_flag {
+            s.flags.extend_from_slice(flag);
+        }
+        for g in 0..self.plan.groups.len() {
+            let members = &self.plan.groups[g].members;
+            self.scratch.free.clear();
+            self.scratch.free_next = 0;
+            for &m in members {
+                let index = self.plan.columns[m].index;
+                if input.get(index).is_some_and(|f| f.trim_ascii().is_empty()) {
+                    self.scratch.free.push(index);
+                }
+            }
+            for k in 0..self.plan.groups[g].members.len() {
+                let m = self.plan.groups[g].members[k];
+                let index = self.plan.columns[m].index;
+                match input.get(index) {
+                    Some(cell) if !cell.trim_ascii().is_empty() => {
+                        self.cell(row, line, m, input, sink)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        output.clear();
+        let s = &self.scratch;
+        for (i, field) in input.iter().enumerate() {
+            match s.overrides[i] {
+                Some((a, b)) => output.push_field(&s.bytes[a as usize..b as usize]),
+                None => output.push_field(field),
+            }
+        }
+        if self.options.flags_column {
+            output.push_field(&s.flags);
+        }
+        Ok(())
+    }
+
+    /// Handle one non-empty code cell: column `m` of the plan.
+    fn cell(
+        &mut self,
+        row: u64,
+        line: u64,
+        m: usize,
+        input: &csv::ByteRecord,
+        sink: &mut dyn Sink,
+    ) -> Result<()> {
+        let column = &self.plan.columns[m];
+        let index = column.index;
+        let original = &input[index];
+        let version = column.version.version(input);
+        let system = column
+            .kind
+            .system(*version.as_ref().unwrap_or(&Version::Icd9));
+        self.scratch.reason.clear();
+        self.scratch.leftover.clear();
+        let dotted = match self.options.dots {
+            Dots::AsInput => original.contains(&b'.'),
+            Dots::Dotted => true,
+            Dots::Undotted => false,
+        };
+
+        let parsed = match &version {
+            Err(problem) => {
+                self.scratch.reason.push_str(&problem.message);
+                None
+            }
+            Ok(_) => match Code::parse(system, original) {
+                Ok(code) => Some(code),
+                Err(e) => {
+                    use std::fmt::Write;
+                    let _ = write!(self.scratch.reason, "{e}");
+                    None
+                }
+            },
+        };
+
+        // Decide the status and the alternative to write (by its number of codes).
+        let cache = &mut self.cache[system_slot(system)];
+        let mut status;
+        let mut chosen = false;
+        let mut mapping: Option<&Mapping> = None;
+        match (parsed, version) {
+            (None, _) => status = CellStatus::Malformed,
+            (Some(_), Ok(Version::Icd10)) => status = CellStatus::PassedThrough,
+            (Some(code), _) => {
+                let gem = self.crosswalk.gem(system)?;
+                mapping = cache
+                    .entry(code)
+                    .or_insert_with(|| gem.mapping(&code))
+                    .as_ref();
+                status = match mapping {
+                    None => CellStatus::NotInCrosswalk,
+                    Some(found) => CellStatus::from_lookup(found.status),
+                };
+                chosen = match status {
+                    CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination => true,
+                    CellStatus::Ambiguous => match self.options.choose {
+                        Choose::First => true,
+                        Choose::Keep => false,
+                        Choose::Fail => {
+                            return Err(ambiguous_error(
+                                &self.source,
+                                line,
+                                row,
+                                &column.name,
+                                system,
+                                code,
+                                mapping.expect("an ambiguous code has a mapping"),
+                            ));
+                        }
+                    },
+                    _ => false,
+                };
+            }
+        }
+
+        // Write: place the chosen codes, or apply --unmapped.
+        let s = &mut self.scratch;
+        if let (true, Some(found)) = (chosen, mapping) {
+            let target = system.gem_target();
+            for (k, t) in found.alternatives[0].codes.iter().enumerate() {
+                let cell = if k == 0 {
+                    Some(index)
+                } else if s.free_next < s.free.len() {
+                    s.free_next += 1;
+                    Some(s.free[s.free_next - 1])
+                } else {
+                    None
+                };
+                match cell {
+                    Some(cell) => {
+                        let start = s.bytes.len() as u32;
+                        t.code.write_spelled(target, dotted, &mut s.bytes);
+                        s.overrides[cell] = Some((start, s.bytes.len() as u32));
+                    }
+                    None => s.leftover.push(t.code),
+                }
+            }
+            if !s.leftover.is_empty() {
+                status = CellStatus::Overflow;
+            }
+        } else if status.needs_review()
+            && status != CellStatus::Ambiguous
+            && self.options.unmapped == Unmapped::Blank
+        {
+            let start = s.bytes.len() as u32;
+            s.overrides[index] = Some((start, start));
+        }
+
+        if status.needs_review() && self.options.flags_column {
+            if !s.flags.is_empty() {
+                s.flags.push(b';');
+            }
+            s.flags.extend_from_slice(column.name.as_bytes());
+            s.flags.push(b':');
+            s.flags.extend_from_slice(status.as_str().as_bytes());
+            s.flags.push(b':');
+            s.flags.extend_from_slice(original.trim_ascii());
+            if !s.leftover.is_empty() {
+                s.flags.push(b':');
+                let target = system.gem_target();
+                for (k, code) in s.leftover.iter().enumerate() {
+                    if k > 0 {
+                        s.flags.push(b'+');
+                    }
+                    code.write_spelled(target, dotted, &mut s.flags);
+                }
+            }
+        }
+
+        let written: &[u8] = match s.overrides[index] {
+            Some((a, b)) => &s.bytes[a as usize..b as usize],
+            None => original,
+        };
+        let reason = (!s.reason.is_empty()).then_some(s.reason.as_str());
+        sink.code(&CodeEvent {
+            row,
+            line,
+            column,
+            system,
+            original,
+            code: parsed,
+            status,
+            reason,
+            mapping,
+            written,
+            leftover: &s.leftover,
+            record: input,
+        })
+    }
+}
+
+fn ambiguous_error(
+    source: &str,
+    line: u64,
+    row: u64,
+    column: &str,
+    system: System,
+    code: Code,
+    mapping: &Mapping,
+) -> Error {
+    let target = system.gem_target();
+    let alternatives: Vec<String> = mapping
+        .alternatives
+        .iter()
+        .map(|a| {
+            a.codes
+                .iter()
+                .map(|t| t.code.dotted(target))
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect();
+    Error::parse(
+        source,
+        line,
+        format!(
+            "row {row}, column {column}: {} {} is ambiguous ({}); --choose fail stops at the \
+             first ambiguous code",
+            system.label(),
+            code.dotted(system),
+            alternatives.join(" | ")
+        ),
+    )
+}

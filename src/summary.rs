@@ -1,0 +1,219 @@
+//! The run summary: rows in and out, codes by system and status, and the codes that most often
+//! need review. Collected as a [`Sink`], rendered as text for stderr and as JSON for `--summary`.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::code::{Code, System};
+use crate::convert::{CellStatus, CodeEvent, Sink};
+use crate::crosswalk::Crosswalk;
+use crate::error::Result;
+
+/// A review item's identity: system, status and the code (or the first 16 bytes of a malformed
+/// cell), packed so counting needs no allocation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ReviewKey {
+    system: System,
+    status: CellStatus,
+    text: [u8; 16],
+    len: u8,
+}
+
+/// Counts collected during a conversion.
+#[derive(Default)]
+pub struct Summary {
+    /// Data rows read.
+    pub rows_in: u64,
+    /// Data rows written.
+    pub rows_out: u64,
+    /// Rows with a number of fields different from the header (passed through with `--flexible`).
+    pub ragged_rows: u64,
+    counts: BTreeMap<(System, CellStatus), u64>,
+    review: FxHashMap<ReviewKey, u64>,
+    review_rows: u64,
+    last_review_row: u64,
+}
+
+/// One of the codes most often needing review.
+#[derive(Serialize, Debug)]
+pub struct ReviewCount {
+    /// The code's system.
+    pub system: &'static str,
+    /// The code (canonical, or the cell as written when malformed).
+    pub code: String,
+    /// Its status.
+    pub status: CellStatus,
+    /// How many cells.
+    pub count: u64,
+    /// Its title, when known.
+    pub title: String,
+}
+
+/// The summary as reported.
+#[derive(Serialize, Debug)]
+pub struct Report {
+    /// Data rows read.
+    pub rows_in: u64,
+    /// Data rows written.
+    pub rows_out: u64,
+    /// Rows passed through with a different number of fields than the header.
+    pub ragged_rows: u64,
+    /// Code cells seen.
+    pub codes: u64,
+    /// Codes by system, then by status.
+    pub by_system: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
+    /// Code cells that need review.
+    pub review_codes: u64,
+    /// Rows with at least one code that needs review.
+    pub review_rows: u64,
+    /// The 10 codes most often needing review.
+    pub top_review: Vec<ReviewCount>,
+    /// The mapping tables used, by source system.
+    pub crosswalk: BTreeMap<&'static str, String>,
+}
+
+impl Sink for Summary {
+    fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
+        *self.counts.entry((e.system, e.status)).or_default() += 1;
+        if e.status.needs_review() {
+            let bytes = match &e.code {
+                Some(code) => code.as_bytes(),
+                None => e.original.trim_ascii(),
+            };
+            let len = bytes.len().min(16);
+            let mut text = [0u8; 16];
+            text[..len].copy_from_slice(&bytes[..len]);
+            let key = ReviewKey {
+                system: e.system,
+                status: e.status,
+                text,
+                len: len as u8,
+            };
+            *self.review.entry(key).or_default() += 1;
+            if self.last_review_row != e.row {
+                self.last_review_row = e.row;
+                self.review_rows += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Summary {
+    /// Code cells that need review.
+    pub fn review_codes(&self) -> u64 {
+        self.review.values().sum()
+    }
+
+    /// The figures to report, with titles and table releases from `crosswalk`.
+    pub fn report(&self, crosswalk: &Crosswalk) -> Report {
+        let mut by_system: BTreeMap<&'static str, BTreeMap<&'static str, u64>> = BTreeMap::new();
+        let mut tables = BTreeMap::new();
+        for (&(system, status), &n) in &self.counts {
+            by_system
+                .entry(system.name())
+                .or_default()
+                .insert(status.as_str(), n);
+            if system.is_icd9()
+                && let Ok(gem) = crosswalk.gem(system)
+            {
+                tables.insert(system.name(), gem.provenance().to_string());
+            }
+        }
+        let mut top: Vec<(&ReviewKey, &u64)> = self.review.iter().collect();
+        top.sort_by(|a, b| {
+            b.1.cmp(a.1)
+                .then_with(|| a.0.text[..a.0.len as usize].cmp(&b.0.text[..b.0.len as usize]))
+                .then_with(|| a.0.status.cmp(&b.0.status))
+        });
+        let top_review = top
+            .into_iter()
+            .take(10)
+            .map(|(key, &count)| {
+                let raw = &key.text[..key.len as usize];
+                let code = Code::parse(key.system, raw).ok();
+                ReviewCount {
+                    system: key.system.name(),
+                    code: match code {
+                        Some(c) => c.dotted(key.system),
+                        None => String::from_utf8_lossy(raw).into_owned(),
+                    },
+                    status: key.status,
+                    count,
+                    title: code
+                        .and_then(|c| crosswalk.title(key.system, &c))
+                        .map(|t| t.into_owned())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        Report {
+            rows_in: self.rows_in,
+            rows_out: self.rows_out,
+            ragged_rows: self.ragged_rows,
+            codes: self.counts.values().sum(),
+            by_system,
+            review_codes: self.review_codes(),
+            review_rows: self.review_rows,
+            top_review,
+            crosswalk: tables,
+        }
+    }
+}
+
+impl Report {
+    /// The summary as lines of text, for stderr.
+    pub fn render_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} rows in, {} rows out; {} codes",
+            self.rows_in, self.rows_out, self.codes
+        );
+        if self.ragged_rows > 0 {
+            let _ = writeln!(
+                out,
+                "  {} rows with a different number of fields than the header, passed through and flagged",
+                self.ragged_rows
+            );
+        }
+        for (system, statuses) in &self.by_system {
+            let parts: Vec<String> = CellStatus::ALL
+                .iter()
+                .filter_map(|s| {
+                    statuses
+                        .get(s.as_str())
+                        .map(|n| format!("{} {n}", s.as_str()))
+                })
+                .collect();
+            let _ = writeln!(out, "  {system:<10} {}", parts.join(", "));
+        }
+        if self.review_codes == 0 {
+            let _ = writeln!(out, "  no code needs review");
+        } else {
+            let _ = writeln!(
+                out,
+                "  {} codes in {} rows need review; most often:",
+                self.review_codes, self.review_rows
+            );
+            for r in &self.top_review {
+                let _ = writeln!(
+                    out,
+                    "  {:>8}  {:<9} {:<8} {:<16} {}",
+                    r.count,
+                    r.system,
+                    r.code,
+                    r.status.as_str(),
+                    r.title
+                );
+            }
+        }
+        for (system, table) in &self.crosswalk {
+            let _ = writeln!(out, "  crosswalk for {system}: {table}");
+        }
+        out
+    }
+}
