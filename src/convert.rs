@@ -525,3 +525,117 @@ fn ambiguous_error(
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columns::ColumnOptions;
+
+    fn run(header: &str, row: &str, options: Options) -> (Vec<String>, Vec<OwnedEvent>) {
+        let cw = Crosswalk::builtin();
+        let h = csv::ByteRecord::from(header.split(',').collect::<Vec<_>>());
+        let plan = Plan::new(Some(&h), h.len(), &ColumnOptions::default()).unwrap();
+        let mut rewriter = Rewriter::new(&cw, plan, options, "test.csv".into());
+        let input = csv::ByteRecord::from(row.split(',').collect::<Vec<_>>());
+        let mut output = csv::ByteRecord::new();
+        let mut events = Vec::new();
+        rewriter
+            .rewrite(1, 2, &input, &mut output, None, &mut events)
+            .unwrap();
+        let out = output
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        (out, events)
+    }
+
+    fn flagged() -> Options {
+        Options {
+            flags_column: true,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn cluster_fills_empty_cells_left_to_right_never_overwriting() {
+        let (out, events) = run("DX1,DX2,DX3,DX4", "0730,,4019,", flagged());
+        assert_eq!(out, ["A70", "J17", "I10", "", ""]);
+        assert_eq!(
+            events.len(),
+            2,
+            "one event per input code, none for placed codes"
+        );
+        assert_eq!(events[0].status, CellStatus::Combination);
+        // A later cell's cluster uses the next free cell.
+        let (out, _) = run("DX1,DX2,DX3,DX4", ",0730,0730,", flagged());
+        assert_eq!(out, ["J17", "A70", "A70", "J17", ""]);
+    }
+
+    #[test]
+    fn overflow_keeps_leftovers_in_flags_and_event() {
+        let (out, events) = run("DX1,DX2", "0730,4019", flagged());
+        assert_eq!(out, ["A70", "I10", "DX1:overflow:0730:J17"]);
+        assert_eq!(events[0].status, CellStatus::Overflow);
+        assert_eq!(events[0].leftover.len(), 1);
+        // A single-valued field is a group of its own.
+        let (out, _) = run("ADMTG_DGNS_CD,DX1,DX2", "073.0,,", flagged());
+        assert_eq!(
+            out,
+            ["A70", "", "", "ADMTG_DGNS_CD:overflow:073.0:J17"],
+            "dotted input spells leftovers dotted too"
+        );
+    }
+
+    #[test]
+    fn choose_and_unmapped_policies() {
+        let keep = Options {
+            choose: Choose::Keep,
+            unmapped: Unmapped::Blank,
+            flags_column: true,
+            ..Options::default()
+        };
+        let (out, events) = run("DX1,DX2,DX3", "99681,7796,27.31", keep);
+        assert_eq!(
+            out,
+            [
+                "99681",
+                "",
+                "",
+                "DX1:ambiguous:99681;DX2:no_map:7796;DX3:malformed:27.31"
+            ]
+        );
+        assert!(events[2].status == CellStatus::Malformed && events[2].written.is_empty());
+        let cw = Crosswalk::builtin();
+        let h = csv::ByteRecord::from(vec!["DX1"]);
+        let plan = Plan::new(Some(&h), 1, &ColumnOptions::default()).unwrap();
+        let fail = Options {
+            choose: Choose::Fail,
+            ..Options::default()
+        };
+        let mut rewriter = Rewriter::new(&cw, plan, fail, "claims.csv".into());
+        let err = rewriter
+            .rewrite(
+                4,
+                5,
+                &csv::ByteRecord::from(vec!["99681"]),
+                &mut csv::ByteRecord::new(),
+                None,
+                &mut Vec::new(),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("claims.csv:5: row 4, column DX1:"), "{err}");
+    }
+
+    #[test]
+    fn dots_follow_the_input_unless_told() {
+        let (out, _) = run("DX1,DX2", "288.50,28850", Options::default());
+        assert_eq!(out, ["D72.819", "D72819"]);
+        let dotted = Options {
+            dots: Dots::Dotted,
+            ..Options::default()
+        };
+        let (out, _) = run("DX1,DX2", "288.50,28850", dotted);
+        assert_eq!(out, ["D72.819", "D72.819"]);
+    }
+}

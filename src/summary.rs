@@ -200,8 +200,7 @@ impl Report {
                 self.review_codes, self.review_rows
             );
             for r in &self.top_review {
-                let _ = writeln!(
-                    out,
+                let line = format!(
                     "  {:>8}  {:<9} {:<8} {:<16} {}",
                     r.count,
                     r.system,
@@ -209,6 +208,7 @@ impl Report {
                     r.status.as_str(),
                     r.title
                 );
+                let _ = writeln!(out, "{}", line.trim_end());
             }
         }
         for (system, table) in &self.crosswalk {

@@ -739,3 +739,36 @@ fn fy2018_conversion_follows_the_reading_rule() {
     eprintln!("{seen:?}");
     assert!(seen.len() >= 5, "{seen:?}");
 }
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let wd = Workdir::new();
+    let mut big = String::from("ID,DX1,DX2\n");
+    for i in 0..50_000 {
+        big.push_str(&format!("{i},2731,99681\n"));
+    }
+    wd.write("big.csv", big);
+    let mut child = wd
+        .command(&["convert", "big.csv", "-q"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
