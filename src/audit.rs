@@ -7,7 +7,9 @@
 
 use std::io::Write;
 
-use crate::code::System;
+use rustc_hash::FxHashMap;
+
+use crate::code::{Code, System};
 use crate::convert::{CodeEvent, Sink};
 use crate::crosswalk::Crosswalk;
 use crate::error::{Error, Result};
@@ -19,6 +21,16 @@ pub struct AuditWriter<'c, W: Write> {
     keys: Vec<usize>,
     record: csv::ByteRecord,
     rows: u64,
+    // The title and alternatives of a code are the same at every occurrence: rendered once.
+    rendered: FxHashMap<(System, Code), Rendered>,
+}
+
+/// The per-code columns of an audit row, ready to write.
+struct Rendered {
+    title: Box<[u8]>,
+    count: Box<[u8]>,
+    alternatives: Box<[u8]>,
+    titles: Box<[u8]>,
 }
 
 /// At most this many alternatives are spelled out per audit row: some procedure codes have
@@ -84,6 +96,7 @@ impl<'c, W: Write> AuditWriter<'c, W> {
             keys: keys.iter().map(|(i, _)| *i).collect(),
             record: csv::ByteRecord::new(),
             rows: 0,
+            rendered: FxHashMap::default(),
         })
     }
 
@@ -96,12 +109,51 @@ impl<'c, W: Write> AuditWriter<'c, W> {
             .map_err(|e| Error::io(None, std::io::Error::other(e.to_string())))?;
         Ok((rows, out))
     }
+}
 
-    fn title(&self, system: System, code: &crate::code::Code) -> String {
-        self.crosswalk
+fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
+    let title = |system: System, code: &Code| {
+        crosswalk
             .title(system, code)
             .map(|t| t.into_owned())
             .unwrap_or_default()
+    };
+    let target = e.system.gem_target();
+    let alternatives = e.mapping.map(|m| &m.alternatives[..]).unwrap_or(&[]);
+    let (mut codes, mut titles) = (String::new(), String::new());
+    for (n, alternative) in alternatives
+        .iter()
+        .take(MAX_LISTED_ALTERNATIVES)
+        .enumerate()
+    {
+        if n > 0 {
+            codes.push_str(" | ");
+            titles.push_str(" | ");
+        }
+        for (k, t) in alternative.codes.iter().enumerate() {
+            if k > 0 {
+                codes.push('+');
+                titles.push_str(" + ");
+            }
+            codes.push_str(&t.code.dotted(target));
+            titles.push_str(&title(target, &t.code));
+        }
+    }
+    if alternatives.len() > MAX_LISTED_ALTERNATIVES {
+        let more = alternatives.len() - MAX_LISTED_ALTERNATIVES;
+        let note = format!(
+            " | … {more} more (crosswalk map --system {} {})",
+            e.system.name(),
+            code.dotted(e.system)
+        );
+        codes.push_str(&note);
+        titles.push_str(&note);
+    }
+    Rendered {
+        title: title(e.system, code).into_bytes().into(),
+        count: alternatives.len().to_string().into_bytes().into(),
+        alternatives: codes.into_bytes().into(),
+        titles: titles.into_bytes().into(),
     }
 }
 
@@ -110,66 +162,68 @@ impl<W: Write> Sink for AuditWriter<'_, W> {
         if !e.status.needs_review() {
             return Ok(());
         }
-        let target = e.system.gem_target();
         let r = &mut self.record;
         r.clear();
-        r.push_field(e.row.to_string().as_bytes());
-        r.push_field(e.line.to_string().as_bytes());
+        let mut number = itoa_buffer();
+        r.push_field(number.format(e.row));
+        r.push_field(number.format(e.line));
         for &k in &self.keys {
             push_safe(r, e.record.get(k).unwrap_or(b""));
         }
         push_safe(r, e.column.name.as_bytes());
         r.push_field(e.system.name().as_bytes());
         push_safe(r, e.original);
-        let original_title = e.code.map(|c| self.title(e.system, &c)).unwrap_or_default();
-        push_safe(&mut self.record, original_title.as_bytes());
-        let r = &mut self.record;
+        let rendered = match e.code {
+            Some(code) => Some(
+                &*self
+                    .rendered
+                    .entry((e.system, code))
+                    .or_insert_with(|| render(self.crosswalk, e, &code)),
+            ),
+            None => None,
+        };
+        let field = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
+        push_safe(r, field(|x| &x.title));
         r.push_field(e.status.as_str().as_bytes());
         push_safe(r, e.reason.unwrap_or("").as_bytes());
         push_safe(r, e.written);
-        let leftover: Vec<String> = e.leftover.iter().map(|c| c.dotted(target)).collect();
-        push_safe(r, leftover.join("+").as_bytes());
-
-        let alternatives = e.mapping.map(|m| &m.alternatives[..]).unwrap_or(&[]);
-        let (mut codes, mut titles) = (String::new(), String::new());
-        for (n, alternative) in alternatives
-            .iter()
-            .take(MAX_LISTED_ALTERNATIVES)
-            .enumerate()
-        {
-            if n > 0 {
-                codes.push_str(" | ");
-                titles.push_str(" | ");
-            }
-            for (k, t) in alternative.codes.iter().enumerate() {
-                if k > 0 {
-                    codes.push('+');
-                    titles.push_str(" + ");
-                }
-                codes.push_str(&t.code.dotted(target));
-                titles.push_str(&self.title(target, &t.code));
-            }
+        if e.leftover.is_empty() {
+            r.push_field(b"");
+        } else {
+            let target = e.system.gem_target();
+            let leftover: Vec<String> = e.leftover.iter().map(|c| c.dotted(target)).collect();
+            push_safe(r, leftover.join("+").as_bytes());
         }
-        if alternatives.len() > MAX_LISTED_ALTERNATIVES {
-            let more = alternatives.len() - MAX_LISTED_ALTERNATIVES;
-            let note = format!(
-                " | … {more} more (crosswalk map --system {} {})",
-                e.system.name(),
-                e.code.map(|c| c.dotted(e.system)).unwrap_or_default()
-            );
-            codes.push_str(&note);
-            titles.push_str(&note);
-        }
-        let r = &mut self.record;
-        r.push_field(alternatives.len().to_string().as_bytes());
-        push_safe(r, codes.as_bytes());
-        push_safe(r, titles.as_bytes());
+        r.push_field(rendered.map_or(&b"0"[..], |x| &x.count));
+        push_safe(r, field(|x| &x.alternatives));
+        push_safe(r, field(|x| &x.titles));
         r.push_field(b"");
         self.writer
             .write_byte_record(&self.record)
             .map_err(csv_error)?;
         self.rows += 1;
         Ok(())
+    }
+}
+
+/// A small integer formatter, so row numbers are written without allocating.
+struct NumberBuffer([u8; 20]);
+
+fn itoa_buffer() -> NumberBuffer {
+    NumberBuffer([0; 20])
+}
+
+impl NumberBuffer {
+    fn format(&mut self, mut n: u64) -> &[u8] {
+        let mut i = self.0.len();
+        loop {
+            i -= 1;
+            self.0[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                return &self.0[i..];
+            }
+        }
     }
 }
 
@@ -188,5 +242,13 @@ mod tests {
             got,
             [&b"'=SUM(A1)"[..], b"'+1", b"'-2", b"'@x", b"2731", b""]
         );
+    }
+
+    #[test]
+    fn numbers() {
+        let mut b = itoa_buffer();
+        assert_eq!(b.format(0), b"0");
+        assert_eq!(b.format(1234567890123), b"1234567890123");
+        assert_eq!(b.format(u64::MAX), u64::MAX.to_string().as_bytes());
     }
 }

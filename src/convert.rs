@@ -245,14 +245,27 @@ struct Scratch {
     reason: String,
 }
 
+/// What the rewriter needs of a code, computed once per distinct code and kept small so that the
+/// per-cell look-up touches one cache line instead of chasing the mapping's heap allocations.
+#[derive(Clone, Copy)]
+struct Resolved {
+    status: CellStatus,
+    /// The codes of the first alternative: a range of `Rewriter::codes`.
+    first: (u32, u32),
+    /// Index into `Rewriter::mappings`, or `u32::MAX` when the code is not in the crosswalk.
+    mapping: u32,
+}
+
 /// Rewrites records by a [`Plan`] with a [`Crosswalk`].
 pub struct Rewriter<'c> {
     crosswalk: &'c Crosswalk,
     plan: Plan,
     options: Options,
     source: String,
-    // Mappings by system (index in System::ALL order) and code, computed once per distinct code.
-    cache: [FxHashMap<Code, Option<Mapping>>; 4],
+    // By system (see `system_slot`) and code.
+    cache: [FxHashMap<Code, Resolved>; 4],
+    codes: Vec<Code>,
+    mappings: Vec<Mapping>,
     scratch: Scratch,
 }
 
@@ -274,6 +287,8 @@ impl<'c> Rewriter<'c> {
             options,
             source,
             cache: Default::default(),
+            codes: Vec::new(),
+            mappings: Vec::new(),
             scratch: Scratch::default(),
         }
     }
@@ -294,6 +309,23 @@ impl<'c> Rewriter<'c> {
         extra_flag: Option<&[u8]>,
         sink: &mut dyn Sink,
     ) -> Result<()> {
+        output.clear();
+        for field in self.rewrite_fields(row, line, input, extra_flag, sink)? {
+            output.push_field(field);
+        }
+        Ok(())
+    }
+
+    /// As [`Rewriter::rewrite`], but return the output fields (input fields, rewritten cells and
+    /// the flags column) without copying them into a record: a CSV writer can take them directly.
+    pub fn rewrite_fields<'a>(
+        &'a mut self,
+        row: u64,
+        line: u64,
+        input: &'a csv::ByteRecord,
+        extra_flag: Option<&[u8]>,
+        sink: &mut dyn Sink,
+    ) -> Result<impl Iterator<Item = &'a [u8]> + 'a> {
         let s = &mut self.scratch;
         s.overrides.clear();
         s.overrides.resize(input.len(), None);
@@ -323,18 +355,16 @@ impl<'c> Rewriter<'c> {
                 }
             }
         }
-        output.clear();
         let s = &self.scratch;
-        for (i, field) in input.iter().enumerate() {
-            match s.overrides[i] {
-                Some((a, b)) => output.push_field(&s.bytes[a as usize..b as usize]),
-                None => output.push_field(field),
-            }
-        }
-        if self.options.flags_column {
-            output.push_field(&s.flags);
-        }
-        Ok(())
+        let flags = self.options.flags_column.then_some(&s.flags[..]);
+        Ok(input
+            .iter()
+            .zip(&s.overrides)
+            .map(|(field, over)| match over {
+                Some((a, b)) => &s.bytes[*a as usize..*b as usize],
+                None => field,
+            })
+            .chain(flags))
     }
 
     /// Handle one non-empty code cell: column `m` of the plan.
@@ -376,24 +406,26 @@ impl<'c> Rewriter<'c> {
             },
         };
 
-        // Decide the status and the alternative to write (by its number of codes).
-        let cache = &mut self.cache[system_slot(system)];
+        // Decide the status and whether to write the first alternative.
         let mut status;
         let mut chosen = false;
-        let mut mapping: Option<&Mapping> = None;
+        let mut resolved = None;
         match (parsed, version) {
             (None, _) => status = CellStatus::Malformed,
             (Some(_), Ok(Version::Icd10)) => status = CellStatus::PassedThrough,
             (Some(code), _) => {
-                let gem = self.crosswalk.gem(system)?;
-                mapping = cache
-                    .entry(code)
-                    .or_insert_with(|| gem.mapping(&code))
-                    .as_ref();
-                status = match mapping {
-                    None => CellStatus::NotInCrosswalk,
-                    Some(found) => CellStatus::from_lookup(found.status),
+                let (codes, mappings) = (&mut self.codes, &mut self.mappings);
+                let r = match self.cache[system_slot(system)].get(&code) {
+                    Some(r) => *r,
+                    None => {
+                        let r =
+                            resolve(self.crosswalk.gem(system)?.mapping(&code), codes, mappings);
+                        self.cache[system_slot(system)].insert(code, r);
+                        r
+                    }
                 };
+                resolved = Some(r);
+                status = r.status;
                 chosen = match status {
                     CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination => true,
                     CellStatus::Ambiguous => match self.options.choose {
@@ -407,7 +439,7 @@ impl<'c> Rewriter<'c> {
                                 &column.name,
                                 system,
                                 code,
-                                mapping.expect("an ambiguous code has a mapping"),
+                                &self.mappings[r.mapping as usize],
                             ));
                         }
                     },
@@ -415,12 +447,14 @@ impl<'c> Rewriter<'c> {
                 };
             }
         }
+        let mapping = resolved.and_then(|r| self.mappings.get(r.mapping as usize));
 
         // Write: place the chosen codes, or apply --unmapped.
         let s = &mut self.scratch;
-        if let (true, Some(found)) = (chosen, mapping) {
+        if let (true, Some(r)) = (chosen, resolved) {
             let target = system.gem_target();
-            for (k, t) in found.alternatives[0].codes.iter().enumerate() {
+            let first = &self.codes[r.first.0 as usize..r.first.1 as usize];
+            for (k, code) in first.iter().enumerate() {
                 let cell = if k == 0 {
                     Some(index)
                 } else if s.free_next < s.free.len() {
@@ -432,10 +466,10 @@ impl<'c> Rewriter<'c> {
                 match cell {
                     Some(cell) => {
                         let start = s.bytes.len() as u32;
-                        t.code.write_spelled(target, dotted, &mut s.bytes);
+                        code.write_spelled(target, dotted, &mut s.bytes);
                         s.overrides[cell] = Some((start, s.bytes.len() as u32));
                     }
-                    None => s.leftover.push(t.code),
+                    None => s.leftover.push(*code),
                 }
             }
             if !s.leftover.is_empty() {
@@ -490,6 +524,32 @@ impl<'c> Rewriter<'c> {
             record: input,
         })
     }
+}
+
+/// Reduce a mapping to what the per-cell path needs; the mapping itself is kept for sinks.
+fn resolve(
+    mapping: Option<Mapping>,
+    codes: &mut Vec<Code>,
+    mappings: &mut Vec<Mapping>,
+) -> Resolved {
+    let Some(mapping) = mapping else {
+        return Resolved {
+            status: CellStatus::NotInCrosswalk,
+            first: (0, 0),
+            mapping: u32::MAX,
+        };
+    };
+    let start = codes.len() as u32;
+    if let Some(first) = mapping.alternatives.first() {
+        codes.extend(first.codes.iter().map(|t| t.code));
+    }
+    let resolved = Resolved {
+        status: CellStatus::from_lookup(mapping.status),
+        first: (start, codes.len() as u32),
+        mapping: mappings.len() as u32,
+    };
+    mappings.push(mapping);
+    resolved
 }
 
 fn ambiguous_error(

@@ -30,7 +30,9 @@ pub struct Summary {
     pub rows_out: u64,
     /// Rows with a number of fields different from the header (passed through with `--flexible`).
     pub ragged_rows: u64,
-    counts: BTreeMap<(System, CellStatus), u64>,
+    // By system (System::ALL order) and status (CellStatus::ALL order): an array, since this is
+    // bumped for every code cell.
+    counts: [[u64; CellStatus::ALL.len()]; 4],
     review: FxHashMap<ReviewKey, u64>,
     review_rows: u64,
     last_review_row: u64,
@@ -76,7 +78,7 @@ pub struct Report {
 
 impl Sink for Summary {
     fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
-        *self.counts.entry((e.system, e.status)).or_default() += 1;
+        self.counts[system_index(e.system)][e.status as usize] += 1;
         if e.status.needs_review() {
             let bytes = match &e.code {
                 Some(code) => code.as_bytes(),
@@ -101,7 +103,27 @@ impl Sink for Summary {
     }
 }
 
+fn system_index(system: System) -> usize {
+    System::ALL
+        .iter()
+        .position(|s| *s == system)
+        .expect("System::ALL lists every system")
+}
+
 impl Summary {
+    /// Non-zero counts as (system, status, count).
+    fn counted(&self) -> impl Iterator<Item = (System, CellStatus, u64)> + '_ {
+        System::ALL
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, &system)| {
+                CellStatus::ALL
+                    .iter()
+                    .filter(move |s| self.counts[i][**s as usize] > 0)
+                    .map(move |&s| (system, s, self.counts[i][s as usize]))
+            })
+    }
+
     /// Code cells that need review.
     pub fn review_codes(&self) -> u64 {
         self.review.values().sum()
@@ -111,7 +133,7 @@ impl Summary {
     pub fn report(&self, crosswalk: &Crosswalk) -> Report {
         let mut by_system: BTreeMap<&'static str, BTreeMap<&'static str, u64>> = BTreeMap::new();
         let mut tables = BTreeMap::new();
-        for (&(system, status), &n) in &self.counts {
+        for (system, status, n) in self.counted() {
             by_system
                 .entry(system.name())
                 .or_default()
@@ -153,7 +175,7 @@ impl Summary {
             rows_in: self.rows_in,
             rows_out: self.rows_out,
             ragged_rows: self.ragged_rows,
-            codes: self.counts.values().sum(),
+            codes: self.counted().map(|(_, _, n)| n).sum(),
             by_system,
             review_codes: self.review_codes(),
             review_rows: self.review_rows,

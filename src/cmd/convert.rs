@@ -360,7 +360,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let first = record.position().is_none_or(|p| p.byte() == 0);
         u64::from(sniffed.crlf && !first)
     };
-    let mut out_record = csv::ByteRecord::new();
     let mut ragged_note = Vec::new();
     let mut last_had_line_break = None;
     let mut row = 0u64;
@@ -400,32 +399,23 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         } else {
             None
         };
-        last_had_line_break = record
-            .iter()
-            .any(|f| f.contains(&b'\n') || f.contains(&b'\r'))
+        last_had_line_break = memchr::memchr2(b'\n', b'\r', record.as_slice())
+            .is_some()
             .then_some((line, row));
-        match &mut audit {
+        let fields = match &mut audit {
             Some(audit) => {
                 let mut sinks = (&mut summary, audit);
-                rewriter.rewrite(
+                rewriter.rewrite_fields(
                     row,
                     line,
                     &record,
-                    &mut out_record,
                     extra_flag,
                     &mut sinks as &mut dyn Sink,
-                )?;
+                )?
             }
-            None => rewriter.rewrite(
-                row,
-                line,
-                &record,
-                &mut out_record,
-                extra_flag,
-                &mut summary,
-            )?,
-        }
-        writer.write_byte_record(&out_record)?;
+            None => rewriter.rewrite_fields(row, line, &record, extra_flag, &mut summary)?,
+        };
+        writer.write_record(fields)?;
         summary.rows_out += 1;
         if let Some(bar) = &progress
             && row % 8192 == 0
