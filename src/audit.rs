@@ -21,9 +21,15 @@ pub struct AuditWriter<'c, W: Write> {
     keys: Vec<usize>,
     record: csv::ByteRecord,
     rows: u64,
-    // The title and alternatives of a code are the same at every occurrence: rendered once.
+    // The title and alternatives of a code are the same at every occurrence: rendered once,
+    // within a memory budget (cleared when it is spent; claim codes are skewed, so the common
+    // ones are soon back).
     rendered: FxHashMap<(System, Code), Rendered>,
+    rendered_bytes: usize,
 }
+
+/// Bytes of rendered audit text kept for re-use.
+const RENDER_BUDGET: usize = 4 << 20;
 
 /// The per-code columns of an audit row, ready to write.
 struct Rendered {
@@ -97,6 +103,7 @@ impl<'c, W: Write> AuditWriter<'c, W> {
             record: csv::ByteRecord::new(),
             rows: 0,
             rendered: FxHashMap::default(),
+            rendered_bytes: 0,
         })
     }
 
@@ -119,7 +126,8 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
             .unwrap_or_default()
     };
     let target = e.system.gem_target();
-    let alternatives = e.mapping.map(|m| &m.alternatives[..]).unwrap_or(&[]);
+    let mapping = e.mapping();
+    let alternatives = mapping.as_ref().map_or(&[][..], |m| &m.alternatives[..]);
     let (mut codes, mut titles) = (String::new(), String::new());
     for (n, alternative) in alternatives
         .iter()
@@ -173,15 +181,19 @@ impl<W: Write> Sink for AuditWriter<'_, W> {
         push_safe(r, e.column.name.as_bytes());
         r.push_field(e.system.name().as_bytes());
         push_safe(r, e.original);
-        let rendered = match e.code {
-            Some(code) => Some(
-                &*self
-                    .rendered
-                    .entry((e.system, code))
-                    .or_insert_with(|| render(self.crosswalk, e, &code)),
-            ),
-            None => None,
-        };
+        if let Some(code) = e.code
+            && !self.rendered.contains_key(&(e.system, code))
+        {
+            let fresh = render(self.crosswalk, e, &code);
+            self.rendered_bytes +=
+                fresh.title.len() + fresh.alternatives.len() + fresh.titles.len();
+            if self.rendered_bytes > RENDER_BUDGET {
+                self.rendered.clear();
+                self.rendered_bytes = 0;
+            }
+            self.rendered.insert((e.system, code), fresh);
+        }
+        let rendered = e.code.and_then(|code| self.rendered.get(&(e.system, code)));
         let field = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
         push_safe(r, field(|x| &x.title));
         r.push_field(e.status.as_str().as_bytes());

@@ -14,6 +14,7 @@ use crate::code::{Code, System};
 use crate::columns::{CodeColumn, Plan, Version};
 use crate::crosswalk::Crosswalk;
 use crate::error::{Error, Result};
+use crate::gem::Gem;
 use crate::mapping::{Mapping, Status};
 
 /// What to write for an `ambiguous` code.
@@ -166,14 +167,22 @@ pub struct CodeEvent<'a> {
     pub status: CellStatus,
     /// Why a code is malformed.
     pub reason: Option<&'a str>,
-    /// The crosswalk's alternatives for the code, when it was looked up and found.
-    pub mapping: Option<&'a Mapping>,
+    /// The table the code was looked up in (ICD-9 codes that were parsed).
+    pub gem: Option<&'a Gem>,
     /// The value now in the cell.
     pub written: &'a [u8],
     /// Codes of the chosen cluster that found no empty cell (status `overflow`).
     pub leftover: &'a [Code],
     /// The whole input record, for key columns.
     pub record: &'a csv::ByteRecord,
+}
+
+impl CodeEvent<'_> {
+    /// The crosswalk's alternatives for the code, when it was looked up and found. Computed on
+    /// demand: the rewriter keeps only what it needs per code, and most sinks never ask.
+    pub fn mapping(&self) -> Option<Mapping> {
+        self.gem?.mapping(self.code.as_ref()?)
+    }
 }
 
 /// Receives every code event of a conversion.
@@ -252,8 +261,6 @@ struct Resolved {
     status: CellStatus,
     /// The codes of the first alternative: a range of `Rewriter::codes`.
     first: (u32, u32),
-    /// Index into `Rewriter::mappings`, or `u32::MAX` when the code is not in the crosswalk.
-    mapping: u32,
 }
 
 /// Rewrites records by a [`Plan`] with a [`Crosswalk`].
@@ -265,7 +272,6 @@ pub struct Rewriter<'c> {
     // By system (see `system_slot`) and code.
     cache: [FxHashMap<Code, Resolved>; 4],
     codes: Vec<Code>,
-    mappings: Vec<Mapping>,
     scratch: Scratch,
 }
 
@@ -288,7 +294,6 @@ impl<'c> Rewriter<'c> {
             source,
             cache: Default::default(),
             codes: Vec::new(),
-            mappings: Vec::new(),
             scratch: Scratch::default(),
         }
     }
@@ -409,17 +414,18 @@ impl<'c> Rewriter<'c> {
         // Decide the status and whether to write the first alternative.
         let mut status;
         let mut chosen = false;
-        let mut resolved = None;
+        let mut resolved: Option<Resolved> = None;
+        let mut gem: Option<&Gem> = None;
         match (parsed, version) {
             (None, _) => status = CellStatus::Malformed,
             (Some(_), Ok(Version::Icd10)) => status = CellStatus::PassedThrough,
             (Some(code), _) => {
-                let (codes, mappings) = (&mut self.codes, &mut self.mappings);
+                let table = self.crosswalk.gem(system)?;
+                gem = Some(table);
                 let r = match self.cache[system_slot(system)].get(&code) {
                     Some(r) => *r,
                     None => {
-                        let r =
-                            resolve(self.crosswalk.gem(system)?.mapping(&code), codes, mappings);
+                        let r = resolve(table.mapping(&code), &mut self.codes);
                         self.cache[system_slot(system)].insert(code, r);
                         r
                     }
@@ -439,7 +445,9 @@ impl<'c> Rewriter<'c> {
                                 &column.name,
                                 system,
                                 code,
-                                &self.mappings[r.mapping as usize],
+                                &table
+                                    .mapping(&code)
+                                    .expect("an ambiguous code has a mapping"),
                             ));
                         }
                     },
@@ -447,7 +455,6 @@ impl<'c> Rewriter<'c> {
                 };
             }
         }
-        let mapping = resolved.and_then(|r| self.mappings.get(r.mapping as usize));
 
         // Write: place the chosen codes, or apply --unmapped.
         let s = &mut self.scratch;
@@ -518,7 +525,7 @@ impl<'c> Rewriter<'c> {
             code: parsed,
             status,
             reason,
-            mapping,
+            gem,
             written,
             leftover: &s.leftover,
             record: input,
@@ -526,30 +533,22 @@ impl<'c> Rewriter<'c> {
     }
 }
 
-/// Reduce a mapping to what the per-cell path needs; the mapping itself is kept for sinks.
-fn resolve(
-    mapping: Option<Mapping>,
-    codes: &mut Vec<Code>,
-    mappings: &mut Vec<Mapping>,
-) -> Resolved {
+/// Reduce a mapping to what the per-cell path needs (sinks recompute it on demand).
+fn resolve(mapping: Option<Mapping>, codes: &mut Vec<Code>) -> Resolved {
     let Some(mapping) = mapping else {
         return Resolved {
             status: CellStatus::NotInCrosswalk,
             first: (0, 0),
-            mapping: u32::MAX,
         };
     };
     let start = codes.len() as u32;
     if let Some(first) = mapping.alternatives.first() {
         codes.extend(first.codes.iter().map(|t| t.code));
     }
-    let resolved = Resolved {
+    Resolved {
         status: CellStatus::from_lookup(mapping.status),
         first: (start, codes.len() as u32),
-        mapping: mappings.len() as u32,
-    };
-    mappings.push(mapping);
-    resolved
+    }
 }
 
 fn ambiguous_error(

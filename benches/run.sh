@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Whole-program benchmark: generate claim files, time the plain read-and-rewrite baseline and
+# `crosswalk convert` (with --audit and --summary), and print rows/s, MiB/s, peak RSS and the
+# ratio. Needs only the project's tools and GNU time (/usr/bin/time, Debian package `time`).
+#
+#   benches/run.sh                 # 2M rows, plus RSS at 1M and 10M rows
+#   ROWS=200000 SCALES= benches/run.sh   # a quick run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROWS=${ROWS:-2000000}
+SCALES=${SCALES-1000000 10000000}
+WORK=${WORK:-$(mktemp -d)}
+trap 'rm -rf "$WORK"' EXIT
+
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 1; }
+cargo build --release --quiet --bin crosswalk --example gen_claims --example passthrough
+BIN=target/release/crosswalk
+GEN=target/release/examples/gen_claims
+PASS=target/release/examples/passthrough
+
+# measure NAME CMD... : best of 3 wall times, with the peak RSS of that run
+measure() {
+  local name=$1; shift
+  local best="" rss=""
+  for _ in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr" || { cat "$WORK/stderr"; exit 1; }
+    read -r t m < "$WORK/time"
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+  done
+  echo "$name $best $rss"
+}
+
+report() {  # report LABEL ROWS BYTES SECONDS RSS_KB
+  awk -v l="$1" -v n="$2" -v b="$3" -v s="$4" -v m="$5" 'BEGIN{
+    printf "  %-28s %7.2f s  %10.0f rows/s  %7.1f MiB/s  peak RSS %6.1f MiB\n", l, s, n/s, b/1048576/s, m/1024 }'
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "generating $ROWS rows (DE-SynPUF inpatient layout, 81 columns, 11 dx + 6 px code columns)"
+$GEN "$ROWS" > "$WORK/claims.csv"
+BYTES=$(stat -c %s "$WORK/claims.csv")
+echo "  $(awk -v b="$BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}')"
+
+read -r _ tp mp < <(measure passthrough $PASS "$WORK/claims.csv")
+read -r _ tc mc < <(measure convert $BIN convert "$WORK/claims.csv" -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json")
+read -r _ tn mn < <(measure convert-no-audit $BIN convert "$WORK/claims.csv" -q -o "$WORK/out.csv")
+report "passthrough (baseline)" "$ROWS" "$BYTES" "$tp" "$mp"
+report "convert --audit --summary" "$ROWS" "$BYTES" "$tc" "$mc"
+report "convert (no audit)" "$ROWS" "$BYTES" "$tn" "$mn"
+echo "  audit: $(($(wc -l < "$WORK/audit.csv") - 1)) rows, $(awk -v b="$(stat -c %s "$WORK/audit.csv")" 'BEGIN{printf "%.0f MiB", b/1048576}')"
+awk -v c="$tc" -v n="$tn" -v p="$tp" 'BEGIN{printf "  ratio to passthrough: %.2f with audit, %.2f without\n", c/p, n/p}'
+
+for scale in $SCALES; do
+  $GEN "$scale" > "$WORK/scale.csv"
+  /usr/bin/time -f "%e %M" -o "$WORK/time" $BIN convert "$WORK/scale.csv" -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json"
+  read -r t m < "$WORK/time"
+  report "convert, $scale rows" "$scale" "$(stat -c %s "$WORK/scale.csv")" "$t" "$m"
+  rm -f "$WORK/scale.csv" "$WORK/out.csv" "$WORK/audit.csv"
+done
+
+# Start-up: a one-off look-up.
+read -r _ ts ms < <(measure map $BIN map 273.1)
+awk -v s="$ts" -v m="$ms" 'BEGIN{printf "  %-28s %7.3f s  peak RSS %.1f MiB\n", "map 273.1 (end to end)", s, m/1024}'
