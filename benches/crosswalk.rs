@@ -82,65 +82,73 @@ fn parse_and_lookup(c: &mut Criterion) {
     group.finish();
 }
 
-fn reader(data: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(data)
-}
-
 fn writer() -> csv::Writer<std::io::Sink> {
     csv::WriterBuilder::new()
         .buffer_capacity(1 << 16)
         .from_writer(std::io::sink())
 }
 
-/// Converting 100,000 generated DE-SynPUF inpatient rows, next to a plain read-and-rewrite of
-/// the same rows with the same csv settings. The ratio of the two is the figure to watch.
+fn reader_with(data: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(data)
+}
+
+/// Converting 100,000 generated rows (DE-SynPUF inpatient, and RIF with version columns and
+/// ICD-10 claims), each next to a plain read-and-rewrite of the same rows with the same csv
+/// settings. The ratio of the two is the figure to watch.
 fn convert_vs_passthrough(c: &mut Criterion) {
-    let mut data = Vec::new();
-    generator::write_claims(&mut data, generator::Layout::DeSynPuf, 100_000, 1).unwrap();
     let crosswalk = Crosswalk::builtin();
     crosswalk.load_all().unwrap();
-    let mut group = c.benchmark_group("100k_rows");
-    group.sample_size(10);
-    group.throughput(Throughput::Bytes(data.len() as u64));
-    group.bench_function("passthrough", |b| {
-        b.iter(|| {
-            let (mut r, mut w) = (reader(&data), writer());
-            let mut record = csv::ByteRecord::new();
-            while r.read_byte_record(&mut record).unwrap() {
-                w.write_byte_record(&record).unwrap();
-            }
-            w.flush().unwrap();
-        })
-    });
-    group.bench_function("convert", |b| {
-        b.iter(|| {
-            let (mut r, mut w) = (reader(&data), writer());
-            let mut record = csv::ByteRecord::new();
-            r.read_byte_record(&mut record).unwrap();
-            let plan = Plan::new(Some(&record), record.len(), &ColumnOptions::default()).unwrap();
-            let options = Options {
-                flags_column: true,
-                ..Options::default()
-            };
-            let mut rewriter = Rewriter::new(&crosswalk, plan, options, "bench".into());
-            let mut summary = Summary::default();
-            let mut row = 0;
-            while r.read_byte_record(&mut record).unwrap() {
-                row += 1;
-                let fields = rewriter
-                    .rewrite_fields(row, row + 1, &record, None, &mut summary)
-                    .unwrap();
-                w.write_record(fields).unwrap();
-            }
-            w.flush().unwrap();
-            black_box(summary.rows_in);
-        })
-    });
-    group.finish();
+    for (name, layout, delimiter) in [
+        ("desynpuf_100k", generator::Layout::DeSynPuf, b','),
+        ("rif_100k", generator::Layout::Rif, b'|'),
+    ] {
+        let mut data = Vec::new();
+        generator::write_claims(&mut data, layout, 100_000, 1).unwrap();
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_function("passthrough", |b| {
+            b.iter(|| {
+                let (mut r, mut w) = (reader_with(&data, delimiter), writer());
+                let mut record = csv::ByteRecord::new();
+                while r.read_byte_record(&mut record).unwrap() {
+                    w.write_byte_record(&record).unwrap();
+                }
+                w.flush().unwrap();
+            })
+        });
+        group.bench_function("convert", |b| {
+            b.iter(|| {
+                let (mut r, mut w) = (reader_with(&data, delimiter), writer());
+                let mut record = csv::ByteRecord::new();
+                r.read_byte_record(&mut record).unwrap();
+                let plan =
+                    Plan::new(Some(&record), record.len(), &ColumnOptions::default()).unwrap();
+                let options = Options {
+                    flags_column: true,
+                    ..Options::default()
+                };
+                let mut rewriter = Rewriter::new(&crosswalk, plan, options, "bench".into());
+                let mut summary = Summary::default();
+                let mut row = 0;
+                while r.read_byte_record(&mut record).unwrap() {
+                    row += 1;
+                    let fields = rewriter
+                        .rewrite_fields(row, row + 1, &record, None, &mut summary)
+                        .unwrap();
+                    w.write_record(fields).unwrap();
+                }
+                w.flush().unwrap();
+                black_box(summary.rows_in);
+            })
+        });
+        group.finish();
+    }
 }
 
 criterion_group!(benches, load, parse_and_lookup, convert_vs_passthrough);
