@@ -267,3 +267,25 @@ fn combination_zero_with_scenario_digits_is_a_single() {
     assert_eq!(a.len(), 21);
     assert_eq!(a.iter().filter(|x| *x == "00164ZB").count(), 1);
 }
+
+/// The built-in ICD-9 procedure GEM is the official FY2018 file with LF line ends: every row
+/// (source, target, flags) in the same order.
+#[test]
+fn builtin_procedure_gem_rows_equal_the_official_file() {
+    let Some(dir) = fy2018_gems() else { return };
+    let rows = |path: &Path| -> Vec<Vec<String>> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| l.split_whitespace().map(str::to_string).collect())
+            .filter(|f: &Vec<String>| !f.is_empty())
+            .collect()
+    };
+    let builtin = rows(&Path::new(env!("CARGO_MANIFEST_DIR")).join("crosswalk/gems/gem_i9pcs.txt"));
+    let official = rows(&dir.join("gem_i9pcs.txt"));
+    assert_eq!(builtin.len(), 73_593);
+    assert!(
+        builtin == official,
+        "the built-in procedure GEM differs from the official file"
+    );
+}
