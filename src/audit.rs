@@ -138,12 +138,11 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
             codes.push_str(" | ");
             titles.push_str(" | ");
         }
+        codes.push_str(&alternative.spelled(target));
         for (k, t) in alternative.codes.iter().enumerate() {
             if k > 0 {
-                codes.push('+');
                 titles.push_str(" + ");
             }
-            codes.push_str(&t.code.dotted(target));
             titles.push_str(&title(target, &t.code));
         }
     }

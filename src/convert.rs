@@ -564,13 +564,7 @@ fn ambiguous_error(
     let alternatives: Vec<String> = mapping
         .alternatives
         .iter()
-        .map(|a| {
-            a.codes
-                .iter()
-                .map(|t| t.code.dotted(target))
-                .collect::<Vec<_>>()
-                .join("+")
-        })
+        .map(|a| a.spelled(target))
         .collect();
     Error::parse(
         source,

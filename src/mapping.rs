@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use crate::code::Code;
+use crate::code::{Code, System};
 use crate::gem::{Flags, Row};
 
 /// How a code translates.
@@ -88,6 +88,15 @@ pub struct Alternative {
     pub codes: Vec<Target>,
     /// The scenario a cluster came from; `None` for a single (combination 0) row.
     pub scenario: Option<u8>,
+}
+
+impl Alternative {
+    /// The codes dotted for `system` and joined by `+` (`A70+J17`), as audits and messages show
+    /// an alternative.
+    pub fn spelled(&self, system: System) -> String {
+        let codes: Vec<String> = self.codes.iter().map(|t| t.code.dotted(system)).collect();
+        codes.join("+")
+    }
 }
 
 /// The translation of a source code: its status and its alternatives in the crosswalk's order.
@@ -180,7 +189,6 @@ pub fn read_rows(rows: &[Row]) -> Mapping {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::code::System;
 
     fn rows(lines: &[(&str, &str)]) -> Vec<Row> {
         lines

@@ -291,35 +291,6 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn broken_pipe_exits_quietly() {
-    use std::io::{Read, Write};
-    use std::process::Stdio;
-    let wd = Workdir::new();
-    let mut child = wd
-        .command(&["map", "--json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || {
-        let codes = "249.51\n".repeat(20_000);
-        let _ = stdin.write_all(codes.as_bytes());
-    });
-    let mut first = [0u8; 64];
-    child
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut first)
-        .unwrap();
-    drop(child.stdout.take());
-    let output = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    assert!(
-        output.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let codes = "249.51\n".repeat(20_000);
+    Workdir::new().expect_quiet_broken_pipe(&["map", "--json", "-"], codes.into_bytes());
 }

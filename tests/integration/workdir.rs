@@ -104,6 +104,35 @@ impl Workdir {
         }
     }
 
+    /// Run, read a little of stdout, close it, and check the command then exits 0 in silence,
+    /// as `crosswalk … | head` needs.
+    pub fn expect_quiet_broken_pipe(&self, args: &[&str], stdin: Vec<u8>) {
+        use std::io::Read;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        let feeder = std::thread::spawn(move || {
+            let _ = pipe.write_all(&stdin);
+        });
+        let mut first = [0u8; 64];
+        let out = child.stdout.as_mut().unwrap();
+        out.read_exact(&mut first).unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", shell_words(args));
+        assert!(
+            output.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with_stdin(args, None)
     }
