@@ -9,23 +9,30 @@ use std::io::Write;
 
 use rustc_hash::FxHashMap;
 
+use crate::batch::Batch;
 use crate::code::{Code, System};
 use crate::convert::{CodeEvent, Sink};
 use crate::crosswalk::Crosswalk;
 use crate::error::{Error, Result};
 
-/// Writes review events as CSV.
-pub struct AuditWriter<'c, W: Write> {
-    writer: csv::Writer<W>,
+/// Turns review events into audit records, kept in a [`Batch`] until the caller takes them (to
+/// write them on another thread, say). [`AuditWriter`] writes them as they come.
+pub struct AuditRows<'c> {
     crosswalk: &'c Crosswalk,
     keys: Vec<usize>,
-    record: csv::ByteRecord,
+    pending: Batch,
     rows: u64,
     // The title and alternatives of a code are the same at every occurrence: rendered once,
     // within a memory budget (cleared when it is spent; claim codes are skewed, so the common
     // ones are soon back).
     rendered: FxHashMap<(System, Code), Rendered>,
     rendered_bytes: usize,
+}
+
+/// Writes review events as CSV.
+pub struct AuditWriter<'c, W: Write> {
+    rows: AuditRows<'c>,
+    writer: csv::Writer<W>,
 }
 
 /// Bytes of rendered audit text kept for re-use.
@@ -80,12 +87,28 @@ fn push_safe(record: &mut csv::ByteRecord, field: &[u8]) {
     }
 }
 
-impl<'c, W: Write> AuditWriter<'c, W> {
-    /// Start an audit file: writes the header row. `keys` are (index, name) of the key columns.
-    pub fn new(out: W, crosswalk: &'c Crosswalk, keys: &[(usize, String)]) -> Result<Self> {
-        let mut writer = csv::WriterBuilder::new()
-            .buffer_capacity(1 << 16)
-            .from_writer(out);
+/// A CSV writer set up as audit files are written (the caller writes [`AuditRows::header`] first).
+pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_writer(out)
+}
+
+impl<'c> AuditRows<'c> {
+    /// Audit records for a file whose key columns are `keys`: (index, name).
+    pub fn new(crosswalk: &'c Crosswalk, keys: &[(usize, String)]) -> Self {
+        AuditRows {
+            crosswalk,
+            keys: keys.iter().map(|(i, _)| *i).collect(),
+            pending: Batch::default(),
+            rows: 0,
+            rendered: FxHashMap::default(),
+            rendered_bytes: 0,
+        }
+    }
+
+    /// The header row of an audit file with these key columns.
+    pub fn header(keys: &[(usize, String)]) -> csv::ByteRecord {
         let mut header = csv::ByteRecord::new();
         header.push_field(b"row");
         header.push_field(b"line");
@@ -95,26 +118,55 @@ impl<'c, W: Write> AuditWriter<'c, W> {
         for c in COLUMNS {
             header.push_field(c.as_bytes());
         }
-        writer.write_byte_record(&header).map_err(csv_error)?;
+        header
+    }
+
+    /// Move the records made since the last call into `into` (cleared first), in order; `into`'s
+    /// buffers are kept for the next ones.
+    pub fn take(&mut self, into: &mut Batch) {
+        into.clear();
+        std::mem::swap(&mut self.pending, into);
+    }
+
+    /// Review records made so far.
+    pub fn count(&self) -> u64 {
+        self.rows
+    }
+}
+
+impl<'c, W: Write> AuditWriter<'c, W> {
+    /// Start an audit file: writes the header row. `keys` are (index, name) of the key columns.
+    pub fn new(out: W, crosswalk: &'c Crosswalk, keys: &[(usize, String)]) -> Result<Self> {
+        let mut writer = csv_writer(out);
+        writer
+            .write_byte_record(&AuditRows::header(keys))
+            .map_err(csv_error)?;
         Ok(AuditWriter {
+            rows: AuditRows::new(crosswalk, keys),
             writer,
-            crosswalk,
-            keys: keys.iter().map(|(i, _)| *i).collect(),
-            record: csv::ByteRecord::new(),
-            rows: 0,
-            rendered: FxHashMap::default(),
-            rendered_bytes: 0,
         })
     }
 
     /// Flush and return the number of review rows written and the writer.
     pub fn finish(self) -> Result<(u64, W)> {
-        let rows = self.rows;
+        let rows = self.rows.count();
         let out = self
             .writer
             .into_inner()
             .map_err(|e| Error::io(None, std::io::Error::other(e.to_string())))?;
         Ok((rows, out))
+    }
+}
+
+impl<W: Write> Sink for AuditWriter<'_, W> {
+    fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
+        self.rows.code(e)?;
+        self.rows
+            .pending
+            .write_to(&mut self.writer)
+            .map_err(csv_error)?;
+        self.rows.pending.clear();
+        Ok(())
     }
 }
 
@@ -164,13 +216,12 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
     }
 }
 
-impl<W: Write> Sink for AuditWriter<'_, W> {
+impl Sink for AuditRows<'_> {
     fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
         if !e.status.needs_review() {
             return Ok(());
         }
-        let r = &mut self.record;
-        r.clear();
+        let r = self.pending.push();
         let mut number = itoa_buffer();
         r.push_field(number.format(e.row));
         r.push_field(number.format(e.line));
@@ -209,9 +260,6 @@ impl<W: Write> Sink for AuditWriter<'_, W> {
         push_safe(r, field(|x| &x.alternatives));
         push_safe(r, field(|x| &x.titles));
         r.push_field(b"");
-        self.writer
-            .write_byte_record(&self.record)
-            .map_err(csv_error)?;
         self.rows += 1;
         Ok(())
     }

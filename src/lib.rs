@@ -11,6 +11,7 @@
 //! * [`columns`]: which columns of a claim file hold codes, their groups and version sources.
 //! * [`convert`]: rewriting claim records, reporting every code to a [`convert::Sink`].
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
+//! * [`batch`]: reusable runs of records, the unit `convert` reads, converts and writes in.
 //!
 //! ```
 //! use crosswalk::{Crosswalk, Status, System};
@@ -25,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod batch;
 pub mod code;
 pub mod codeset;
 pub mod columns;

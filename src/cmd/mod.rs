@@ -3,6 +3,7 @@
 pub mod convert;
 pub mod map;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
 pub mod stats;
 

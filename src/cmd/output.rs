@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 pub enum AtomicOutput {
-    Stdout(io::StdoutLock<'static>),
+    // Not locked: the output may be written from another thread than the one that opened it.
+    Stdout(io::Stdout),
     File {
         temp: tempfile::NamedTempFile,
         path: PathBuf,
@@ -19,7 +20,7 @@ impl AtomicOutput {
     /// A temporary file beside `path`, or stdout when `path` is `None` or `-`.
     pub fn create(path: Option<&Path>) -> anyhow::Result<AtomicOutput> {
         let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
-            return Ok(AtomicOutput::Stdout(io::stdout().lock()));
+            return Ok(AtomicOutput::Stdout(io::stdout()));
         };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,

@@ -749,3 +749,92 @@ fn broken_pipe_exits_quietly() {
     wd.write("big.csv", big);
     wd.expect_quiet_broken_pipe(&["convert", "big.csv", "-q"], Vec::new());
 }
+
+/// The example's data rows repeated `times` times under its header, with a ragged row and a
+/// CRLF-free layout: several pipeline batches holding every status.
+fn many_examples(times: usize) -> String {
+    let text = example();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let mut big = format!("{header}\n");
+    for i in 0..times {
+        big.push_str(rows);
+        if i == times / 2 {
+            big.push_str("ragged,row\n");
+        }
+    }
+    big
+}
+
+#[test]
+fn output_is_identical_for_every_thread_count() {
+    let wd = Workdir::new();
+    wd.write("claims.csv", many_examples(400));
+    // Output, audit and summary files, and what was printed on stderr.
+    type Results = (Vec<u8>, Vec<u8>, Vec<u8>, String);
+    let mut first: Option<Results> = None;
+    for threads in ["1", "2", "3", "8"] {
+        let run = wd
+            .run(&[
+                "convert",
+                "claims.csv",
+                "--flexible",
+                "-j",
+                threads,
+                "-o",
+                "out.csv",
+                "--audit",
+                "audit.csv",
+                "--summary",
+                "summary.json",
+            ])
+            .expect_exit(0);
+        let got = (
+            std::fs::read(wd.path("out.csv")).unwrap(),
+            std::fs::read(wd.path("audit.csv")).unwrap(),
+            std::fs::read(wd.path("summary.json")).unwrap(),
+            run.stderr,
+        );
+        match &first {
+            None => {
+                let out = read_csv(&got.0, b',');
+                assert_eq!(out.len(), 1 + 400 * 8 + 1, "every row comes out");
+                let summary: serde_json::Value = serde_json::from_slice(&got.2).unwrap();
+                assert_eq!(summary["rows_out"], 3201, "{summary}");
+                first = Some(got);
+            }
+            Some(first) => {
+                assert!(got.0 == first.0, "output differs with -j {threads}");
+                assert!(got.1 == first.1, "audit differs with -j {threads}");
+                assert!(got.2 == first.2, "summary differs with -j {threads}");
+                assert_eq!(got.3, first.3, "stderr differs with -j {threads}");
+            }
+        }
+    }
+}
+
+#[test]
+fn errors_deep_in_a_file_are_reported_the_same_with_threads() {
+    let wd = Workdir::new();
+    let mut text = many_examples(300).replace("ragged,row\n", "");
+    text.push_str("late,ragged\n");
+    let line = text.lines().count();
+    wd.write("claims.csv", text);
+    for threads in ["1", "2"] {
+        expect_error(
+            &wd,
+            &[
+                "convert",
+                "claims.csv",
+                "-j",
+                threads,
+                "-o",
+                "out.csv",
+                "--audit",
+                "a.csv",
+            ],
+            &format!("claims.csv:{line}: record {} has 2 fields", line - 1),
+            &["claims.csv"],
+        );
+    }
+    wd.run(&["convert", "claims.csv", "-j", "0"]).expect_exit(2);
+}

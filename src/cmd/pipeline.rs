@@ -1,0 +1,154 @@
+//! Moving records through `convert` in batches: read, convert, write. With one thread the three
+//! steps take turns; with two or more, reading and writing run on threads of their own, joined to
+//! the converting thread by bounded channels. Batches travel in order through single queues, so
+//! the output is the same byte for byte whatever the thread count; full batches are handed back
+//! for reuse, so memory stays flat however long the input.
+
+use std::io::{Read, Write};
+use std::sync::mpsc;
+
+use anyhow::Context;
+use crosswalk::batch::Batch;
+
+/// Records per batch: large enough that a channel hand-over costs nothing per record, small enough
+/// that the batches in flight take well under a MiB.
+const BATCH: usize = 512;
+
+/// Batches that may wait between two stages before the earlier one blocks.
+const DEPTH: usize = 4;
+
+/// The records of the input, after the header.
+pub struct Source<R> {
+    reader: csv::Reader<R>,
+    /// A record already read (the first one, without headers, to learn the width).
+    pending: Option<csv::ByteRecord>,
+}
+
+impl<R: Read> Source<R> {
+    pub fn new(reader: csv::Reader<R>, pending: Option<csv::ByteRecord>) -> Source<R> {
+        Source { reader, pending }
+    }
+
+    /// Fill `batch` with up to [`BATCH`] records; an empty batch means the input has ended.
+    fn fill(&mut self, batch: &mut Batch) -> csv::Result<()> {
+        batch.clear();
+        if let Some(first) = self.pending.take() {
+            *batch.push() = first;
+        }
+        while batch.len() < BATCH {
+            if !self.reader.read_byte_record(batch.push())? {
+                batch.truncate(batch.len() - 1);
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What converting one input batch makes: the output records and the audit records.
+#[derive(Default)]
+pub struct Converted {
+    pub rows: Batch,
+    pub audit: Batch,
+}
+
+/// Where converted batches go: the output file and, with `--audit`, the audit file.
+pub struct Writers<W: Write> {
+    pub rows: csv::Writer<W>,
+    pub audit: Option<csv::Writer<W>>,
+}
+
+impl<W: Write> Writers<W> {
+    fn write(&mut self, converted: &Converted) -> csv::Result<()> {
+        converted.rows.write_to(&mut self.rows)?;
+        match &mut self.audit {
+            Some(audit) => converted.audit.write_to(audit),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Run every record of `source` through `convert` (which turns one input batch into output and
+/// audit records) and write the results to `writers`, on `threads` threads. Returns the writers
+/// for the caller to finish. `name` names the input in read errors.
+pub fn run<R, W, F>(
+    threads: usize,
+    mut source: Source<R>,
+    mut writers: Writers<W>,
+    name: &str,
+    mut convert: F,
+) -> anyhow::Result<Writers<W>>
+where
+    R: Read + Send,
+    W: Write + Send,
+    F: FnMut(&Batch, &mut Converted) -> anyhow::Result<()>,
+{
+    let read_error = || format!("cannot read {name}");
+    if threads <= 1 {
+        let (mut input, mut output) = (Batch::default(), Converted::default());
+        loop {
+            source.fill(&mut input).with_context(read_error)?;
+            if input.is_empty() {
+                return Ok(writers);
+            }
+            convert(&input, &mut output)?;
+            writers.write(&output)?;
+        }
+    }
+
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel::<csv::Result<Batch>>(DEPTH);
+        let (spent_in_tx, spent_in_rx) = mpsc::channel::<Batch>();
+        let reading = scope.spawn(move || {
+            loop {
+                let mut batch = spent_in_rx.try_recv().unwrap_or_default();
+                let filled = source.fill(&mut batch).map(|()| batch);
+                let last = filled.as_ref().map_or(true, Batch::is_empty);
+                // A closed channel means the converting side stopped; so do we.
+                if full_tx.send(filled).is_err() || last {
+                    return;
+                }
+            }
+        });
+
+        let (out_tx, out_rx) = mpsc::sync_channel::<Converted>(DEPTH);
+        let (spent_out_tx, spent_out_rx) = mpsc::channel::<Converted>();
+        let writing = scope.spawn(move || -> csv::Result<Writers<W>> {
+            for converted in out_rx {
+                writers.write(&converted)?;
+                let _ = spent_out_tx.send(converted);
+            }
+            Ok(writers)
+        });
+
+        let converted = (|| -> anyhow::Result<()> {
+            for filled in &full_rx {
+                let input = filled.with_context(read_error)?;
+                if input.is_empty() {
+                    break;
+                }
+                let mut output = spent_out_rx.try_recv().unwrap_or_default();
+                convert(&input, &mut output)?;
+                let _ = spent_in_tx.send(input);
+                if out_tx.send(output).is_err() {
+                    // The writer failed; its error is reported below.
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        // Let both threads end: the reader sees its queue closed, the writer its input end.
+        drop(full_rx);
+        drop(out_tx);
+        let written = writing.join().expect("the writing thread does not panic");
+        reading.join().expect("the reading thread does not panic");
+        converted?;
+        Ok(written?)
+    })
+}
+
+/// The thread count used when `--threads` is not given: a pipeline when there are two cores or
+/// more (measured faster on two cores, see the README's Performance section), else one thread.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+}
