@@ -45,11 +45,15 @@ echo "  $(awk -v b="$BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}')"
 read -r _ tp mp < <(measure passthrough $PASS "$WORK/claims.csv")
 read -r _ tc mc < <(measure convert $BIN convert "$WORK/claims.csv" -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json")
 read -r _ tn mn < <(measure convert-no-audit $BIN convert "$WORK/claims.csv" -q -o "$WORK/out.csv")
+read -r _ t1 m1 < <(measure convert-j1 $BIN convert "$WORK/claims.csv" -j 1 -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json")
+read -r _ t1n m1n < <(measure convert-j1-no-audit $BIN convert "$WORK/claims.csv" -j 1 -q -o "$WORK/out.csv")
 report "passthrough (baseline)" "$ROWS" "$BYTES" "$tp" "$mp"
 report "convert --audit --summary" "$ROWS" "$BYTES" "$tc" "$mc"
 report "convert (no audit)" "$ROWS" "$BYTES" "$tn" "$mn"
+report "convert -j 1 --audit --summary" "$ROWS" "$BYTES" "$t1" "$m1"
+report "convert -j 1 (no audit)" "$ROWS" "$BYTES" "$t1n" "$m1n"
 echo "  audit: $(($(wc -l < "$WORK/audit.csv") - 1)) rows, $(awk -v b="$(stat -c %s "$WORK/audit.csv")" 'BEGIN{printf "%.0f MiB", b/1048576}')"
-awk -v c="$tc" -v n="$tn" -v p="$tp" 'BEGIN{printf "  ratio to passthrough: %.2f with audit, %.2f without\n", c/p, n/p}'
+awk -v c="$tc" -v n="$tn" -v c1="$t1" -v n1="$t1n" -v p="$tp" 'BEGIN{printf "  ratio to passthrough: %.2f with audit, %.2f without (one thread: %.2f, %.2f)\n", c/p, n/p, c1/p, n1/p}'
 
 for scale in $SCALES; do
   $GEN "$scale" > "$WORK/scale.csv"

@@ -2,7 +2,7 @@
 //! reading, converting and writing (and between threads, when those run apart).
 
 /// A record whose fields took more than this many bytes is not reused.
-const KEEP_BYTES: usize = 4096;
+const KEEP_BYTES: usize = 2048;
 
 /// A run of records whose buffers are kept for reuse: [`Batch::clear`] forgets the records but
 /// not their memory, so a batch filled again and again allocates only while it first grows.

@@ -12,10 +12,10 @@ use crosswalk::batch::Batch;
 
 /// Records per batch: large enough that a channel hand-over costs nothing per record, small enough
 /// that the batches in flight take well under a MiB.
-const BATCH: usize = 512;
+const BATCH: usize = 256;
 
 /// Batches that may wait between two stages before the earlier one blocks.
-const DEPTH: usize = 4;
+const DEPTH: usize = 2;
 
 /// The records of the input, after the header.
 pub struct Source<R> {
