@@ -14,6 +14,7 @@ use crate::code::{Code, System};
 use crate::convert::{CodeEvent, Sink};
 use crate::crosswalk::Crosswalk;
 use crate::error::{Error, Result};
+use crate::mapping::Alternative;
 
 /// Turns review events into audit records, kept in a [`Batch`] until the caller takes them (to
 /// write them on another thread, say). [`AuditWriter`] writes them as they come.
@@ -52,7 +53,7 @@ struct Rendered {
 pub const MAX_LISTED_ALTERNATIVES: usize = 20;
 
 /// The fixed columns after the key columns.
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "column",
     "system",
     "original",
@@ -65,6 +66,7 @@ const COLUMNS: [&str; 12] = [
     "alternatives",
     "alternative_titles",
     "decision",
+    "scope",
 ];
 
 fn csv_error(e: csv::Error) -> Error {
@@ -170,6 +172,37 @@ impl<W: Write> Sink for AuditWriter<'_, W> {
     }
 }
 
+/// The `alternatives` cell of an audit row: up to [`MAX_LISTED_ALTERNATIVES`] alternatives of
+/// `code` (a `system` code), clusters as `A+B`, joined by ` | `, then a note of how many more.
+/// A decisions file read from an audit checks it against the crosswalk of the run.
+pub fn listed_alternatives(system: System, code: &Code, alternatives: &[Alternative]) -> String {
+    let target = system.gem_target();
+    let mut codes = String::new();
+    for (n, alternative) in alternatives
+        .iter()
+        .take(MAX_LISTED_ALTERNATIVES)
+        .enumerate()
+    {
+        if n > 0 {
+            codes.push_str(" | ");
+        }
+        codes.push_str(&alternative.spelled(target));
+    }
+    if alternatives.len() > MAX_LISTED_ALTERNATIVES {
+        codes.push_str(&more_note(system, code, alternatives.len()));
+    }
+    codes
+}
+
+fn more_note(system: System, code: &Code, count: usize) -> String {
+    format!(
+        " | … {} more (crosswalk map --system {} {})",
+        count - MAX_LISTED_ALTERNATIVES,
+        system.name(),
+        code.dotted(system)
+    )
+}
+
 fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
     let title = |system: System, code: &Code| {
         crosswalk
@@ -180,17 +213,15 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
     let target = e.system.gem_target();
     let mapping = e.mapping();
     let alternatives = mapping.as_ref().map_or(&[][..], |m| &m.alternatives[..]);
-    let (mut codes, mut titles) = (String::new(), String::new());
+    let mut titles = String::new();
     for (n, alternative) in alternatives
         .iter()
         .take(MAX_LISTED_ALTERNATIVES)
         .enumerate()
     {
         if n > 0 {
-            codes.push_str(" | ");
             titles.push_str(" | ");
         }
-        codes.push_str(&alternative.spelled(target));
         for (k, t) in alternative.codes.iter().enumerate() {
             if k > 0 {
                 titles.push_str(" + ");
@@ -199,15 +230,9 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
         }
     }
     if alternatives.len() > MAX_LISTED_ALTERNATIVES {
-        let more = alternatives.len() - MAX_LISTED_ALTERNATIVES;
-        let note = format!(
-            " | … {more} more (crosswalk map --system {} {})",
-            e.system.name(),
-            code.dotted(e.system)
-        );
-        codes.push_str(&note);
-        titles.push_str(&note);
+        titles.push_str(&more_note(e.system, code, alternatives.len()));
     }
+    let codes = listed_alternatives(e.system, code, alternatives);
     Rendered {
         title: title(e.system, code).into_bytes().into(),
         count: alternatives.len().to_string().into_bytes().into(),
@@ -218,7 +243,7 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
 
 impl Sink for AuditRows<'_> {
     fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
-        if !e.status.needs_review() {
+        if !e.status.audited() {
             return Ok(());
         }
         let r = self.pending.push();
@@ -259,6 +284,7 @@ impl Sink for AuditRows<'_> {
         r.push_field(rendered.map_or(&b"0"[..], |x| &x.count));
         push_safe(r, field(|x| &x.alternatives));
         push_safe(r, field(|x| &x.titles));
+        push_safe(r, e.decision.unwrap_or("").as_bytes());
         r.push_field(b"");
         self.rows += 1;
         Ok(())

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::code::{Code, System};
 use crate::columns::{CodeColumn, Plan, Version};
 use crate::crosswalk::Crosswalk;
+use crate::decisions::{Choice, Decision, Decisions, Subject, occurrence_key};
 use crate::error::{Error, Result};
 use crate::gem::Gem;
 use crate::mapping::{Mapping, Status};
@@ -86,11 +87,16 @@ pub enum CellStatus {
     Overflow,
     /// A valid ICD-10 code, left as it is.
     PassedThrough,
+    /// Written as a decisions file says (one of the code's alternatives, `keep` or `blank`).
+    Decided,
+    /// Written as a decisions file says, with codes that are not among the GEM's alternatives
+    /// (valid in the built-in code set): reported in the audit for a second look.
+    DecidedOutsideGem,
 }
 
 impl CellStatus {
     /// Every status, in report order.
-    pub const ALL: [CellStatus; 9] = [
+    pub const ALL: [CellStatus; 11] = [
         CellStatus::Exact,
         CellStatus::Approximate,
         CellStatus::Combination,
@@ -100,6 +106,8 @@ impl CellStatus {
         CellStatus::Malformed,
         CellStatus::Overflow,
         CellStatus::PassedThrough,
+        CellStatus::Decided,
+        CellStatus::DecidedOutsideGem,
     ];
 
     /// The name used in output.
@@ -114,6 +122,8 @@ impl CellStatus {
             CellStatus::Malformed => "malformed",
             CellStatus::Overflow => "overflow",
             CellStatus::PassedThrough => "passed_through",
+            CellStatus::Decided => "decided",
+            CellStatus::DecidedOutsideGem => "decided_outside_gem",
         }
     }
 
@@ -127,6 +137,18 @@ impl CellStatus {
                 | CellStatus::Malformed
                 | CellStatus::Overflow
         )
+    }
+
+    /// True for the statuses named in the flags column: those that need review and those a
+    /// decisions file settled.
+    pub fn flagged(self) -> bool {
+        self.needs_review() || matches!(self, CellStatus::Decided | CellStatus::DecidedOutsideGem)
+    }
+
+    /// True for the statuses listed in the audit file: those that need review, and decisions
+    /// that went outside the GEM.
+    pub fn audited(self) -> bool {
+        self.needs_review() || self == CellStatus::DecidedOutsideGem
     }
 
     fn from_lookup(status: Status) -> CellStatus {
@@ -175,6 +197,9 @@ pub struct CodeEvent<'a> {
     pub leftover: &'a [Code],
     /// The whole input record, for key columns.
     pub record: &'a csv::ByteRecord,
+    /// The decision applied (statuses `decided`, `decided_outside_gem`, or an `overflow` of a
+    /// decided cluster), as written in the decisions file.
+    pub decision: Option<&'a str>,
 }
 
 impl CodeEvent<'_> {
@@ -273,6 +298,35 @@ pub struct Rewriter<'c> {
     cache: [FxHashMap<Code, Resolved>; 4],
     codes: Vec<Code>,
     scratch: Scratch,
+    decisions: Option<&'c Decisions>,
+    decided: Decided,
+}
+
+/// The state of applying decisions.
+#[derive(Default)]
+struct Decided {
+    /// Input columns holding the key values occurrence decisions name.
+    key_columns: Vec<usize>,
+    /// Per decision (in `Decisions::list` order): how many codes it decided.
+    used: Vec<u64>,
+    /// The occurrence key of the current cell.
+    key: Vec<u8>,
+}
+
+/// The decision for `subject` in `column` of `input`, counted as used.
+fn decide<'c>(
+    decisions: &'c Decisions,
+    state: &mut Decided,
+    system: System,
+    subject: &Subject,
+    row: u64,
+    column: &CodeColumn,
+    input: &csv::ByteRecord,
+) -> Option<&'c Decision> {
+    occurrence_key(input, &state.key_columns, &mut state.key);
+    let i = decisions.find(system, subject, row, &state.key, &column.name)?;
+    state.used[i] += 1;
+    Some(&decisions.list()[i])
 }
 
 fn system_slot(system: System) -> usize {
@@ -295,7 +349,26 @@ impl<'c> Rewriter<'c> {
             cache: Default::default(),
             codes: Vec::new(),
             scratch: Scratch::default(),
+            decisions: None,
+            decided: Decided::default(),
         }
+    }
+
+    /// Apply `decisions` before anything else decides a code. `key_columns` are the input
+    /// columns holding the values of [`Decisions::key_columns`], in that order.
+    pub fn with_decisions(mut self, decisions: &'c Decisions, key_columns: Vec<usize>) -> Self {
+        self.decided = Decided {
+            key_columns,
+            used: vec![0; decisions.len()],
+            key: Vec::new(),
+        };
+        self.decisions = (!decisions.is_empty()).then_some(decisions);
+        self
+    }
+
+    /// Per decision (in [`Decisions::list`] order): how many codes it decided so far.
+    pub fn decisions_used(&self) -> &[u64] {
+        &self.decided.used
     }
 
     /// The column plan.
@@ -416,8 +489,17 @@ impl<'c> Rewriter<'c> {
         let mut chosen = false;
         let mut resolved: Option<Resolved> = None;
         let mut gem: Option<&Gem> = None;
+        let mut decided: Option<&'c Decision> = None;
         match (parsed, version) {
-            (None, _) => status = CellStatus::Malformed,
+            (None, _) => {
+                status = CellStatus::Malformed;
+                if self.decisions.is_some() {
+                    let subject = Subject::text(original);
+                    decided = self.decisions.and_then(|d| {
+                        decide(d, &mut self.decided, system, &subject, row, column, input)
+                    });
+                }
+            }
             (Some(_), Ok(Version::Icd10)) => status = CellStatus::PassedThrough,
             (Some(code), _) => {
                 let table = self.crosswalk.gem(system)?;
@@ -432,7 +514,19 @@ impl<'c> Rewriter<'c> {
                 };
                 resolved = Some(r);
                 status = r.status;
+                decided = self.decisions.and_then(|d| {
+                    decide(
+                        d,
+                        &mut self.decided,
+                        system,
+                        &Subject::Code(code),
+                        row,
+                        column,
+                        input,
+                    )
+                });
                 chosen = match status {
+                    _ if decided.is_some() => false,
                     CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination => true,
                     CellStatus::Ambiguous => match self.options.choose {
                         Choose::First => true,
@@ -456,11 +550,26 @@ impl<'c> Rewriter<'c> {
             }
         }
 
-        // Write: place the chosen codes, or apply --unmapped.
+        // Write: place the decided or chosen codes, or apply --unmapped.
         let s = &mut self.scratch;
-        if let (true, Some(r)) = (chosen, resolved) {
+        let to_write: Option<&[Code]> = match decided {
+            Some(d) => {
+                status = if d.outside_gem {
+                    CellStatus::DecidedOutsideGem
+                } else {
+                    CellStatus::Decided
+                };
+                match &d.choice {
+                    Choice::Codes(codes) => Some(codes),
+                    Choice::Keep | Choice::Blank => None,
+                }
+            }
+            None => resolved
+                .filter(|_| chosen)
+                .map(|r| &self.codes[r.first.0 as usize..r.first.1 as usize]),
+        };
+        if let Some(first) = to_write {
             let target = system.gem_target();
-            let first = &self.codes[r.first.0 as usize..r.first.1 as usize];
             for (k, code) in first.iter().enumerate() {
                 let cell = if k == 0 {
                     Some(index)
@@ -482,15 +591,17 @@ impl<'c> Rewriter<'c> {
             if !s.leftover.is_empty() {
                 status = CellStatus::Overflow;
             }
-        } else if status.needs_review()
-            && status != CellStatus::Ambiguous
-            && self.options.unmapped == Unmapped::Blank
+        } else if decided.is_some_and(|d| d.choice == Choice::Blank)
+            || (decided.is_none()
+                && status.needs_review()
+                && status != CellStatus::Ambiguous
+                && self.options.unmapped == Unmapped::Blank)
         {
             let start = s.bytes.len() as u32;
             s.overrides[index] = Some((start, start));
         }
 
-        if status.needs_review() && self.options.flags_column {
+        if status.flagged() && self.options.flags_column {
             if !s.flags.is_empty() {
                 s.flags.push(b';');
             }
@@ -529,6 +640,7 @@ impl<'c> Rewriter<'c> {
             written,
             leftover: &s.leftover,
             record: input,
+            decision: decided.map(|d| d.value.as_str()),
         })
     }
 }

@@ -9,6 +9,7 @@
 //! * [`codeset`]: titles and validity (billable, header, not in the code set).
 //! * [`crosswalk`]: the built-in crosswalk and tables loaded from files.
 //! * [`columns`]: which columns of a claim file hold codes, their groups and version sources.
+//! * [`decisions`]: reviewers' decisions, read from a filled-in audit or a `system,code,decision` file.
 //! * [`convert`]: rewriting claim records, reporting every code to a [`convert::Sink`].
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
 //! * [`batch`]: reusable runs of records, the unit `convert` reads, converts and writes in.
@@ -33,6 +34,7 @@ pub mod columns;
 pub mod convert;
 pub mod crosswalk;
 pub mod dates;
+pub mod decisions;
 pub mod error;
 pub mod gem;
 pub mod mapping;

@@ -74,6 +74,31 @@ pub struct Report {
     pub top_review: Vec<ReviewCount>,
     /// The mapping tables used, by source system.
     pub crosswalk: BTreeMap<&'static str, String>,
+    /// Decisions read with `--decisions`, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<DecisionReport>,
+}
+
+/// What became of the decisions read.
+#[derive(Serialize, Debug)]
+pub struct DecisionReport {
+    /// Decisions read (rows with a decision; repeats of the same decision count once).
+    pub loaded: usize,
+    /// Code cells written as a decision says.
+    pub applied: u64,
+    /// Decisions that matched no code of this run.
+    pub unused: Vec<crate::decisions::Unused>,
+}
+
+impl DecisionReport {
+    /// Tally `decisions` by their use counts (indexed like [`crate::decisions::Decisions::list`]).
+    pub fn new(decisions: &crate::decisions::Decisions, used: &[u64]) -> DecisionReport {
+        DecisionReport {
+            loaded: decisions.len(),
+            applied: used.iter().sum(),
+            unused: decisions.unused(used),
+        }
+    }
 }
 
 impl Sink for Summary {
@@ -181,6 +206,7 @@ impl Summary {
             review_rows: self.review_rows,
             top_review,
             crosswalk: tables,
+            decisions: None,
         }
     }
 }
@@ -231,6 +257,25 @@ impl Report {
                     r.title
                 );
                 let _ = writeln!(out, "{}", line.trim_end());
+            }
+        }
+        if let Some(d) = &self.decisions {
+            let _ = writeln!(
+                out,
+                "  decisions: {} read, {} codes decided, {} matched nothing",
+                d.loaded,
+                d.applied,
+                d.unused.len()
+            );
+            for u in d.unused.iter().take(5) {
+                let _ = writeln!(
+                    out,
+                    "    unused: {} {} {} -> {}",
+                    u.at, u.system, u.code, u.decision
+                );
+            }
+            if d.unused.len() > 5 {
+                let _ = writeln!(out, "    … {} more (all in --summary)", d.unused.len() - 5);
             }
         }
         for (system, table) in &self.crosswalk {

@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 use crosswalk::audit::{self, AuditRows};
 use crosswalk::columns::{ColumnOptions, Plan};
 use crosswalk::convert::{Choose, Dots, Options, Rewriter, Sink};
-use crosswalk::summary::Summary;
+use crosswalk::decisions::Decisions;
+use crosswalk::summary::{DecisionReport, Summary};
 
 use super::output::AtomicOutput;
 use super::pipeline;
@@ -107,6 +108,13 @@ pub struct Args {
     /// or RECORD_ID when present.
     #[arg(long, value_name = "COLS")]
     key: Vec<String>,
+
+    /// Apply reviewers' decisions: a filled-in audit file (its `decision` column; `scope` set to
+    /// `code` makes a row's decision hold for every occurrence of the code) or a CSV with the
+    /// columns `system,code,decision`. A decision is one of the code's alternatives (`A+B` for a
+    /// cluster), another valid ICD-10 code, `keep` or `blank`. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    decisions: Vec<PathBuf>,
 
     /// Also write the run summary as JSON to PATH.
     #[arg(long, value_name = "PATH")]
@@ -211,6 +219,18 @@ fn refuse_overwrites(args: &Args) -> anyhow::Result<()> {
             }
         }
     }
+    for decisions in &args.decisions {
+        for (option, path) in outputs {
+            if let Some(path) = path
+                && same_file(decisions, path)
+            {
+                bail!(
+                    "{option} {} is a --decisions file; write the result somewhere else",
+                    path.display()
+                );
+            }
+        }
+    }
     for (i, (a, pa)) in outputs.iter().enumerate() {
         for (b, pb) in &outputs[i + 1..] {
             if let (Some(pa), Some(pb)) = (pa, pb)
@@ -226,6 +246,11 @@ fn refuse_overwrites(args: &Args) -> anyhow::Result<()> {
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     refuse_overwrites(&args)?;
     let crosswalk = args.crosswalk.load()?;
+    // Decisions are checked before anything is written.
+    let mut decisions = Decisions::new();
+    for path in &args.decisions {
+        decisions.load(path, &crosswalk)?;
+    }
 
     // Input: a file or stdin, with its first line read ahead for detection.
     let stdin_input = args.input.as_ref().is_none_or(|p| p.as_os_str() == "-");
@@ -325,7 +350,23 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         flags_column: !args.no_flags_column,
     };
     let keys = plan.keys.clone();
-    let mut rewriter = Rewriter::new(&crosswalk, plan, options, name.clone());
+    let decision_keys = decisions
+        .key_columns()
+        .iter()
+        .map(|k| {
+            header
+                .as_ref()
+                .and_then(|h| h.iter().position(|f| f == k.as_bytes()))
+                .with_context(|| {
+                    format!(
+                        "{name}: the decisions name claims by the column {k}, which this file \
+                         does not have"
+                    )
+                })
+        })
+        .collect::<anyhow::Result<Vec<usize>>>()?;
+    let mut rewriter = Rewriter::new(&crosswalk, plan, options, name.clone())
+        .with_decisions(&decisions, decision_keys);
 
     // Outputs.
     let output = AtomicOutput::create(args.output.as_deref())?;
@@ -467,7 +508,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .context("cannot write the audit file")?;
     }
     let audit_rows = audit.map(|audit| audit.count());
-    let report = summary.report(&crosswalk);
+    let mut report = summary.report(&crosswalk);
+    if !args.decisions.is_empty() {
+        report.decisions = Some(DecisionReport::new(&decisions, rewriter.decisions_used()));
+    }
     if let Some(path) = &args.summary {
         let mut out = AtomicOutput::create(Some(path))?;
         serde_json::to_writer_pretty(&mut out, &report)?;

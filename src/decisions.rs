@@ -1,0 +1,467 @@
+//! Decisions: what a reviewer chose for codes the converter could not decide, read from CSV files
+//! and applied on every later run.
+//!
+//! Two forms are read:
+//!
+//! * **An audit file** written by `convert --audit`, with its `decision` column filled in. A row
+//!   decides that one occurrence (the claim's key columns, or the data row number when the audit
+//!   has no key columns, plus column and code), or — with `code` in its `scope` column — every
+//!   occurrence of the code. Its `alternatives` column must still be what the crosswalk says: a
+//!   decision taken on other alternatives is refused.
+//! * **A standalone file** with the columns `system,code,decision`: one decision per source code,
+//!   for every occurrence.
+//!
+//! A decision value is one of the code's alternatives (a cluster written `A+B`), any code valid in
+//! the built-in code set of the target system (reported as `decided_outside_gem`), `keep` (leave
+//! the ICD-9 code) or `blank`. A row with an empty decision is skipped. Occurrence decisions beat
+//! code decisions, and both beat `--choose`.
+
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::code::{Code, System};
+use crate::codeset::Validity;
+use crate::crosswalk::Crosswalk;
+use crate::error::{Error, Result};
+
+/// What a decision writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// These target codes: the first in the cell, the others in empty cells of its group.
+    Codes(Vec<Code>),
+    /// Leave the cell as it was.
+    Keep,
+    /// Blank the cell.
+    Blank,
+}
+
+/// What a decision is about: a code, or the text of a cell that is no valid code (from an audit
+/// row with the status `malformed`), upper-cased and trimmed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// A source code.
+    Code(Code),
+    /// A malformed cell's text.
+    Text(Box<[u8]>),
+}
+
+impl Subject {
+    /// The subject of a malformed cell.
+    pub fn text(original: &[u8]) -> Subject {
+        Subject::Text(original.trim_ascii().to_ascii_uppercase().into())
+    }
+
+    /// As shown in messages: the dotted code, or the text.
+    pub fn shown(&self, system: System) -> String {
+        match self {
+            Subject::Code(code) => code.dotted(system),
+            Subject::Text(text) => String::from_utf8_lossy(text).into_owned(),
+        }
+    }
+}
+
+/// Which occurrences a decision is for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Scope {
+    /// Every occurrence of the code.
+    Code,
+    /// The code in this column of this data row.
+    Row(u64, String),
+    /// The code in this column of the record with these key values (joined by 0x1F).
+    Key(Vec<u8>, String),
+}
+
+/// One decision, with where it was read.
+#[derive(Clone, Debug)]
+pub struct Decision {
+    /// The source system.
+    pub system: System,
+    /// The source code (or malformed text).
+    pub subject: Subject,
+    /// What to write.
+    pub choice: Choice,
+    /// True when the codes chosen are not one of the code's alternatives.
+    pub outside_gem: bool,
+    /// The decision as written in the file.
+    pub value: String,
+    /// The file it was read from.
+    pub origin: PathBuf,
+    /// Its line in that file.
+    pub line: u64,
+    scope: Scope,
+}
+
+/// A decision that matched no code of the run, for the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unused {
+    /// `FILE:LINE` of the decision.
+    pub at: String,
+    /// Source system.
+    pub system: &'static str,
+    /// Source code, dotted.
+    pub code: String,
+    /// The decision as written.
+    pub decision: String,
+}
+
+/// Every decision loaded, indexed for look-up by the converter.
+#[derive(Default)]
+pub struct Decisions {
+    list: Vec<Decision>,
+    by_code: FxHashMap<(System, Subject), usize>,
+    by_row: FxHashMap<(u64, System, Subject), Vec<usize>>,
+    by_key: FxHashMap<(Vec<u8>, System, Subject), Vec<usize>>,
+    key_columns: Vec<String>,
+    seen: FxHashMap<(System, Subject, Scope), usize>,
+}
+
+/// Separates key values in an occurrence key.
+const KEY_SEPARATOR: u8 = 0x1F;
+
+fn field<'r>(record: &'r csv::StringRecord, header: &csv::StringRecord, name: &str) -> &'r str {
+    header
+        .iter()
+        .position(|h| h == name)
+        .and_then(|i| record.get(i))
+        .unwrap_or("")
+        .trim()
+}
+
+impl Decisions {
+    /// No decisions.
+    pub fn new() -> Decisions {
+        Decisions::default()
+    }
+
+    /// Number of decisions loaded.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// True when none is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The decisions, in the order read; indices are those [`Decisions::find`] returns.
+    pub fn list(&self) -> &[Decision] {
+        &self.list
+    }
+
+    /// The key columns occurrence decisions name (empty when they use row numbers).
+    pub fn key_columns(&self) -> &[String] {
+        &self.key_columns
+    }
+
+    /// Read a decisions file (audit form or `system,code,decision`), checking every decision
+    /// against `crosswalk`. Errors name the file and line.
+    pub fn load(&mut self, path: &Path, crosswalk: &Crosswalk) -> Result<()> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+        self.read(path, file, crosswalk)
+    }
+
+    /// As [`Decisions::load`], from a reader; `path` names it in errors.
+    pub fn read(
+        &mut self,
+        path: &Path,
+        input: impl std::io::Read,
+        crosswalk: &Crosswalk,
+    ) -> Result<()> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let header = reader
+            .headers()
+            .map_err(|e| Error::parse(path, 1, e.to_string()))?
+            .clone();
+        let has = |name: &str| header.iter().any(|h| h == name);
+        if !has("decision") || !has("system") {
+            return Err(Error::parse(
+                path,
+                1,
+                "a decisions file needs the columns system, code and decision (or is an audit \
+                 file written by --audit)",
+            ));
+        }
+        let audit_form = has("original") && has("column") && has("row");
+        if !audit_form && !has("code") {
+            return Err(Error::parse(path, 1, "no `code` column"));
+        }
+        // In an audit file, the key columns sit between `line` and `column`.
+        let key_from = header.iter().position(|h| h == "line").map_or(0, |i| i + 1);
+        let keys: Vec<String> = if audit_form {
+            let to = header
+                .iter()
+                .position(|h| h == "column")
+                .unwrap_or(key_from);
+            header
+                .iter()
+                .skip(key_from)
+                .take(to.saturating_sub(key_from))
+                .map(|k| k.trim_start_matches('\'').to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    return Err(Error::parse(path, line, e.to_string()));
+                }
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            let value = field(&record, &header, "decision");
+            if value.is_empty() {
+                continue;
+            }
+            let at = |message: String| Error::parse(path, line, message);
+            let system: System = field(&record, &header, "system")
+                .parse()
+                .map_err(|e: String| at(e))?;
+            if !system.is_icd9() {
+                return Err(at(format!(
+                    "system {}: decisions are for ICD-9 codes (icd9-dx, icd9-proc)",
+                    system.name()
+                )));
+            }
+            let raw = field(
+                &record,
+                &header,
+                if audit_form { "original" } else { "code" },
+            )
+            .trim_start_matches('\'');
+            let (subject, alternatives) = match Code::parse_str(system, raw) {
+                Ok(code) => {
+                    let mapping = crosswalk.gem(system)?.mapping(&code);
+                    if mapping.is_none()
+                        && !audit_form
+                        && crosswalk.validity(system, &code) == Validity::NotInCodeSet
+                    {
+                        return Err(at(format!(
+                            "{} {} is neither in the crosswalk nor in the {} code set",
+                            system.label(),
+                            code.dotted(system),
+                            system.label()
+                        )));
+                    }
+                    let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
+                    (Subject::Code(code), alternatives)
+                }
+                // An audit lists malformed cells too; a decision for one is for that text.
+                Err(_) if audit_form => (Subject::text(raw.as_bytes()), Vec::new()),
+                Err(e) => return Err(at(format!("{raw:?}: {e}; a decision needs a valid code"))),
+            };
+            let shown = subject.shown(system);
+            if audit_form && let Subject::Code(code) = &subject {
+                let listed = field(&record, &header, "alternatives").trim_start_matches('\'');
+                let now = crate::audit::listed_alternatives(system, code, &alternatives);
+                if listed != now {
+                    return Err(at(format!(
+                        "the alternatives of {} {shown} changed since this audit was written \
+                         (then: {listed:?}, now: {now:?}); decide it again",
+                        system.label(),
+                    )));
+                }
+            }
+            let (choice, outside_gem) = parse_choice(value, system, &alternatives, crosswalk)
+                .map_err(|m| at(format!("decision {value:?} for {shown}: {m}")))?;
+
+            let scope = if !audit_form || field(&record, &header, "scope") == "code" {
+                Scope::Code
+            } else {
+                let column = field(&record, &header, "column")
+                    .trim_start_matches('\'')
+                    .to_string();
+                let key_values: Vec<&str> = (key_from..key_from + keys.len())
+                    .map(|i| record.get(i).unwrap_or("").trim().trim_start_matches('\''))
+                    .collect();
+                if !keys.is_empty() && key_values.iter().any(|v| !v.is_empty()) {
+                    if !self.key_columns.is_empty() && self.key_columns != keys {
+                        return Err(at(format!(
+                            "key columns {keys:?} differ from {:?} of the decisions read before",
+                            self.key_columns
+                        )));
+                    }
+                    self.key_columns = keys.clone();
+                    let mut key = Vec::new();
+                    for (n, v) in key_values.iter().enumerate() {
+                        if n > 0 {
+                            key.push(KEY_SEPARATOR);
+                        }
+                        key.extend_from_slice(v.as_bytes());
+                    }
+                    Scope::Key(key, column)
+                } else {
+                    let row = field(&record, &header, "row")
+                        .parse()
+                        .map_err(|_| at("no data row number in column `row`".to_string()))?;
+                    Scope::Row(row, column)
+                }
+            };
+            self.add(Decision {
+                system,
+                subject,
+                choice,
+                outside_gem,
+                value: value.to_string(),
+                origin: path.to_path_buf(),
+                line,
+                scope,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, d: Decision) -> Result<()> {
+        let id = (d.system, d.subject.clone(), d.scope.clone());
+        if let Some(&i) = self.seen.get(&id) {
+            let o = &self.list[i];
+            if o.choice == d.choice {
+                return Ok(());
+            }
+            return Err(Error::parse(
+                &d.origin,
+                d.line,
+                format!(
+                    "decision {:?} for {} conflicts with {:?} at {}:{}",
+                    d.value,
+                    d.subject.shown(d.system),
+                    o.value,
+                    o.origin.display(),
+                    o.line
+                ),
+            ));
+        }
+        let index = self.list.len();
+        self.seen.insert(id, index);
+        match &d.scope {
+            Scope::Code => {
+                self.by_code.insert((d.system, d.subject.clone()), index);
+            }
+            Scope::Row(row, _) => self
+                .by_row
+                .entry((*row, d.system, d.subject.clone()))
+                .or_default()
+                .push(index),
+            Scope::Key(key, _) => self
+                .by_key
+                .entry((key.clone(), d.system, d.subject.clone()))
+                .or_default()
+                .push(index),
+        }
+        self.list.push(d);
+        Ok(())
+    }
+
+    /// The decision for `subject` in column `column` of data row `row`, whose key values (those of
+    /// [`Decisions::key_columns`], joined by 0x1F) are `key`: an occurrence decision first, then
+    /// one for the code. Returns its index in [`Decisions::list`].
+    pub fn find(
+        &self,
+        system: System,
+        subject: &Subject,
+        row: u64,
+        key: &[u8],
+        column: &str,
+    ) -> Option<usize> {
+        let in_column = |found: &Vec<usize>| {
+            found.iter().copied().find(|&i| match &self.list[i].scope {
+                Scope::Row(_, c) | Scope::Key(_, c) => c == column,
+                Scope::Code => false,
+            })
+        };
+        if !self.by_key.is_empty()
+            && let Some(i) = self
+                .by_key
+                .get(&(key.to_vec(), system, subject.clone()))
+                .and_then(in_column)
+        {
+            return Some(i);
+        }
+        if let Some(i) = self
+            .by_row
+            .get(&(row, system, subject.clone()))
+            .and_then(in_column)
+        {
+            return Some(i);
+        }
+        self.by_code.get(&(system, subject.clone())).copied()
+    }
+
+    /// The decisions whose use count in `used` (indexed like [`Decisions::list`]) is zero.
+    pub fn unused(&self, used: &[u64]) -> Vec<Unused> {
+        self.list
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| used.get(*i).copied().unwrap_or(0) == 0)
+            .map(|(_, d)| Unused {
+                at: format!("{}:{}", d.origin.display(), d.line),
+                system: d.system.name(),
+                code: d.subject.shown(d.system),
+                decision: d.value.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Append the key of `record` for `key_indices` to `out` (cleared first), as [`Decisions::find`]
+/// expects it.
+pub fn occurrence_key(record: &csv::ByteRecord, key_indices: &[usize], out: &mut Vec<u8>) {
+    out.clear();
+    for (n, &i) in key_indices.iter().enumerate() {
+        if n > 0 {
+            out.push(KEY_SEPARATOR);
+        }
+        out.extend_from_slice(record.get(i).unwrap_or(b"").trim_ascii());
+    }
+}
+
+/// Read a decision value for a code with these alternatives.
+fn parse_choice(
+    value: &str,
+    system: System,
+    alternatives: &[crate::mapping::Alternative],
+    crosswalk: &Crosswalk,
+) -> std::result::Result<(Choice, bool), String> {
+    match value.to_ascii_lowercase().as_str() {
+        "keep" => return Ok((Choice::Keep, false)),
+        "blank" => return Ok((Choice::Blank, false)),
+        _ => {}
+    }
+    let target = system.gem_target();
+    let mut codes = Vec::new();
+    for part in value.split('+') {
+        let code = Code::parse_str(target, part.trim()).map_err(|e| {
+            format!(
+                "{e}; write one of the alternatives, another {} code, keep or blank",
+                target.label()
+            )
+        })?;
+        codes.push(code);
+    }
+    let mut wanted = codes.clone();
+    wanted.sort();
+    let in_gem = alternatives.iter().any(|a| {
+        let mut have: Vec<Code> = a.codes.iter().map(|t| t.code).collect();
+        have.sort();
+        have == wanted
+    });
+    if !in_gem {
+        for code in &codes {
+            let validity = crosswalk.validity(target, code);
+            if validity != Validity::Billable {
+                return Err(format!(
+                    "{} is not one of its alternatives and is {} in the built-in {} code set",
+                    code.dotted(target),
+                    validity.as_str().replace('_', " "),
+                    target.label()
+                ));
+            }
+        }
+    }
+    Ok((Choice::Codes(codes), !in_gem))
+}
