@@ -1,6 +1,7 @@
 //! End-to-end tests of the `crosswalk` binary, one module per subcommand.
 
 mod convert;
+mod decisions;
 mod fy2018;
 mod map;
 mod stats;

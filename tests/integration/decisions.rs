@@ -1,0 +1,264 @@
+//! `convert --decisions`: every decision kind, every invalid-decision error, and the
+//! convert → decide → re-convert round trip on the bundled example and a real sample.
+
+use std::path::Path;
+
+use crate::workdir::{Workdir, shared_data};
+
+const CLAIMS: &str = "\
+CLM_ID,DX1,DX2,DX3,PX1
+1,99681,,,0001
+2,99681,2948,,
+3,0730,,,
+4,7796,25O00,V854,
+";
+
+fn table(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn convert(wd: &Workdir, extra: &[&str]) -> (Vec<Vec<String>>, String) {
+    let mut args = vec![
+        "convert",
+        "claims.csv",
+        "-q",
+        "--dx",
+        "DX*",
+        "--proc",
+        "PX1",
+    ];
+    args.extend_from_slice(extra);
+    let run = wd.run(&args).expect_exit(0);
+    (table(&run.stdout), run.stderr)
+}
+
+#[test]
+fn each_kind_of_decision() {
+    let wd = Workdir::new();
+    wd.write("claims.csv", CLAIMS);
+    wd.write(
+        "codes.csv",
+        "system,code,decision\n\
+         icd9-dx,996.81,T86.12\n\
+         icd9-dx,294.8,keep\n\
+         icd9-dx,779.6,blank\n\
+         icd9-dx,V85.4,Z68.41\n\
+         icd9-proc,00.01,B34HZZZ\n\
+         icd9-dx,272.4,E78.5\n",
+    );
+    let (out, _) = convert(
+        &wd,
+        &[
+            "--decisions",
+            "codes.csv",
+            "--choose",
+            "fail",
+            "--summary",
+            "s.json",
+        ],
+    );
+    assert_eq!(out[0][5], "crosswalk_flags");
+    // Code decisions beat --choose fail, which would stop at 996.81.
+    assert_eq!(out[1][1], "T8612");
+    assert_eq!(out[1][4], "B34HZZZ");
+    assert_eq!(out[1][5], "DX1:decided:99681;PX1:decided_outside_gem:0001");
+    assert_eq!(out[2][1..3], ["T8612", "2948"]);
+    assert_eq!(out[4][1], "");
+    assert_eq!(out[4][3], "Z6841");
+    assert!(
+        out[4][5].contains("DX3:decided_outside_gem:V854"),
+        "{:?}",
+        out[4]
+    );
+    assert!(out[4][5].contains("DX2:malformed:25O00"), "{:?}", out[4]);
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wd.path("s.json")).unwrap()).unwrap();
+    let d = &summary["decisions"];
+    assert_eq!(d["loaded"], 6, "{summary}");
+    assert_eq!(d["applied"], 6, "{summary}");
+    assert_eq!(d["unused"][0]["code"], "272.4", "{summary}");
+    assert_eq!(d["unused"][0]["at"], "codes.csv:7", "{summary}");
+
+    // An occurrence decision (row 2, DX1) beats the code decision; a cluster as A+B.
+    wd.write(
+        "rows.csv",
+        "row,line,CLM_ID,column,system,original,status,alternatives,decision,scope\n\
+         2,3,2,DX1,icd9-dx,99681,ambiguous,T86.10 | T86.11 | T86.12,T86.11,\n\
+         3,4,3,DX1,icd9-dx,0730,overflow,A70+J17,A70+J17,code\n\
+         4,5,4,DX2,icd9-dx,25O00,malformed,,blank,\n",
+    );
+    let (out, _) = convert(
+        &wd,
+        &["--decisions", "codes.csv", "--decisions", "rows.csv"],
+    );
+    assert_eq!(out[1][1], "T8612");
+    assert_eq!(out[2][1], "T8611");
+    assert_eq!(out[3][1..4], ["A70", "J17", ""]);
+    assert_eq!(out[3][5], "DX1:decided:0730");
+    assert_eq!(out[4][2], "");
+    assert!(out[4][5].contains("DX2:decided:25O00"), "{:?}", out[4]);
+}
+
+fn expect_refused(wd: &Workdir, decisions: &str, message: &str) {
+    wd.write("bad.csv", decisions);
+    let run = wd
+        .run(&[
+            "convert",
+            "claims.csv",
+            "--decisions",
+            "bad.csv",
+            "-o",
+            "out.csv",
+            "--audit",
+            "audit.csv",
+        ])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains(message),
+        "wanted {message:?}\n{}",
+        run.describe()
+    );
+    assert!(!wd.path("out.csv").exists() && !wd.path("audit.csv").exists());
+}
+
+#[test]
+fn invalid_decisions_are_refused_before_any_output() {
+    let wd = Workdir::new();
+    wd.write("claims.csv", CLAIMS);
+    let head = "system,code,decision\n";
+    expect_refused(
+        &wd,
+        &format!("{head}icd9-dx,999.99,T86.12\n"),
+        "bad.csv:2: ICD-9-CM diagnosis 999.99 is neither in the crosswalk nor in",
+    );
+    expect_refused(
+        &wd,
+        &format!("{head}icd9-dx,99X81,T86.12\n"),
+        "bad.csv:2: \"99X81\"",
+    );
+    expect_refused(
+        &wd,
+        &format!("{head}icd10-cm,T86.12,T86.12\n"),
+        "bad.csv:2: system icd10-cm: decisions are for ICD-9 codes",
+    );
+    expect_refused(
+        &wd,
+        &format!("{head}icd9-dx,996.81,0001\n"),
+        "bad.csv:2: decision \"0001\" for 996.81",
+    );
+    expect_refused(
+        &wd,
+        &format!("{head}icd9-dx,996.81,T86.1\n"),
+        "T86.1 is not one of its alternatives and is header in the built-in",
+    );
+    expect_refused(
+        &wd,
+        &format!("{head}icd9-dx,996.81,T86.12\nicd9-dx,99681,T86.11\n"),
+        "bad.csv:3: decision \"T86.11\" for 996.81 conflicts with \"T86.12\" at bad.csv:2",
+    );
+    expect_refused(
+        &wd,
+        "row,line,CLM_ID,column,system,original,status,alternatives,decision,scope\n\
+         1,2,1,DX1,icd9-dx,99681,ambiguous,T86.10 | T86.11,T86.11,\n",
+        "bad.csv:2: the alternatives of ICD-9-CM diagnosis 996.81 changed since this audit",
+    );
+    expect_refused(
+        &wd,
+        "a,b\n1,2\n",
+        "bad.csv:1: a decisions file needs the columns",
+    );
+}
+
+/// Fill every decision of an audit file: the second alternative of an ambiguous code, the
+/// first single alternative of an overflow, `blank` for what cannot be converted.
+fn decide_all(audit: &str) -> String {
+    let rows = table(audit);
+    let h = &rows[0];
+    let at = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (status, alternatives, decision) = (at("status"), at("alternatives"), at("decision"));
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(h).unwrap();
+    for r in &rows[1..] {
+        let mut r = r.clone();
+        let alts: Vec<&str> = r[alternatives].split(" | ").collect();
+        r[decision] = match r[status].as_str() {
+            "ambiguous" => alts[1].to_string(),
+            "overflow" => "keep".to_string(),
+            _ => "blank".to_string(),
+        };
+        out.write_record(&r).unwrap();
+    }
+    String::from_utf8(out.into_inner().unwrap()).unwrap()
+}
+
+fn round_trip(wd: &Workdir, input: &str) {
+    let run = wd
+        .run(&["convert", input, "-o", "out.csv", "--audit", "review.csv"])
+        .expect_exit(0);
+    let review = std::fs::read_to_string(wd.path("review.csv")).unwrap();
+    let items = table(&review).len() - 1;
+    assert!(items > 0, "{}", run.describe());
+    wd.write("decided.csv", decide_all(&review));
+    let run = wd
+        .run(&[
+            "convert",
+            input,
+            "-o",
+            "out2.csv",
+            "--decisions",
+            "decided.csv",
+            "--audit",
+            "remaining.csv",
+            "--strict",
+        ])
+        .expect_exit(0);
+    assert!(
+        run.stderr.contains("no code needs review"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("codes decided, 0 matched nothing")),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        table(&std::fs::read_to_string(wd.path("remaining.csv")).unwrap()).len(),
+        1
+    );
+    // The same rows, in order, as the first run.
+    let (a, b) = (
+        table(&std::fs::read_to_string(wd.path("out.csv")).unwrap()),
+        table(&std::fs::read_to_string(wd.path("out2.csv")).unwrap()),
+    );
+    assert_eq!(a.len(), b.len());
+    assert!(a.iter().zip(&b).all(|(x, y)| x[0] == y[0]));
+}
+
+#[test]
+fn round_trip_on_the_example_leaves_nothing_to_review() {
+    let wd = Workdir::new();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
+    wd.write("claims.csv", std::fs::read(example).unwrap());
+    round_trip(&wd, "claims.csv");
+}
+
+#[test]
+fn round_trip_on_a_real_sample_leaves_nothing_to_review() {
+    let Some(sample) = shared_data(
+        "claims/desynpuf-inpatient-sample1-head/DE1_0_2008_to_2010_Inpatient_Claims_Sample_1.first122.csv",
+    ) else {
+        return;
+    };
+    let wd = Workdir::new();
+    wd.write("sample.csv", std::fs::read(sample).unwrap());
+    round_trip(&wd, "sample.csv");
+}
