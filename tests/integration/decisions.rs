@@ -225,8 +225,7 @@ fn round_trip(wd: &Workdir, input: &str) {
         run.describe()
     );
     assert!(
-        run.stderr
-            .contains(&format!("codes decided, 0 matched nothing")),
+        run.stderr.contains("codes decided, 0 matched nothing"),
         "{}",
         run.describe()
     );
