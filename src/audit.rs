@@ -177,21 +177,34 @@ impl<W: Write> Sink for AuditWriter<'_, W> {
 /// A decisions file read from an audit checks it against the crosswalk of the run.
 pub fn listed_alternatives(system: System, code: &Code, alternatives: &[Alternative]) -> String {
     let target = system.gem_target();
-    let mut codes = String::new();
+    list_alternatives(system, code, alternatives, |alternative, out| {
+        out.push_str(&alternative.spelled(target));
+    })
+}
+
+/// Up to [`MAX_LISTED_ALTERNATIVES`] alternatives, each written by `each`, joined by ` | `, then a
+/// note of how many more.
+fn list_alternatives(
+    system: System,
+    code: &Code,
+    alternatives: &[Alternative],
+    mut each: impl FnMut(&Alternative, &mut String),
+) -> String {
+    let mut out = String::new();
     for (n, alternative) in alternatives
         .iter()
         .take(MAX_LISTED_ALTERNATIVES)
         .enumerate()
     {
         if n > 0 {
-            codes.push_str(" | ");
+            out.push_str(" | ");
         }
-        codes.push_str(&alternative.spelled(target));
+        each(alternative, &mut out);
     }
     if alternatives.len() > MAX_LISTED_ALTERNATIVES {
-        codes.push_str(&more_note(system, code, alternatives.len()));
+        out.push_str(&more_note(system, code, alternatives.len()));
     }
-    codes
+    out
 }
 
 fn more_note(system: System, code: &Code, count: usize) -> String {
@@ -213,25 +226,14 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
     let target = e.system.gem_target();
     let mapping = e.mapping();
     let alternatives = mapping.as_ref().map_or(&[][..], |m| &m.alternatives[..]);
-    let mut titles = String::new();
-    for (n, alternative) in alternatives
-        .iter()
-        .take(MAX_LISTED_ALTERNATIVES)
-        .enumerate()
-    {
-        if n > 0 {
-            titles.push_str(" | ");
-        }
+    let titles = list_alternatives(e.system, code, alternatives, |alternative, out| {
         for (k, t) in alternative.codes.iter().enumerate() {
             if k > 0 {
-                titles.push_str(" + ");
+                out.push_str(" + ");
             }
-            titles.push_str(&title(target, &t.code));
+            out.push_str(&title(target, &t.code));
         }
-    }
-    if alternatives.len() > MAX_LISTED_ALTERNATIVES {
-        titles.push_str(&more_note(e.system, code, alternatives.len()));
-    }
+    });
     let codes = listed_alternatives(e.system, code, alternatives);
     Rendered {
         title: title(e.system, code).into_bytes().into(),

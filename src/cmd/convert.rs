@@ -207,25 +207,18 @@ fn refuse_overwrites(args: &Args) -> anyhow::Result<()> {
         ("--audit", &args.audit),
         ("--summary", &args.summary),
     ];
-    if let Some(input) = args.input.as_ref().filter(|p| p.as_os_str() != "-") {
+    // Files this run reads, which no output may replace.
+    let input = args.input.iter().filter(|p| p.as_os_str() != "-");
+    let read = input
+        .map(|p| (p, "the input file"))
+        .chain(args.decisions.iter().map(|p| (p, "a --decisions file")));
+    for (read, what) in read {
         for (option, path) in outputs {
             if let Some(path) = path
-                && same_file(input, path)
+                && same_file(read, path)
             {
                 bail!(
-                    "{option} {} is the input file; write the result somewhere else",
-                    path.display()
-                );
-            }
-        }
-    }
-    for decisions in &args.decisions {
-        for (option, path) in outputs {
-            if let Some(path) = path
-                && same_file(decisions, path)
-            {
-                bail!(
-                    "{option} {} is a --decisions file; write the result somewhere else",
+                    "{option} {} is {what}; write the result somewhere else",
                     path.display()
                 );
             }
