@@ -12,6 +12,7 @@
 //! * [`decisions`]: reviewers' decisions, read from a filled-in audit or a `system,code,decision` file.
 //! * [`convert`]: rewriting claim records, reporting every code to a [`convert::Sink`].
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
+//! * [`report`]: audit rows grouped by source code, rendered as a self-contained HTML review page.
 //! * [`batch`]: reusable runs of records, the unit `convert` reads, converts and writes in.
 //!
 //! ```
@@ -38,6 +39,7 @@ pub mod decisions;
 pub mod error;
 pub mod gem;
 pub mod mapping;
+pub mod report;
 pub mod summary;
 
 pub use crate::code::{Code, CodeError, System};

@@ -1,0 +1,668 @@
+//! The review report as one self-contained HTML page: no network, no external scripts, styles
+//! or fonts (a Content-Security-Policy forbids them), every value from the claims escaped.
+
+use std::fmt::Write;
+
+use super::{Group, Review, RunTotals, Tally};
+use crate::audit::MAX_LISTED_ALTERNATIVES;
+use crate::code::System;
+use crate::convert::CellStatus;
+use crate::crosswalk::Crosswalk;
+
+/// Source codes shown one by one unless the caller says otherwise; the rest are counted.
+pub const DEFAULT_MAX_GROUPS: usize = 500;
+
+/// What the page says about where its data came from.
+#[derive(Clone, Debug)]
+pub struct About {
+    /// The claim file or audit file the review is of.
+    pub source: String,
+    /// The audit file reviewers fill in, when there is one.
+    pub audit_file: Option<String>,
+    /// Totals of the whole run, when known.
+    pub totals: Option<RunTotals>,
+    /// Source codes shown one by one.
+    pub max_groups: usize,
+}
+
+/// Write `text` with the characters that mean something in HTML replaced by entities. Control
+/// characters (other than tab and line breaks) become U+FFFD.
+pub fn escape(out: &mut String, text: &str) {
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(ch),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+}
+
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape(&mut out, text);
+    out
+}
+
+/// What a status means for the reviewer.
+fn explain(status: CellStatus) -> &'static str {
+    match status {
+        CellStatus::Ambiguous => {
+            "The GEM offers several translations. The first was written unless --choose said \
+             otherwise: choose one."
+        }
+        CellStatus::NoMap => "The GEM says this code has no ICD-10 equivalent.",
+        CellStatus::NotInCrosswalk => {
+            "A valid-looking code that is not a source in the crosswalk (often a code retired \
+             before the GEMs, or a typing error)."
+        }
+        CellStatus::Malformed => "Not a valid code for this column.",
+        CellStatus::Overflow => {
+            "A combination whose extra codes found no empty cell in the column group; they are \
+             kept in the flags column."
+        }
+        CellStatus::DecidedOutsideGem => {
+            "Written as a decision says, with codes that are not among the GEM's alternatives."
+        }
+        _ => "",
+    }
+}
+
+fn status_class(status: CellStatus) -> &'static str {
+    match status {
+        s if s.needs_review() => "review",
+        CellStatus::Decided | CellStatus::DecidedOutsideGem => "decided",
+        CellStatus::PassedThrough => "passed",
+        _ => "ok",
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+const STYLE: &str = r#"
+:root{--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--review:#c2410c;--ok:#15803d;--decided:#1d4ed8;--passed:#6b7280;--bg:#f6f8fa}
+*{box-sizing:border-box}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);margin:0 auto;max-width:72rem;padding:1.5rem}
+h1{font-size:1.6rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .5rem}h3{font-size:1.05rem;margin:0}
+p{margin:.35rem 0}.muted{color:var(--muted)}code,.code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+dl.figures{display:flex;flex-wrap:wrap;gap:.75rem;margin:1rem 0}
+dl.figures div{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.5rem .9rem;min-width:9rem}
+dl.figures dt{font-size:.8rem;color:var(--muted)}dl.figures dd{margin:0;font-size:1.35rem;font-weight:600}
+svg.chart text{font:13px system-ui,sans-serif;fill:var(--ink)}
+.bar-review{fill:var(--review)}.bar-ok{fill:var(--ok)}.bar-decided{fill:var(--decided)}.bar-passed{fill:var(--passed)}
+.filter{position:sticky;top:0;background:#fff;padding:.6rem 0;border-bottom:1px solid var(--line);display:flex;gap:1rem;align-items:center;z-index:1}
+.filter input{font:inherit;padding:.35rem .6rem;width:24rem;max-width:60vw;border:1px solid var(--line);border-radius:6px}
+article.group{border:1px solid var(--line);border-left:4px solid var(--review);border-radius:6px;padding:.75rem 1rem;margin:.9rem 0;break-inside:avoid}
+article.group.settled{border-left-color:var(--decided)}
+.group h3 .code{font-size:1.1rem;margin-right:.4rem}.group h3 .system{font-weight:400;color:var(--muted);font-size:.85rem;margin-right:.4rem}
+.badge{display:inline-block;border-radius:1rem;padding:0 .55rem;font-size:.8rem;color:#fff;margin-right:.3rem}
+.badge.review{background:var(--review)}.badge.decided{background:var(--decided)}.badge.ok{background:var(--ok)}.badge.passed{background:var(--passed)}
+table{border-collapse:collapse;margin:.5rem 0;width:100%}th,td{text-align:left;vertical-align:top;padding:.25rem .5rem;border-bottom:1px solid var(--line)}
+th{font-size:.8rem;color:var(--muted);font-weight:600;white-space:nowrap}td.n{width:2.5rem;color:var(--muted)}
+.validity-billable{color:var(--ok)}.validity-header,.validity-not_in_code_set{color:var(--review);font-weight:600}
+.warn{color:var(--review)}.note{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.6rem .9rem}
+ul.samples{margin:.25rem 0;padding-left:1.2rem}
+tr.written td{background:#fff7ed}
+@media print{body{max-width:none;padding:0;font-size:10pt}.filter{display:none}article.group{border-left-width:2px}a{color:inherit;text-decoration:none}}
+"#;
+
+const SCRIPT: &str = r#"
+(function () {
+  var box = document.getElementById('filter');
+  var shown = document.getElementById('shown');
+  var groups = Array.prototype.slice.call(document.querySelectorAll('article.group'));
+  function apply() {
+    var words = box.value.toLowerCase().split(/\s+/).filter(function (w) { return w; });
+    var count = 0;
+    groups.forEach(function (g) {
+      var text = g.getAttribute('data-search');
+      var hit = words.every(function (w) { return text.indexOf(w) >= 0; });
+      g.hidden = !hit;
+      if (hit) { count += 1; }
+    });
+    shown.textContent = count + ' of ' + groups.length + ' codes shown';
+  }
+  // A link can carry a filter: review.html#filter=272.4
+  var hash = /^#filter=(.*)$/.exec(window.location.hash);
+  if (hash) {
+    try { box.value = decodeURIComponent(hash[1]); } catch (e) { box.value = hash[1]; }
+  }
+  box.addEventListener('input', apply);
+  document.addEventListener('keydown', function (e) {
+    if (e.key === '/' && document.activeElement !== box) { e.preventDefault(); box.focus(); }
+  });
+  apply();
+})();
+"#;
+
+/// Render the review as a complete HTML page. Alternatives, their titles and their validity come
+/// from `crosswalk` (the one the run used); a group whose audit rows list other alternatives is
+/// marked.
+pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let groups = review.groups();
+    let shown = groups.len().min(about.max_groups);
+    let review_rows = review.review_rows();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n\
+         <title>Conversion review: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escaped(&about.source)
+    );
+    let _ = write!(
+        out,
+        "<header>\n<h1>Conversion review</h1>\n<p class=\"muted\">{} · made by crosswalk {}</p>\n\
+         </header>\n",
+        escaped(&about.source),
+        env!("CARGO_PKG_VERSION")
+    );
+
+    // Totals.
+    out.push_str("<section id=\"totals\">\n<h2>Totals</h2>\n<dl class=\"figures\">\n");
+    let mut figure = |label: &str, id: &str, value: u64| {
+        let _ = writeln!(
+            out,
+            "<div><dt>{label}</dt><dd id=\"{id}\">{}</dd></div>",
+            thousands(value)
+        );
+    };
+    if let Some(t) = &about.totals {
+        figure("rows converted", "rows", t.rows_in);
+        figure("codes converted", "codes", t.codes);
+    }
+    figure("codes to review", "review-codes", review_rows);
+    figure("claims affected", "claims", review.claims());
+    figure("distinct source codes", "groups", groups.len() as u64);
+    let outside = review.rows() - review_rows;
+    if outside > 0 {
+        figure("decided outside the GEM", "outside", outside);
+    }
+    out.push_str("</dl>\n");
+    chart(&mut out, review, about.totals.as_ref());
+    out.push_str("</section>\n");
+
+    // Codes.
+    let _ = write!(
+        out,
+        "<section id=\"codes\">\n<h2>Codes to review, by claims affected</h2>\n\
+         <div class=\"filter\"><label>Filter <input id=\"filter\" type=\"search\" \
+         placeholder=\"code, title, status, column or alternative\" autocomplete=\"off\"></label>\
+         <span id=\"shown\" class=\"muted\">{shown} codes</span></div>\n"
+    );
+    if groups.is_empty() {
+        out.push_str("<p class=\"note\">No code needs review.</p>\n");
+    }
+    let mut listed_elsewhere = 0usize;
+    for group in &groups[..shown] {
+        if render_group(&mut out, group, crosswalk) {
+            listed_elsewhere += 1;
+        }
+    }
+    let hidden = &groups[shown..];
+    if !hidden.is_empty() || review.untracked_rows() > 0 {
+        let rows: u64 = hidden.iter().map(|g| g.occurrences).sum::<u64>() + review.untracked_rows();
+        let _ = writeln!(
+            out,
+            "<p class=\"note\" id=\"not-shown\">{} affecting fewer claims ({}) are not shown here; \
+             the audit file lists every one.</p>",
+            plural(hidden.len() as u64, "more source code", "more source codes"),
+            plural(rows, "occurrence", "occurrences"),
+        );
+    }
+    if listed_elsewhere > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"note warn\">{} with other alternatives in the audit than in this \
+             crosswalk: the audit was made with other mapping tables.</p>",
+            plural(
+                listed_elsewhere as u64,
+                "code is listed",
+                "codes are listed"
+            )
+        );
+    }
+    out.push_str("</section>\n");
+
+    // How to decide.
+    let audit = about.audit_file.as_deref().unwrap_or("review.csv");
+    let _ = write!(
+        out,
+        "<section id=\"decide\">\n<h2>Recording decisions</h2>\n<p>Fill the <code>decision</code> \
+         column of <code>{a}</code>: one of the code's alternatives (a cluster written \
+         <code>A+B</code>), another valid ICD-10 code, <code>keep</code> or <code>blank</code>. \
+         Set <code>scope</code> to <code>code</code> to decide every occurrence of the code. Then \
+         convert again with the decisions:</p>\n<pre><code>crosswalk convert CLAIMS \
+         --decisions {a} --audit remaining.csv</code></pre>\n</section>\n",
+        a = escaped(audit)
+    );
+    let _ = write!(
+        out,
+        "<footer class=\"muted\"><p>{}</p></footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        crosswalk_note(crosswalk, review, about.totals.as_ref())
+    );
+    out
+}
+
+/// The tables the alternatives come from.
+fn crosswalk_note(crosswalk: &Crosswalk, review: &Review, totals: Option<&RunTotals>) -> String {
+    let mut systems: Vec<System> = review.groups.iter().map(|g| g.system).collect();
+    systems.sort();
+    systems.dedup();
+    let mut parts = Vec::new();
+    for system in systems {
+        if let Ok(gem) = crosswalk.gem(system) {
+            parts.push(format!(
+                "{}: {}",
+                system.name(),
+                escaped(&gem.provenance().to_string())
+            ));
+        }
+        let target = system.gem_target();
+        let set = crosswalk.code_set(target);
+        parts.push(format!(
+            "{} code set {}",
+            target.label(),
+            escaped(set.release())
+        ));
+    }
+    if let Some(t) = totals {
+        for (system, table) in &t.crosswalk {
+            let line = format!("{}: {}", escaped(system), escaped(table));
+            if !parts.contains(&line) {
+                parts.push(format!("run used {line}"));
+            }
+        }
+    }
+    parts.dedup();
+    format!(
+        "Alternatives, titles and validity from {}.",
+        parts.join("; ")
+    )
+}
+
+/// A horizontal bar chart of codes by status: every code of the run when the totals are known,
+/// else the audit rows.
+fn chart(out: &mut String, review: &Review, totals: Option<&RunTotals>) {
+    let bars: Vec<(CellStatus, u64)> = match totals {
+        Some(t) => CellStatus::ALL
+            .into_iter()
+            .map(|s| {
+                let n = t
+                    .by_system
+                    .values()
+                    .filter_map(|by| by.get(s.as_str()))
+                    .sum();
+                (s, n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        None => review.by_status(),
+    };
+    if bars.is_empty() {
+        return;
+    }
+    let (label_w, bar_w, row_h) = (170u64, 420u64, 26u64);
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(1).max(1);
+    let height = row_h * bars.len() as u64 + 8;
+    let caption = if totals.is_some() {
+        "Every code of the run by status"
+    } else {
+        "Codes in the audit by status"
+    };
+    let _ = write!(
+        out,
+        "<figure>\n<svg class=\"chart\" role=\"img\" width=\"{w}\" height=\"{height}\" \
+         viewBox=\"0 0 {w} {height}\" aria-label=\"{caption}\"><title>{caption}</title>\n",
+        w = label_w + bar_w + 110
+    );
+    for (i, (status, n)) in bars.iter().enumerate() {
+        let y = 4 + row_h * i as u64;
+        let width = (bar_w * n).div_ceil(max).max(1);
+        let _ = writeln!(
+            out,
+            "<g class=\"bar\" data-status=\"{s}\"><text x=\"{tx}\" y=\"{ty}\" \
+             text-anchor=\"end\">{s}</text><rect class=\"bar-{class}\" x=\"{label_w}\" y=\"{y}\" \
+             width=\"{width}\" height=\"{bh}\" rx=\"3\"></rect><text x=\"{cx}\" y=\"{ty}\">{count}\
+             </text></g>",
+            s = status.as_str(),
+            tx = label_w - 8,
+            ty = y + 16,
+            class = status_class(*status),
+            bh = row_h - 8,
+            cx = label_w + width + 6,
+            count = thousands(*n),
+        );
+    }
+    let _ = write!(
+        out,
+        "</svg>\n<figcaption class=\"muted\">{caption}. Orange: needs review; green: converted; \
+         blue: decided; grey: already ICD-10.</figcaption>\n</figure>\n"
+    );
+}
+
+fn tally_text(tally: &Tally) -> String {
+    let mut parts: Vec<String> = tally
+        .sorted()
+        .into_iter()
+        .map(|(v, n)| {
+            let v = if v.is_empty() { "(blank)" } else { v };
+            format!("<code>{}</code> ({})", escaped(v), thousands(n))
+        })
+        .collect();
+    if tally.others > 0 {
+        parts.push(format!("others ({})", thousands(tally.others)));
+    }
+    parts.join(", ")
+}
+
+/// One source code. Returns true when the audit listed other alternatives than the crosswalk.
+fn render_group(out: &mut String, g: &Group, crosswalk: &Crosswalk) -> bool {
+    let target = g.system.gem_target();
+    let mapping = g
+        .code
+        .as_ref()
+        .and_then(|code| crosswalk.gem(g.system).ok()?.mapping(code));
+    let alternatives = mapping.as_ref().map_or(&[][..], |m| &m.alternatives[..]);
+    let listed_here = g
+        .code
+        .as_ref()
+        .map(|code| crate::audit::listed_alternatives(g.system, code, alternatives))
+        .unwrap_or_default();
+    let differs = !g.listed.is_empty() && g.listed != listed_here;
+
+    let title = match (&g.code, g.title.is_empty()) {
+        (Some(code), true) => crosswalk
+            .title(g.system, code)
+            .map(|t| t.into_owned())
+            .unwrap_or_default(),
+        _ => g.title.clone(),
+    };
+
+    // What the filter box searches.
+    let mut search = format!("{} {} {}", g.shown, g.system.name(), title);
+    if let Some(code) = &g.code {
+        search.push(' ');
+        search.push_str(code.as_str());
+    }
+    for (s, _) in &g.statuses {
+        search.push(' ');
+        search.push_str(s.as_str());
+    }
+    for (c, _) in &g.columns.values {
+        search.push(' ');
+        search.push_str(c);
+    }
+    for a in alternatives {
+        for t in &a.codes {
+            search.push(' ');
+            search.push_str(&t.code.dotted(target));
+        }
+    }
+    let main = g.main_status();
+    let _ = write!(
+        out,
+        "<article class=\"group{}\" data-search=\"{}\">\n<h3><span class=\"code\">{}</span>\
+         <span class=\"system\">{}</span><span class=\"title\">{}</span></h3>\n<p>",
+        if g.needs_review() { "" } else { " settled" },
+        escaped(&search.to_lowercase()),
+        escaped(&g.shown),
+        g.system.label(),
+        if title.is_empty() {
+            "<span class=\"muted\">(no title: not in the code set)</span>".to_string()
+        } else {
+            escaped(&title)
+        }
+    );
+    for (status, n) in &g.statuses {
+        let _ = write!(
+            out,
+            "<span class=\"badge {}\">{} {}</span>",
+            status_class(*status),
+            status.as_str(),
+            thousands(*n)
+        );
+    }
+    let _ = writeln!(
+        out,
+        " <strong class=\"claims\">{}</strong> · {} · in {}</p>",
+        plural(g.claims, "claim", "claims"),
+        plural(g.occurrences, "occurrence", "occurrences"),
+        tally_text(&g.columns)
+    );
+    let _ = writeln!(out, "<p class=\"muted\">{}</p>", explain(main));
+    if !g.reason.is_empty() {
+        let _ = writeln!(out, "<p>Reason: {}</p>", escaped(&g.reason));
+    }
+
+    if !alternatives.is_empty() {
+        let _ = writeln!(
+            out,
+            "<table class=\"alternatives\"><thead><tr><th>#</th><th>{}</th><th>Title</th>\
+             <th>Validity</th><th>Written</th></tr></thead><tbody>",
+            target.label()
+        );
+        // How often each alternative was written: its first code is what lands in the cell.
+        let written: Vec<(crate::code::Code, u64)> = g
+            .written
+            .values
+            .iter()
+            .filter_map(|(v, n)| Some((crate::code::Code::parse_str(target, v).ok()?, *n)))
+            .collect();
+        for (i, a) in alternatives
+            .iter()
+            .take(MAX_LISTED_ALTERNATIVES)
+            .enumerate()
+        {
+            let mut codes = Vec::new();
+            let mut titles = Vec::new();
+            let mut validity = Vec::new();
+            for t in &a.codes {
+                codes.push(format!("<code>{}</code>", t.code.dotted(target)));
+                titles.push(escaped(
+                    &crosswalk.title(target, &t.code).unwrap_or_default(),
+                ));
+                let v = crosswalk.validity(target, &t.code).as_str();
+                validity.push(format!("<span class=\"validity-{v}\">{v}</span>"));
+            }
+            let times: u64 = written
+                .iter()
+                .filter(|(c, _)| a.codes.first().is_some_and(|t| t.code == *c))
+                .map(|(_, n)| n)
+                .sum();
+            let _ = writeln!(
+                out,
+                "<tr{}><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if times > 0 { " class=\"written\"" } else { "" },
+                i + 1,
+                codes.join(" + "),
+                titles.join("<br>"),
+                validity.join("<br>"),
+                if times > 0 {
+                    format!("{}×", thousands(times))
+                } else {
+                    String::new()
+                }
+            );
+        }
+        out.push_str("</tbody></table>\n");
+        if alternatives.len() > MAX_LISTED_ALTERNATIVES {
+            let _ = writeln!(
+                out,
+                "<p class=\"muted\">… and {} more: <code>crosswalk map --system {} {}</code> \
+                 lists them all.</p>",
+                alternatives.len() - MAX_LISTED_ALTERNATIVES,
+                g.system.name(),
+                escaped(&g.shown)
+            );
+        }
+    }
+    if differs {
+        let _ = writeln!(
+            out,
+            "<p class=\"warn\">The audit lists other alternatives: <code>{}</code>.</p>",
+            escaped(&g.listed)
+        );
+    }
+    let _ = writeln!(out, "<p>Written: {}</p>", tally_text(&g.written));
+    if !g.leftover.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>Left over (in the flags column): {}</p>",
+            tally_text(&g.leftover)
+        );
+    }
+    if !g.decisions.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>Decisions filled in: {}</p>",
+            tally_text(&g.decisions)
+        );
+    }
+    out.push_str("<p class=\"muted\">Sample claims:</p><ul class=\"samples\">");
+    for s in &g.samples {
+        let claim: Vec<String> = s
+            .claim
+            .iter()
+            .map(|(k, v)| format!("{} <code>{}</code>", escaped(k), escaped(v)))
+            .collect();
+        let _ = write!(
+            out,
+            "<li>{}row {}, line {}, {}</li>",
+            if claim.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", claim.join(", "))
+            },
+            escaped(&s.row),
+            escaped(&s.line),
+            escaped(&s.column)
+        );
+    }
+    out.push_str("</ul>\n</article>\n");
+    differs
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::report::read_audit_from;
+
+    fn page(audit: &str, max_groups: usize) -> String {
+        let review = read_audit_from(audit.as_bytes(), Path::new("a.csv")).unwrap();
+        let about = About {
+            source: "claims <b>.csv".into(),
+            audit_file: Some("review.csv".into()),
+            totals: None,
+            max_groups,
+        };
+        render(&review, &Crosswalk::builtin(), &about)
+    }
+
+    #[test]
+    fn escapes_every_special_character() {
+        let mut out = String::new();
+        escape(&mut out, "<a href=\"x\" onclick='y'>&amp;\u{0}</a>");
+        assert_eq!(
+            out,
+            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;amp;\u{FFFD}&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn claim_data_cannot_inject_markup() {
+        let html = page(
+            "row,line,CLM_ID,column,system,original,status,written\n\
+             1,2,\"<script>alert(1)</script>\",\"DX\"\" onmouseover=\"\"x\",icd9-dx,\
+             \"<img src=x onerror=alert(2)>\",malformed,\"</code><b>\"\n",
+            10,
+        );
+        assert_eq!(
+            html.matches("<script").count(),
+            1,
+            "only the page's own script"
+        );
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("<b>"));
+        assert!(!html.contains("\" onmouseover"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
+        assert!(html.contains("claims &lt;b&gt;.csv"));
+    }
+
+    #[test]
+    fn alternatives_come_with_titles_and_validity() {
+        let html = page(
+            "row,line,column,system,original,status,written\n\
+             1,2,DX1,icd9-dx,99681,ambiguous,T8610\n",
+            10,
+        );
+        for expected in [
+            "996.81",
+            "Complications of transplanted kidney",
+            "<code>T86.10</code>",
+            "Kidney transplant rejection",
+            "validity-billable",
+            "1 claim</strong>",
+        ] {
+            assert!(html.contains(expected), "{expected} missing");
+        }
+    }
+
+    #[test]
+    fn groups_beyond_the_cap_are_counted_not_shown() {
+        let mut audit = String::from("row,line,column,system,original,status,written\n");
+        for i in 0..30 {
+            audit.push_str(&format!("{i},{},DX1,icd9-dx,X{i:02},malformed,\n", i + 1));
+        }
+        let html = page(&audit, 25);
+        assert_eq!(html.matches("<article").count(), 25);
+        assert!(html.contains("5 more source codes"), "{html}");
+        assert!(html.contains("<span id=\"shown\" class=\"muted\">25 codes</span>"));
+        assert!(html.contains("<dd id=\"groups\">30</dd>"));
+    }
+
+    #[test]
+    fn no_external_resources() {
+        let html = page(
+            "row,line,column,system,original,status,written\n\
+             1,2,DX1,icd9-dx,7796,no_map,7796\n",
+            10,
+        );
+        for banned in ["http://", "https://", "src=", "@import", "url("] {
+            assert!(!html.contains(banned), "{banned} found");
+        }
+        assert!(html.contains("default-src 'none'"));
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,608 @@
+//! The review report: the rows of an audit file grouped by source code, with counts of the
+//! claims each code affects, ready to render as one self-contained HTML page ([`html`]).
+//!
+//! A [`Review`] is fed audit records one at a time (from a running `convert`, or read back from
+//! an audit file), so its memory depends on the number of distinct codes, not on the number of
+//! rows: each group keeps a handful of samples and tallies.
+
+pub mod html;
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+use rustc_hash::{FxHashMap, FxHasher};
+use serde::Deserialize;
+
+use crate::code::{Code, System};
+use crate::convert::CellStatus;
+use crate::error::{Error, Result};
+
+/// Distinct values kept per tally (columns, values written, decisions); the rest are counted.
+const TALLY_VALUES: usize = 6;
+
+/// Sample claims kept per group.
+const SAMPLES: usize = 5;
+
+/// Groups tracked one by one. Valid codes are bounded by the code sets; malformed cells are not,
+/// and beyond this many groups further rows are only counted.
+const MAX_TRACKED_GROUPS: usize = 200_000;
+
+/// The audit columns a report reads. Key columns are those between `line` and `column`.
+struct Columns {
+    row: usize,
+    line: usize,
+    keys: std::ops::Range<usize>,
+    column: usize,
+    system: usize,
+    original: usize,
+    title: Option<usize>,
+    status: usize,
+    reason: Option<usize>,
+    written: Option<usize>,
+    leftover: Option<usize>,
+    alternatives: Option<usize>,
+    decision: Option<usize>,
+}
+
+/// Up to [`TALLY_VALUES`] distinct values with their counts, most frequent kept in first-seen
+/// order; values beyond that are counted in `others`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Distinct values and how often each was seen.
+    pub values: Vec<(String, u64)>,
+    /// Occurrences of values not kept.
+    pub others: u64,
+}
+
+impl Tally {
+    fn add(&mut self, value: &[u8]) {
+        if let Some(entry) = self.values.iter_mut().find(|(v, _)| v.as_bytes() == value) {
+            entry.1 += 1;
+        } else if self.values.len() < TALLY_VALUES {
+            self.values
+                .push((String::from_utf8_lossy(value).into_owned(), 1));
+        } else {
+            self.others += 1;
+        }
+    }
+
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.others == 0
+    }
+
+    /// Values by descending count (first seen first among equals).
+    pub fn sorted(&self) -> Vec<(&str, u64)> {
+        let mut values: Vec<(&str, u64)> = self.values.iter().map(|(v, n)| (&v[..], *n)).collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.1));
+        values
+    }
+}
+
+/// One occurrence of a code, as an example for the reviewer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// The claim's key columns as `NAME value` pairs, empty when the audit has none.
+    pub claim: Vec<(String, String)>,
+    /// Data row number in the input.
+    pub row: String,
+    /// Line number in the input.
+    pub line: String,
+    /// The column the code was in.
+    pub column: String,
+}
+
+/// Every audit row of one source code (or of one malformed cell text).
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// The system the code was read as.
+    pub system: System,
+    /// The canonical code; `None` for a cell that is no valid code of the system.
+    pub code: Option<Code>,
+    /// The code dotted, or the cell as written.
+    pub shown: String,
+    /// The code's title, from the audit.
+    pub title: String,
+    /// Audit rows by status, in [`CellStatus::ALL`] order.
+    pub statuses: Vec<(CellStatus, u64)>,
+    /// Audit rows.
+    pub occurrences: u64,
+    /// Claims with at least one occurrence.
+    pub claims: u64,
+    last_claim: Option<u64>,
+    /// The columns the code was found in.
+    pub columns: Tally,
+    /// The values written in its place.
+    pub written: Tally,
+    /// Codes left over for want of empty cells.
+    pub leftover: Tally,
+    /// Decisions already filled in.
+    pub decisions: Tally,
+    /// The first non-empty reason given.
+    pub reason: String,
+    /// The `alternatives` cell of the audit, as listed there.
+    pub listed: String,
+    /// Some occurrences.
+    pub samples: Vec<Sample>,
+}
+
+impl Group {
+    /// The status with the most occurrences (first in report order among equals).
+    pub fn main_status(&self) -> CellStatus {
+        self.statuses
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map_or(CellStatus::Malformed, |s| s.0)
+    }
+
+    /// True when an occurrence still needs a person's judgment.
+    pub fn needs_review(&self) -> bool {
+        self.statuses.iter().any(|(s, _)| s.needs_review())
+    }
+}
+
+/// Totals of a whole conversion, from the run summary (`convert --summary`), when known: an
+/// audit file lists only the codes that need review.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct RunTotals {
+    /// Data rows read.
+    pub rows_in: u64,
+    /// Code cells seen.
+    pub codes: u64,
+    /// Codes by system, then by status.
+    pub by_system: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Code cells that need review.
+    pub review_codes: u64,
+    /// Rows with at least one code that needs review.
+    pub review_rows: u64,
+    /// The mapping tables used, by source system.
+    #[serde(default)]
+    pub crosswalk: BTreeMap<String, String>,
+}
+
+impl From<&crate::summary::Report> for RunTotals {
+    fn from(r: &crate::summary::Report) -> RunTotals {
+        RunTotals {
+            rows_in: r.rows_in,
+            codes: r.codes,
+            by_system: r
+                .by_system
+                .iter()
+                .map(|(system, statuses)| {
+                    let statuses = statuses.iter().map(|(s, n)| (s.to_string(), *n));
+                    (system.to_string(), statuses.collect())
+                })
+                .collect(),
+            review_codes: r.review_codes,
+            review_rows: r.review_rows,
+            crosswalk: r
+                .crosswalk
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Audit rows grouped by source code.
+pub struct Review {
+    columns: Columns,
+    key_names: Vec<String>,
+    codes: [FxHashMap<Code, usize>; 4],
+    texts: [FxHashMap<Box<[u8]>, usize>; 4],
+    groups: Vec<Group>,
+    by_status: [u64; CellStatus::ALL.len()],
+    rows: u64,
+    claims: u64,
+    last_claim: Option<u64>,
+    untracked_rows: u64,
+}
+
+/// Strip the `'` an audit puts before a cell a spreadsheet would read as a formula.
+fn unguarded(field: &[u8]) -> &[u8] {
+    match field {
+        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..] => &field[1..],
+        _ => field,
+    }
+}
+
+fn system_slot(system: System) -> usize {
+    System::ALL
+        .iter()
+        .position(|s| *s == system)
+        .expect("every system is in ALL")
+}
+
+impl Review {
+    /// A review of the audit file `path` (named in errors) whose header row is `header`.
+    pub fn new(header: &csv::ByteRecord, path: &Path) -> Result<Review> {
+        let find = |name: &str| header.iter().position(|f| unguarded(f) == name.as_bytes());
+        let need = |name: &str| {
+            find(name).ok_or_else(|| {
+                Error::parse(
+                    path,
+                    1,
+                    format!(
+                        "no `{name}` column: not an audit file (one is written by \
+                         `crosswalk convert --audit PATH`)"
+                    ),
+                )
+            })
+        };
+        let (line, column) = (need("line")?, need("column")?);
+        if column < line {
+            return Err(Error::parse(
+                path,
+                1,
+                "the `column` column comes before `line`: not an audit file",
+            ));
+        }
+        let columns = Columns {
+            row: need("row")?,
+            line,
+            keys: line + 1..column,
+            column,
+            system: need("system")?,
+            original: need("original")?,
+            title: find("original_title"),
+            status: need("status")?,
+            reason: find("reason"),
+            written: find("written"),
+            leftover: find("leftover"),
+            alternatives: find("alternatives"),
+            decision: find("decision"),
+        };
+        let key_names = columns
+            .keys
+            .clone()
+            .map(|i| String::from_utf8_lossy(unguarded(&header[i])).into_owned())
+            .collect();
+        Ok(Review {
+            columns,
+            key_names,
+            codes: Default::default(),
+            texts: Default::default(),
+            groups: Vec::new(),
+            by_status: [0; CellStatus::ALL.len()],
+            rows: 0,
+            claims: 0,
+            last_claim: None,
+            untracked_rows: 0,
+        })
+    }
+
+    /// Add one audit row, read from `path` at `line` (named in errors).
+    pub fn add(&mut self, record: &csv::ByteRecord, path: &Path, line: u64) -> Result<()> {
+        let c = &self.columns;
+        let get = |i: usize| unguarded(record.get(i).unwrap_or(b""));
+        let get_opt = |i: Option<usize>| i.map_or(&b""[..], get);
+        let bad = |message: String| Error::parse(path, line, message);
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+
+        let system: System = std::str::from_utf8(get(c.system))
+            .map_err(|_| "not UTF-8".to_string())
+            .and_then(str::parse)
+            .map_err(|e| bad(format!("system: {e}")))?;
+        let status_text = get(c.status);
+        let status = CellStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str().as_bytes() == status_text)
+            .ok_or_else(|| bad(format!("unknown status {:?}", text(status_text))))?;
+        let original = get(c.original);
+
+        // A claim is identified by its key columns, else by its row; consecutive rows of one
+        // claim (an audit is in input order) count once.
+        let mut hasher = FxHasher::default();
+        if c.keys.is_empty() {
+            get(c.row).hash(&mut hasher);
+        } else {
+            for k in c.keys.clone() {
+                get(k).hash(&mut hasher);
+            }
+        }
+        let claim = hasher.finish();
+        if self.last_claim != Some(claim) {
+            self.claims += 1;
+            self.last_claim = Some(claim);
+        }
+        self.rows += 1;
+        self.by_status[status as usize] += 1;
+
+        let code = Code::parse(system, original).ok();
+        let slot = system_slot(system);
+        let found = match &code {
+            Some(code) => self.codes[slot].get(code).copied(),
+            None => self.texts[slot].get(original.trim_ascii()).copied(),
+        };
+        let index = match found {
+            Some(i) => i,
+            None if self.groups.len() >= MAX_TRACKED_GROUPS => {
+                self.untracked_rows += 1;
+                return Ok(());
+            }
+            None => {
+                let i = self.groups.len();
+                match &code {
+                    Some(code) => self.codes[slot].insert(*code, i),
+                    None => self.texts[slot].insert(original.trim_ascii().into(), i),
+                };
+                self.groups.push(Group {
+                    system,
+                    code,
+                    shown: match &code {
+                        Some(code) => code.dotted(system),
+                        None => text(original.trim_ascii()),
+                    },
+                    title: text(get_opt(c.title)),
+                    statuses: Vec::new(),
+                    occurrences: 0,
+                    claims: 0,
+                    last_claim: None,
+                    columns: Tally::default(),
+                    written: Tally::default(),
+                    leftover: Tally::default(),
+                    decisions: Tally::default(),
+                    reason: String::new(),
+                    listed: text(get_opt(c.alternatives)),
+                    samples: Vec::new(),
+                });
+                i
+            }
+        };
+        let group = &mut self.groups[index];
+        match group.statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some(entry) => entry.1 += 1,
+            None => {
+                group.statuses.push((status, 1));
+                group.statuses.sort();
+            }
+        }
+        group.occurrences += 1;
+        if group.last_claim != Some(claim) {
+            group.claims += 1;
+            group.last_claim = Some(claim);
+            if group.samples.len() < SAMPLES {
+                group.samples.push(Sample {
+                    claim: self
+                        .key_names
+                        .iter()
+                        .zip(c.keys.clone())
+                        .map(|(name, k)| (name.clone(), text(get(k))))
+                        .collect(),
+                    row: text(get(c.row)),
+                    line: text(get(c.line)),
+                    column: text(get(c.column)),
+                });
+            }
+        }
+        group.columns.add(get(c.column));
+        group.written.add(get_opt(c.written));
+        let leftover = get_opt(c.leftover);
+        if !leftover.is_empty() {
+            group.leftover.add(leftover);
+        }
+        let decision = get_opt(c.decision).trim_ascii();
+        if !decision.is_empty() {
+            group.decisions.add(decision);
+        }
+        if group.reason.is_empty() {
+            group.reason = text(get_opt(c.reason));
+        }
+        Ok(())
+    }
+
+    /// The groups, the codes affecting the most claims first (then the most occurrences, then
+    /// by system and code).
+    pub fn groups(&self) -> Vec<&Group> {
+        let mut groups: Vec<&Group> = self.groups.iter().collect();
+        groups.sort_by(|a, b| {
+            b.claims
+                .cmp(&a.claims)
+                .then(b.occurrences.cmp(&a.occurrences))
+                .then(a.system.cmp(&b.system))
+                .then(a.shown.cmp(&b.shown))
+        });
+        groups
+    }
+
+    /// The names of the claim key columns of the audit.
+    pub fn key_names(&self) -> &[String] {
+        &self.key_names
+    }
+
+    /// Audit rows read.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Claims with at least one audit row.
+    pub fn claims(&self) -> u64 {
+        self.claims
+    }
+
+    /// Audit rows by status, in [`CellStatus::ALL`] order, statuses with no row left out.
+    pub fn by_status(&self) -> Vec<(CellStatus, u64)> {
+        CellStatus::ALL
+            .into_iter()
+            .zip(self.by_status)
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Audit rows that need review (the others are decisions outside the GEM, kept for a
+    /// second look).
+    pub fn review_rows(&self) -> u64 {
+        self.by_status()
+            .iter()
+            .filter(|(s, _)| s.needs_review())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Rows beyond the tracked groups, counted but not grouped.
+    pub fn untracked_rows(&self) -> u64 {
+        self.untracked_rows
+    }
+}
+
+/// Read a whole audit file into a review.
+pub fn read_audit(path: &Path) -> Result<Review> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+    read_audit_from(std::io::BufReader::new(file), path)
+}
+
+/// Read an audit from `reader`; `path` names it in errors.
+pub fn read_audit_from(reader: impl std::io::Read, path: &Path) -> Result<Review> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let csv_error = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) => Error::io(Some(path.to_path_buf()), io),
+            other => Error::parse(path, line, format!("{other:?}")),
+        }
+    };
+    let mut record = csv::ByteRecord::new();
+    if !csv.read_byte_record(&mut record).map_err(csv_error)? {
+        return Err(Error::parse(
+            path,
+            1,
+            "the file is empty; an audit file starts with its header line",
+        ));
+    }
+    let mut review = Review::new(&record, path)?;
+    let width = record.len();
+    while csv.read_byte_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != width {
+            return Err(Error::parse(
+                path,
+                line,
+                format!("{} fields, but the header has {width}", record.len()),
+            ));
+        }
+        review.add(&record, path, line)?;
+    }
+    Ok(review)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "row,line,CLM_ID,column,system,original,original_title,status,reason,\
+                          written,leftover,alternative_count,alternatives,alternative_titles,\
+                          decision,scope\n";
+
+    fn review(rows: &str) -> Review {
+        let text = format!("{HEADER}{rows}");
+        read_audit_from(text.as_bytes(), Path::new("audit.csv")).expect("a valid audit")
+    }
+
+    #[test]
+    fn groups_by_code_whatever_the_spelling_and_counts_claims_once() {
+        let r = review(
+            "1,2,A,DX1,icd9-dx,99681,T,ambiguous,,T8610,,3,x,,,\n\
+             1,2,A,DX2,icd9-dx,996.81,T,ambiguous,,T8610,,3,x,,,\n\
+             2,3,B,DX1,icd9-dx,99681,T,ambiguous,,T8611,,3,x,,T86.11,\n\
+             3,4,C,DX1,icd9-dx,7796,U,no_map,,7796,,0,,,,\n\
+             4,5,D,DX1,icd9-dx,25O00,,malformed,,25O00,,0,,,,\n\
+             5,6,E,DX3,icd9-dx, 25O00 ,,malformed,,25O00,,0,,,,\n",
+        );
+        assert_eq!(r.rows(), 6);
+        assert_eq!(r.claims(), 5);
+        let groups = r.groups();
+        let shown: Vec<(&str, u64, u64)> = groups
+            .iter()
+            .map(|g| (&g.shown[..], g.claims, g.occurrences))
+            .collect();
+        assert_eq!(shown, [("996.81", 2, 3), ("25O00", 2, 2), ("779.6", 1, 1)]);
+        let g = groups[0];
+        assert_eq!(g.main_status(), CellStatus::Ambiguous);
+        assert_eq!(g.written.sorted(), [("T8610", 2), ("T8611", 1)]);
+        assert_eq!(g.decisions.sorted(), [("T86.11", 1)]);
+        assert_eq!(g.columns.sorted(), [("DX1", 2), ("DX2", 1)]);
+        assert_eq!(g.samples.len(), 2, "one sample per claim");
+        assert_eq!(
+            g.samples[0].claim,
+            [("CLM_ID".to_string(), "A".to_string())]
+        );
+        assert_eq!(r.by_status()[0], (CellStatus::Ambiguous, 3));
+    }
+
+    #[test]
+    fn without_key_columns_a_claim_is_a_row() {
+        let text = "row,line,column,system,original,status\n\
+                    1,2,DX1,icd9-dx,7796,no_map\n\
+                    1,2,DX2,icd9-dx,7796,no_map\n\
+                    2,3,DX1,icd9-dx,7796,no_map\n";
+        let r = read_audit_from(text.as_bytes(), Path::new("a.csv")).unwrap();
+        assert_eq!(r.claims(), 2);
+        assert_eq!(r.groups()[0].claims, 2);
+        assert_eq!(r.groups()[0].occurrences, 3);
+    }
+
+    #[test]
+    fn formula_guards_are_removed() {
+        let r = review("1,2,'=HYPERLINK(x),DX1,icd9-dx,'-1,,malformed,,'-1,,0,,,,\n");
+        let g = r.groups()[0];
+        assert_eq!(g.shown, "-1");
+        assert_eq!(g.samples[0].claim[0].1, "=HYPERLINK(x)");
+    }
+
+    #[test]
+    fn tallies_keep_a_few_values_and_count_the_rest() {
+        let mut t = Tally::default();
+        for v in ["a", "b", "a", "c", "d", "e", "f", "g", "h", "a"] {
+            t.add(v.as_bytes());
+        }
+        assert_eq!(t.values.len(), TALLY_VALUES);
+        assert_eq!(t.others, 2);
+        assert_eq!(t.sorted()[0], ("a", 3));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let err = read_audit_from(
+            format!("{HEADER}1,2,A,DX1,icd10-xx,99681,,ambiguous,,,,0,,,,\n").as_bytes(),
+            Path::new("review.csv"),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("review.csv:2") && err.contains("icd10-xx"),
+            "{err}"
+        );
+
+        let err = read_audit_from(
+            format!("{HEADER}1,2,A,DX1,icd9-dx,99681,,weird,,,,0,,,,\n").as_bytes(),
+            Path::new("review.csv"),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("review.csv:2") && err.contains("weird"),
+            "{err}"
+        );
+
+        let err = read_audit_from(&b"system,code,decision\n"[..], Path::new("d.csv"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("d.csv:1") && err.contains("not an audit file"),
+            "{err}"
+        );
+
+        let err = read_audit_from(&b""[..], Path::new("e.csv"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("e.csv:1") && err.contains("empty"), "{err}");
+    }
+}
