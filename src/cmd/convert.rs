@@ -10,6 +10,10 @@ use crosswalk::audit::{self, AuditRows};
 use crosswalk::columns::{ColumnOptions, Plan};
 use crosswalk::convert::{Choose, Dots, Options, Rewriter, Sink};
 use crosswalk::decisions::Decisions;
+use crosswalk::report::{
+    Review, RunTotals,
+    html::{self, About},
+};
 use crosswalk::summary::{DecisionReport, Summary};
 
 use super::output::AtomicOutput;
@@ -104,6 +108,12 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     audit: Option<PathBuf>,
 
+    /// Write a review page to PATH: one self-contained HTML file (opens offline in any browser)
+    /// with totals, a chart by status, and the codes needing review grouped by source code, the
+    /// most claims first, each with its alternatives, titles, validity and sample claims.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+
     /// Key columns copied into the audit (e.g. CLM_ID). Default: CLM_ID, CLAIM_ID, HADM_ID, KEY
     /// or RECORD_ID when present.
     #[arg(long, value_name = "COLS")]
@@ -194,18 +204,12 @@ fn read_prefix(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
     Ok(prefix)
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 fn refuse_overwrites(args: &Args) -> anyhow::Result<()> {
     let outputs = [
         ("--output", &args.output),
         ("--audit", &args.audit),
         ("--summary", &args.summary),
+        ("--report", &args.report),
     ];
     // Files this run reads, which no output may replace.
     let input = args.input.iter().filter(|p| p.as_os_str() != "-");
@@ -215,7 +219,7 @@ fn refuse_overwrites(args: &Args) -> anyhow::Result<()> {
     for (read, what) in read {
         for (option, path) in outputs {
             if let Some(path) = path
-                && same_file(read, path)
+                && super::same_file(read, path)
             {
                 bail!(
                     "{option} {} is {what}; write the result somewhere else",
@@ -227,7 +231,7 @@ fn refuse_overwrites(args: &Args) -> anyhow::Result<()> {
     for (i, (a, pa)) in outputs.iter().enumerate() {
         for (b, pb) in &outputs[i + 1..] {
             if let (Some(pa), Some(pb)) = (pa, pb)
-                && (pa == pb || same_file(pa, pb))
+                && (pa == pb || super::same_file(pa, pb))
             {
                 bail!("{a} and {b} name the same file {}", pa.display());
             }
@@ -389,10 +393,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         None => None,
     };
-    let mut audit = args
-        .audit
-        .is_some()
-        .then(|| AuditRows::new(&crosswalk, &keys));
+    let mut audit =
+        (args.audit.is_some() || args.report.is_some()).then(|| AuditRows::new(&crosswalk, &keys));
+    let review = match &args.report {
+        Some(_) => Some(Review::new(
+            &AuditRows::header(&keys),
+            Path::new("(audit)"),
+        )?),
+        None => None,
+    };
     let mut summary = Summary::default();
 
     let progress = (!args.quiet && io::stderr().is_terminal())
@@ -416,6 +425,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let writers = pipeline::Writers {
         rows: writer,
         audit: audit_writer,
+        review,
     };
     let writers = pipeline::run(threads, source, writers, &name, |input, output| {
         output.rows.clear();
@@ -505,6 +515,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if !args.decisions.is_empty() {
         report.decisions = Some(DecisionReport::new(&decisions, rewriter.decisions_used()));
     }
+    if let (Some(path), Some(review)) = (&args.report, &writers.review) {
+        let about = About {
+            source: name.clone(),
+            audit_file: args.audit.as_ref().map(|p| p.display().to_string()),
+            totals: Some(RunTotals::from(&report)),
+            max_groups: html::DEFAULT_MAX_GROUPS,
+        };
+        let mut out = AtomicOutput::create(Some(path))?;
+        out.write_all(html::render(review, &crosswalk, &about).as_bytes())?;
+        out.commit().context("cannot write the report")?;
+    }
     if let Some(path) = &args.summary {
         let mut out = AtomicOutput::create(Some(path))?;
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -519,6 +540,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         if let (Some(rows), Some(path)) = (audit_rows, &args.audit) {
             eprintln!("crosswalk: audit: {rows} rows in {}", path.display());
+        }
+        if let (Some(review), Some(path)) = (&writers.review, &args.report) {
+            eprintln!(
+                "crosswalk: review page: {} source codes in {}",
+                review.groups().len(),
+                path.display()
+            );
         }
     }
     if args.strict && report.review_codes > 0 {

@@ -5,9 +5,10 @@ pub mod map;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod report;
 pub mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use crosswalk::{Crosswalk, Gem, System};
@@ -75,4 +76,12 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
                 |e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe),
             )
     })
+}
+
+/// True when both paths name the same existing file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }

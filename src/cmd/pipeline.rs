@@ -5,10 +5,12 @@
 //! for reuse, so memory stays flat however long the input.
 
 use std::io::{Read, Write};
+use std::path::Path;
 use std::sync::mpsc;
 
 use anyhow::Context;
 use crosswalk::batch::Batch;
+use crosswalk::report::Review;
 
 /// Records per batch: large enough that a channel hand-over costs nothing per record, small enough
 /// that the batches in flight take well under a MiB.
@@ -52,19 +54,26 @@ pub struct Converted {
     pub audit: Batch,
 }
 
-/// Where converted batches go: the output file and, with `--audit`, the audit file.
+/// Where converted batches go: the output file and, with `--audit`, the audit file; with
+/// `--report`, the audit records are also grouped for the review page.
 pub struct Writers<W: Write> {
     pub rows: csv::Writer<W>,
     pub audit: Option<csv::Writer<W>>,
+    pub review: Option<Review>,
 }
 
 impl<W: Write> Writers<W> {
-    fn write(&mut self, converted: &Converted) -> csv::Result<()> {
+    fn write(&mut self, converted: &Converted) -> anyhow::Result<()> {
         converted.rows.write_to(&mut self.rows)?;
-        match &mut self.audit {
-            Some(audit) => converted.audit.write_to(audit),
-            None => Ok(()),
+        if let Some(audit) = &mut self.audit {
+            converted.audit.write_to(audit)?;
         }
+        if let Some(review) = &mut self.review {
+            for (i, record) in converted.audit.records().iter().enumerate() {
+                review.add(record, Path::new("(audit)"), i as u64 + 1)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -113,7 +122,7 @@ where
 
         let (out_tx, out_rx) = mpsc::sync_channel::<Converted>(DEPTH);
         let (spent_out_tx, spent_out_rx) = mpsc::channel::<Converted>();
-        let writing = scope.spawn(move || -> csv::Result<Writers<W>> {
+        let writing = scope.spawn(move || -> anyhow::Result<Writers<W>> {
             for converted in out_rx {
                 writers.write(&converted)?;
                 let _ = spent_out_tx.send(converted);
@@ -143,7 +152,7 @@ where
         let written = writing.join().expect("the writing thread does not panic");
         reading.join().expect("the reading thread does not panic");
         converted?;
-        Ok(written?)
+        written
     })
 }
 

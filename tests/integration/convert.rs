@@ -774,8 +774,8 @@ fn many_examples(times: usize) -> String {
 fn output_is_identical_for_every_thread_count() {
     let wd = Workdir::new();
     wd.write("claims.csv", many_examples(400));
-    // Output, audit and summary files, and what was printed on stderr.
-    type Results = (Vec<u8>, Vec<u8>, Vec<u8>, String);
+    // Output, audit, summary and report files, and what was printed on stderr.
+    type Results = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String);
     let mut first: Option<Results> = None;
     for threads in ["1", "2", "3", "8"] {
         let run = wd
@@ -791,12 +791,15 @@ fn output_is_identical_for_every_thread_count() {
                 "audit.csv",
                 "--summary",
                 "summary.json",
+                "--report",
+                "review.html",
             ])
             .expect_exit(0);
         let got = (
             std::fs::read(wd.path("out.csv")).unwrap(),
             std::fs::read(wd.path("audit.csv")).unwrap(),
             std::fs::read(wd.path("summary.json")).unwrap(),
+            std::fs::read(wd.path("review.html")).unwrap(),
             run.stderr,
         );
         match &first {
@@ -811,7 +814,8 @@ fn output_is_identical_for_every_thread_count() {
                 assert!(got.0 == first.0, "output differs with -j {threads}");
                 assert!(got.1 == first.1, "audit differs with -j {threads}");
                 assert!(got.2 == first.2, "summary differs with -j {threads}");
-                assert_eq!(got.3, first.3, "stderr differs with -j {threads}");
+                assert!(got.3 == first.3, "report differs with -j {threads}");
+                assert_eq!(got.4, first.4, "stderr differs with -j {threads}");
             }
         }
     }

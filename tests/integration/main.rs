@@ -4,5 +4,6 @@ mod convert;
 mod decisions;
 mod fy2018;
 mod map;
+mod report;
 mod stats;
 mod workdir;
