@@ -216,7 +216,7 @@ pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
     }
     let mut listed_elsewhere = 0usize;
     for group in &groups[..shown] {
-        if render_group(&mut out, group, crosswalk) {
+        if render_group(&mut out, group, review.key_names(), crosswalk) {
             listed_elsewhere += 1;
         }
     }
@@ -378,7 +378,7 @@ fn tally_text(tally: &Tally) -> String {
 }
 
 /// One source code. Returns true when the audit listed other alternatives than the crosswalk.
-fn render_group(out: &mut String, g: &Group, crosswalk: &Crosswalk) -> bool {
+fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Crosswalk) -> bool {
     let target = g.system.gem_target();
     let mapping = g
         .code
@@ -542,9 +542,9 @@ fn render_group(out: &mut String, g: &Group, crosswalk: &Crosswalk) -> bool {
     }
     out.push_str("<p class=\"muted\">Sample claims:</p><ul class=\"samples\">");
     for s in &g.samples {
-        let claim: Vec<String> = s
-            .claim
+        let claim: Vec<String> = names
             .iter()
+            .zip(&s.claim)
             .map(|(k, v)| format!("{} <code>{}</code>", escaped(k), escaped(v)))
             .collect();
         let _ = write!(

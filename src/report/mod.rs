@@ -24,9 +24,10 @@ const TALLY_VALUES: usize = 6;
 /// Sample claims kept per group.
 const SAMPLES: usize = 5;
 
-/// Groups tracked one by one. Valid codes are bounded by the code sets; malformed cells are not,
-/// and beyond this many groups further rows are only counted.
-const MAX_TRACKED_GROUPS: usize = 200_000;
+/// Groups of cells that are no valid code, tracked one by one. Valid codes are bounded by the
+/// code systems (some 18,000 ICD-9-CM codes); malformed cells are not, and beyond this many
+/// distinct texts their rows are only counted.
+const MAX_TEXT_GROUPS: usize = 10_000;
 
 /// The audit columns a report reads. Key columns are those between `line` and `column`.
 struct Columns {
@@ -50,7 +51,7 @@ struct Columns {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
     /// Distinct values and how often each was seen.
-    pub values: Vec<(String, u64)>,
+    pub values: Vec<(Box<str>, u64)>,
     /// Occurrences of values not kept.
     pub others: u64,
 }
@@ -60,8 +61,10 @@ impl Tally {
         if let Some(entry) = self.values.iter_mut().find(|(v, _)| v.as_bytes() == value) {
             entry.1 += 1;
         } else if self.values.len() < TALLY_VALUES {
-            self.values
-                .push((String::from_utf8_lossy(value).into_owned(), 1));
+            if self.values.is_empty() {
+                self.values.reserve_exact(TALLY_VALUES);
+            }
+            self.values.push((String::from_utf8_lossy(value).into(), 1));
         } else {
             self.others += 1;
         }
@@ -83,14 +86,15 @@ impl Tally {
 /// One occurrence of a code, as an example for the reviewer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
-    /// The claim's key columns as `NAME value` pairs, empty when the audit has none.
-    pub claim: Vec<(String, String)>,
+    /// The values of the claim's key columns ([`Review::key_names`]), empty when the audit has
+    /// none.
+    pub claim: Box<[Box<str>]>,
     /// Data row number in the input.
-    pub row: String,
+    pub row: Box<str>,
     /// Line number in the input.
-    pub line: String,
+    pub line: Box<str>,
     /// The column the code was in.
-    pub column: String,
+    pub column: Box<str>,
 }
 
 /// Every audit row of one source code (or of one malformed cell text).
@@ -191,6 +195,7 @@ pub struct Review {
     key_names: Vec<String>,
     codes: [FxHashMap<Code, usize>; 4],
     texts: [FxHashMap<Box<[u8]>, usize>; 4],
+    text_groups: usize,
     groups: Vec<Group>,
     by_status: [u64; CellStatus::ALL.len()],
     rows: u64,
@@ -263,6 +268,7 @@ impl Review {
             key_names,
             codes: Default::default(),
             texts: Default::default(),
+            text_groups: 0,
             groups: Vec::new(),
             by_status: [0; CellStatus::ALL.len()],
             rows: 0,
@@ -280,10 +286,16 @@ impl Review {
         let bad = |message: String| Error::parse(path, line, message);
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
 
-        let system: System = std::str::from_utf8(get(c.system))
-            .map_err(|_| "not UTF-8".to_string())
-            .and_then(str::parse)
-            .map_err(|e| bad(format!("system: {e}")))?;
+        let system_text = get(c.system);
+        let system = System::ALL
+            .into_iter()
+            .find(|s| s.name().as_bytes() == system_text)
+            .ok_or_else(|| {
+                bad(format!(
+                    "unknown system {:?}; an audit names icd9-dx, icd9-proc, icd10-cm or icd10-pcs",
+                    text(system_text)
+                ))
+            })?;
         let status_text = get(c.status);
         let status = CellStatus::ALL
             .into_iter()
@@ -317,7 +329,7 @@ impl Review {
         };
         let index = match found {
             Some(i) => i,
-            None if self.groups.len() >= MAX_TRACKED_GROUPS => {
+            None if code.is_none() && self.text_groups >= MAX_TEXT_GROUPS => {
                 self.untracked_rows += 1;
                 return Ok(());
             }
@@ -325,7 +337,10 @@ impl Review {
                 let i = self.groups.len();
                 match &code {
                     Some(code) => self.codes[slot].insert(*code, i),
-                    None => self.texts[slot].insert(original.trim_ascii().into(), i),
+                    None => {
+                        self.text_groups += 1;
+                        self.texts[slot].insert(original.trim_ascii().into(), i)
+                    }
                 };
                 self.groups.push(Group {
                     system,
@@ -363,16 +378,15 @@ impl Review {
             group.claims += 1;
             group.last_claim = Some(claim);
             if group.samples.len() < SAMPLES {
+                if group.samples.is_empty() {
+                    group.samples.reserve_exact(SAMPLES);
+                }
+                let boxed = |b: &[u8]| -> Box<str> { String::from_utf8_lossy(b).into() };
                 group.samples.push(Sample {
-                    claim: self
-                        .key_names
-                        .iter()
-                        .zip(c.keys.clone())
-                        .map(|(name, k)| (name.clone(), text(get(k))))
-                        .collect(),
-                    row: text(get(c.row)),
-                    line: text(get(c.line)),
-                    column: text(get(c.column)),
+                    claim: c.keys.clone().map(|k| boxed(get(k))).collect(),
+                    row: boxed(get(c.row)),
+                    line: boxed(get(c.line)),
+                    column: boxed(get(c.column)),
                 });
             }
         }
@@ -386,8 +400,9 @@ impl Review {
         if !decision.is_empty() {
             group.decisions.add(decision);
         }
-        if group.reason.is_empty() {
-            group.reason = text(get_opt(c.reason));
+        let reason = get_opt(c.reason);
+        if group.reason.is_empty() && !reason.is_empty() {
+            group.reason = text(reason);
         }
         Ok(())
     }
@@ -526,10 +541,8 @@ mod tests {
         assert_eq!(g.decisions.sorted(), [("T86.11", 1)]);
         assert_eq!(g.columns.sorted(), [("DX1", 2), ("DX2", 1)]);
         assert_eq!(g.samples.len(), 2, "one sample per claim");
-        assert_eq!(
-            g.samples[0].claim,
-            [("CLM_ID".to_string(), "A".to_string())]
-        );
+        assert_eq!(&g.samples[0].claim[..], [Box::<str>::from("A")]);
+        assert_eq!(r.key_names(), ["CLM_ID"]);
         assert_eq!(r.by_status()[0], (CellStatus::Ambiguous, 3));
     }
 
@@ -550,7 +563,26 @@ mod tests {
         let r = review("1,2,'=HYPERLINK(x),DX1,icd9-dx,'-1,,malformed,,'-1,,0,,,,\n");
         let g = r.groups()[0];
         assert_eq!(g.shown, "-1");
-        assert_eq!(g.samples[0].claim[0].1, "=HYPERLINK(x)");
+        assert_eq!(&*g.samples[0].claim[0], "=HYPERLINK(x)");
+    }
+
+    #[test]
+    fn malformed_texts_beyond_the_cap_are_counted_not_grouped() {
+        let mut rows = String::new();
+        for i in 0..MAX_TEXT_GROUPS + 5 {
+            rows.push_str(&format!(
+                "{i},{i},K{i},DX1,icd9-dx,X{i},,malformed,,,,0,,,,\n"
+            ));
+        }
+        rows.push_str("0,0,K,DX1,icd9-dx,2724,,ambiguous,,,,2,,,,\n");
+        let r = review(&rows);
+        assert_eq!(
+            r.groups().len(),
+            MAX_TEXT_GROUPS + 1,
+            "valid codes are always grouped"
+        );
+        assert_eq!(r.untracked_rows(), 5);
+        assert_eq!(r.rows(), MAX_TEXT_GROUPS as u64 + 6);
     }
 
     #[test]
