@@ -272,6 +272,11 @@ impl Code {
         std::str::from_utf8(self.as_bytes()).expect("a parsed code holds only ASCII alphanumerics")
     }
 
+    /// The canonical bytes zero-padded to seven: ordered as the codes are, a prefix first.
+    pub(crate) fn padded(&self) -> [u8; 7] {
+        self.bytes
+    }
+
     /// The undotted canonical form as bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len as usize]

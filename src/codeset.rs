@@ -3,17 +3,18 @@
 //! A GEM's target may be a code that is no longer billable in a later code set (185 FY2018
 //! forward targets are not billable in FY2025): users must see that next to every target.
 //!
-//! Titles are kept as byte ranges into the file's text, so loading a code set allocates one
-//! table and no strings.
+//! A code set is its text and a sorted index of its codes ([`crate::index`]), with titles kept as
+//! byte ranges into the text: the built-in sets are indexed when the program is built, so using
+//! one parses nothing and reads only the entries and titles looked up.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::code::{Code, System};
 use crate::error::{Error, Result};
+use crate::index::{self, ENTRY, Layout};
 
 /// Whether a code can be used on a claim, according to a code set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -38,20 +39,14 @@ impl Validity {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    billable: bool,
-    title_start: u32,
-    title_len: u32,
-}
-
 /// The codes of one system in one release, with titles.
 #[derive(Clone, Debug)]
 pub struct CodeSet {
     system: System,
     release: String,
     text: Cow<'static, [u8]>,
-    entries: FxHashMap<Code, Entry>,
+    // Sorted entries, see [`crate::index`].
+    index: Cow<'static, [u8]>,
 }
 
 impl CodeSet {
@@ -63,24 +58,7 @@ impl CodeSet {
         text: Cow<'static, [u8]>,
         origin: &Path,
     ) -> Result<CodeSet> {
-        let mut entries = FxHashMap::default();
-        entries.reserve(text.len() / 60);
-        for_each_line(&text, |line_no, start, line| {
-            let split = line
-                .iter()
-                .position(|b| b.is_ascii_whitespace())
-                .unwrap_or(line.len());
-            let code = parse_code(system, &line[..split], origin, line_no)?;
-            let title = trim_range(line, split, line.len());
-            entries.insert(code, entry(true, start, title));
-            Ok(())
-        })?;
-        Ok(CodeSet {
-            system,
-            release,
-            text,
-            entries,
-        })
+        CodeSet::read(system, Layout::Titles, release, text, origin)
     }
 
     /// Read a CMS ICD-10-CM order file: columns 7–13 the code, 15 `1` billable / `0` header,
@@ -90,46 +68,45 @@ impl CodeSet {
         text: Cow<'static, [u8]>,
         origin: &Path,
     ) -> Result<CodeSet> {
-        let system = System::Icd10Cm;
-        let mut entries = FxHashMap::default();
-        entries.reserve(text.len() / 140);
-        for_each_line(&text, |line_no, start, line| {
-            if line.len() < 17 {
-                return Err(Error::parse(
-                    origin,
-                    line_no,
-                    "too short for the order-file layout (order number, code, billable flag, titles)",
-                ));
-            }
-            let code = parse_code(system, &line[6..13], origin, line_no)?;
-            let billable = match line[14] {
-                b'1' => true,
-                b'0' => false,
-                other => {
-                    return Err(Error::parse(
-                        origin,
-                        line_no,
-                        format!(
-                            "column 15 must be 1 (billable) or 0 (header), found {:?}",
-                            other as char
-                        ),
-                    ));
-                }
-            };
-            let title = if line.len() > 77 {
-                trim_range(line, 77, line.len())
-            } else {
-                trim_range(line, 16, line.len())
-            };
-            entries.insert(code, entry(billable, start, title));
-            Ok(())
-        })?;
+        CodeSet::read(System::Icd10Cm, Layout::OrderFile, release, text, origin)
+    }
+
+    fn read(
+        system: System,
+        layout: Layout,
+        release: String,
+        text: Cow<'static, [u8]>,
+        origin: &Path,
+    ) -> Result<CodeSet> {
+        let index = index::build(system, layout, &text)
+            .map_err(|bad| Error::parse(PathBuf::from(origin), bad.line, bad.message))?;
         Ok(CodeSet {
             system,
             release,
             text,
-            entries,
+            index: Cow::Owned(index),
         })
+    }
+
+    /// A built-in code set, indexed when the program was built.
+    pub(crate) fn prebuilt(
+        system: System,
+        release: String,
+        text: &'static [u8],
+        index: &'static [u8],
+    ) -> CodeSet {
+        CodeSet {
+            system,
+            release,
+            text: Cow::Borrowed(text),
+            index: Cow::Borrowed(index),
+        }
+    }
+
+    /// The index, as [`crate::index::build`] makes it (for checks).
+    #[doc(hidden)]
+    pub fn index_bytes(&self) -> &[u8] {
+        &self.index
     }
 
     /// The system of the codes.
@@ -144,88 +121,62 @@ impl CodeSet {
 
     /// Number of codes listed (billable and header).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index.len() / ENTRY
     }
 
     /// True when the set lists no code.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.index.is_empty()
     }
 
     /// Number of billable codes.
     pub fn billable_count(&self) -> usize {
-        self.entries.values().filter(|e| e.billable).count()
+        self.index
+            .chunks_exact(ENTRY)
+            .filter(|e| e[7] & 1 == 1)
+            .count()
+    }
+
+    fn entry(&self, i: usize) -> &[u8] {
+        &self.index[i * ENTRY..(i + 1) * ENTRY]
+    }
+
+    /// The entry of `code`, or where it would be.
+    fn search(&self, code: &Code) -> std::result::Result<usize, usize> {
+        let key = code.padded();
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.entry(mid)[..7].cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
     }
 
     /// The title of a code (billable or header), if the set lists it.
     pub fn title(&self, code: &Code) -> Option<Cow<'_, str>> {
-        let e = self.entries.get(code)?;
-        let start = e.title_start as usize;
-        let bytes = &self.text[start..start + e.title_len as usize];
-        Some(decode(bytes))
+        let e = self.entry(self.search(code).ok()?);
+        let start = u32::from_le_bytes(e[8..12].try_into().expect("4 bytes")) as usize;
+        let len = u32::from_le_bytes(e[12..16].try_into().expect("4 bytes")) as usize;
+        Some(decode(&self.text[start..start + len]))
     }
 
     /// Whether `code` is a valid code, a category header, or unknown. A set that lists only valid
     /// codes (ICD-9-CM) treats a proper prefix of a listed code as a header (`250` of `25000`).
     pub fn validity(&self, code: &Code) -> Validity {
-        match self.entries.get(code) {
-            Some(e) if e.billable => Validity::Billable,
-            Some(_) => Validity::Header,
-            None if self.entries.keys().any(|c| c.starts_with(code)) => Validity::Header,
-            None => Validity::NotInCodeSet,
+        match self.search(code) {
+            Ok(i) if self.entry(i)[7] & 1 == 1 => Validity::Billable,
+            Ok(_) => Validity::Header,
+            // Codes that start with `code` sort right after it.
+            Err(i) if i < self.len() && self.entry(i)[..code.len()] == *code.as_bytes() => {
+                Validity::Header
+            }
+            Err(_) => Validity::NotInCodeSet,
         }
     }
-}
-
-fn entry(billable: bool, line_start: usize, (from, to): (usize, usize)) -> Entry {
-    Entry {
-        billable,
-        title_start: (line_start + from) as u32,
-        title_len: (to - from) as u32,
-    }
-}
-
-/// Call `f(line number, byte offset of the line, line without its terminator)` for each non-empty
-/// line.
-fn for_each_line(text: &[u8], mut f: impl FnMut(u64, usize, &[u8]) -> Result<()>) -> Result<()> {
-    let mut start = 0;
-    let mut line_no = 0u64;
-    while start < text.len() {
-        line_no += 1;
-        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
-        let mut line = &text[start..end];
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
-        }
-        if !line.trim_ascii().is_empty() {
-            f(line_no, start, line)?;
-        }
-        start = end + 1;
-    }
-    Ok(())
-}
-
-fn trim_range(line: &[u8], mut from: usize, mut to: usize) -> (usize, usize) {
-    while from < to && line[from].is_ascii_whitespace() {
-        from += 1;
-    }
-    while to > from && line[to - 1].is_ascii_whitespace() {
-        to -= 1;
-    }
-    (from, to)
-}
-
-fn parse_code(system: System, field: &[u8], origin: &Path, line: u64) -> Result<Code> {
-    Code::parse(system, field).map_err(|e| {
-        Error::parse(
-            PathBuf::from(origin),
-            line,
-            format!(
-                "code {:?} is not valid: {e}",
-                String::from_utf8_lossy(field)
-            ),
-        )
-    })
 }
 
 /// Titles are ASCII in the ICD-10 files and ISO-8859-1 in the CMS32 ICD-9-CM files; UTF-8 is

@@ -47,6 +47,14 @@ const BUILTIN_CODE_SETS: [BuiltinFile; 4] = [
     builtin!("icd10pcs/icd10pcs_codes_2024.txt", "ICD-10-PCS FY2024"),
 ];
 
+/// The indexes of the built-in code sets, made by `build.rs` (see [`crate::index`]).
+const BUILTIN_INDEXES: [&[u8]; 4] = [
+    include_bytes!(concat!(env!("OUT_DIR"), "/icd9-dx.idx")),
+    include_bytes!(concat!(env!("OUT_DIR"), "/icd10-cm.idx")),
+    include_bytes!(concat!(env!("OUT_DIR"), "/icd9-proc.idx")),
+    include_bytes!(concat!(env!("OUT_DIR"), "/icd10-pcs.idx")),
+];
+
 fn slot(system: System) -> usize {
     System::ALL
         .iter()
@@ -108,15 +116,22 @@ impl Crosswalk {
         Ok(loaded)
     }
 
-    /// Parse every built-in table now instead of on first use (for benchmarks and checks).
+    /// Parse every table now instead of on first use (for benchmarks, checks and `stats`), one
+    /// table per thread.
     pub fn load_all(&self) -> Result<()> {
-        for system in System::ALL {
-            if self.has_gem(system) {
-                self.gem(system)?;
+        std::thread::scope(|scope| {
+            let loading: Vec<_> = System::ALL
+                .into_iter()
+                .filter(|system| self.has_gem(*system))
+                .map(|system| scope.spawn(move || self.gem(system).map(|_| ())))
+                .collect();
+            for system in System::ALL {
+                self.code_set(system);
             }
-            self.code_set(system);
-        }
-        Ok(())
+            loading
+                .into_iter()
+                .try_for_each(|t| t.join().expect("loading a table does not panic"))
+        })
     }
 
     /// True when a table for `source` → its target system is available.
@@ -150,15 +165,7 @@ impl Crosswalk {
         let i = slot(system);
         self.code_sets[i].get_or_init(|| {
             let b = &BUILTIN_CODE_SETS[i];
-            let origin = PathBuf::from(format!("crosswalk/{}", b.file));
-            let text = Cow::Borrowed(b.data);
-            let release = b.release.to_string();
-            let set = if system == System::Icd10Cm {
-                CodeSet::from_order_file(release, text, &origin)
-            } else {
-                CodeSet::from_titles(system, release, text, &origin)
-            };
-            set.expect("the built-in code sets are checked by the test suite")
+            CodeSet::prebuilt(system, b.release.to_string(), b.data, BUILTIN_INDEXES[i])
         })
     }
 
@@ -280,6 +287,28 @@ pub fn release_from_names(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn built_in_indexes_are_those_of_the_built_in_texts() {
+        let cw = Crosswalk::builtin();
+        for (i, system) in System::ALL.into_iter().enumerate() {
+            let b = &BUILTIN_CODE_SETS[i];
+            let text = Cow::Borrowed(b.data);
+            let origin = Path::new(b.file);
+            let parsed = if system == System::Icd10Cm {
+                CodeSet::from_order_file(b.release.into(), text, origin)
+            } else {
+                CodeSet::from_titles(system, b.release.into(), text, origin)
+            }
+            .unwrap();
+            let built_in = cw.code_set(system);
+            assert!(built_in.len() > 3000, "{system:?}");
+            assert!(
+                parsed.index_bytes() == built_in.index_bytes(),
+                "{system:?}: the index built with the program differs from the text's"
+            );
+        }
+    }
 
     #[test]
     fn gem_file_names() {

@@ -38,6 +38,7 @@ pub mod dates;
 pub mod decisions;
 pub mod error;
 pub mod gem;
+mod index;
 pub mod mapping;
 pub mod report;
 pub mod summary;
