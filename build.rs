@@ -1,5 +1,6 @@
-//! Index the built-in code sets when the program is built (see `src/index.rs`), so that using
-//! one at run time parses nothing.
+//! Index the built-in code sets when the program is built, with their titles packed in
+//! compressed blocks (see `src/index.rs`), so that using one at run time parses nothing and reads
+//! only the blocks of the titles it shows.
 
 use std::path::{Path, PathBuf};
 
@@ -13,32 +14,32 @@ mod index;
 use code::System;
 use index::Layout;
 
-/// The built-in code sets: file under `crosswalk/`, system, layout, index name. `src/crosswalk.rs`
+/// The built-in code sets: file under `crosswalk/`, system, layout, name of the files made. `src/crosswalk.rs`
 /// names the same files.
 const CODE_SETS: [(&str, System, Layout, &str); 4] = [
     (
         "icd9/CMS32_DESC_LONG_DX.txt",
         System::Icd9Dx,
         Layout::Titles,
-        "icd9-dx.idx",
+        "icd9-dx",
     ),
     (
         "icd10cm/icd10cm_order_2025.txt",
         System::Icd10Cm,
         Layout::OrderFile,
-        "icd10-cm.idx",
+        "icd10-cm",
     ),
     (
         "icd9/CMS32_DESC_LONG_SG.txt",
         System::Icd9Proc,
         Layout::Titles,
-        "icd9-proc.idx",
+        "icd9-proc",
     ),
     (
         "icd10pcs/icd10pcs_codes_2024.txt",
         System::Icd10Pcs,
         Layout::Titles,
-        "icd10-pcs.idx",
+        "icd10-pcs",
     ),
 ];
 
@@ -54,7 +55,11 @@ fn main() {
             std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let built = index::build(system, layout, &text)
             .unwrap_or_else(|bad| panic!("{}:{}: {}", path.display(), bad.line, bad.message));
-        std::fs::write(out.join(name), built)
-            .unwrap_or_else(|e| panic!("cannot write {name}: {e}"));
+        let (packed, blocks, titles) = index::pack_titles(&built, &text);
+        for (suffix, bytes) in [("idx", packed), ("blocks", blocks), ("titles", titles)] {
+            let file = out.join(format!("{name}.{suffix}"));
+            std::fs::write(&file, bytes)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+        }
     }
 }

@@ -47,12 +47,22 @@ const BUILTIN_CODE_SETS: [BuiltinFile; 4] = [
     builtin!("icd10pcs/icd10pcs_codes_2024.txt", "ICD-10-PCS FY2024"),
 ];
 
-/// The indexes of the built-in code sets, made by `build.rs` (see [`crate::index`]).
-const BUILTIN_INDEXES: [&[u8]; 4] = [
-    include_bytes!(concat!(env!("OUT_DIR"), "/icd9-dx.idx")),
-    include_bytes!(concat!(env!("OUT_DIR"), "/icd10-cm.idx")),
-    include_bytes!(concat!(env!("OUT_DIR"), "/icd9-proc.idx")),
-    include_bytes!(concat!(env!("OUT_DIR"), "/icd10-pcs.idx")),
+/// The built-in code sets as `build.rs` indexes and packs them (see [`crate::index`]): index,
+/// block table, compressed titles.
+macro_rules! prebuilt {
+    ($name:literal) => {
+        [
+            include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".idx")).as_slice(),
+            include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".blocks")).as_slice(),
+            include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".titles")).as_slice(),
+        ]
+    };
+}
+const BUILTIN_INDEXES: [[&[u8]; 3]; 4] = [
+    prebuilt!("icd9-dx"),
+    prebuilt!("icd10-cm"),
+    prebuilt!("icd9-proc"),
+    prebuilt!("icd10-pcs"),
 ];
 
 fn slot(system: System) -> usize {
@@ -165,7 +175,8 @@ impl Crosswalk {
         let i = slot(system);
         self.code_sets[i].get_or_init(|| {
             let b = &BUILTIN_CODE_SETS[i];
-            CodeSet::prebuilt(system, b.release.to_string(), b.data, BUILTIN_INDEXES[i])
+            let [index, blocks, packed] = BUILTIN_INDEXES[i];
+            CodeSet::prebuilt(system, b.release.to_string(), index, blocks, packed)
         })
     }
 
@@ -304,8 +315,8 @@ mod tests {
             let built_in = cw.code_set(system);
             assert!(built_in.len() > 3000, "{system:?}");
             assert!(
-                parsed.index_bytes() == built_in.index_bytes(),
-                "{system:?}: the index built with the program differs from the text's"
+                parsed.packed_parts() == built_in.packed_parts(),
+                "{system:?}: the code set built with the program differs from the text's"
             );
         }
     }

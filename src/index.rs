@@ -127,3 +127,43 @@ fn trim_range(line: &[u8], mut from: usize, mut to: usize) -> (usize, usize) {
     }
     (from, to)
 }
+
+/// Uncompressed bytes per block of packed titles. A title never straddles two blocks.
+pub const BLOCK: usize = 2048;
+
+/// Bytes per entry of a block table: compressed offset, compressed length, uncompressed length
+/// (`u32`, little-endian).
+pub const BLOCK_ENTRY: usize = 12;
+
+/// Titles packed for a built-in code set: `index` (made by [`build`] from `text`) with its title
+/// references rewritten to point into blocks of [`BLOCK`] bytes (block number × `BLOCK` + offset
+/// in the block), the block table, and the LZ4-compressed blocks one after another. Titles are
+/// stored in index order, so the alternatives of a source code, which are neighbours in code
+/// order, mostly share a block.
+pub fn pack_titles(index: &[u8], text: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let mut packed_index = index.to_vec();
+    let (mut table, mut data, mut block) = (Vec::new(), Vec::new(), Vec::with_capacity(BLOCK));
+    let mut flush = |block: &mut Vec<u8>, table: &mut Vec<u8>| {
+        let compressed = lz4_flex::block::compress(block);
+        table.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        table.extend_from_slice(&(compressed.len() as u32).to_le_bytes());
+        table.extend_from_slice(&(block.len() as u32).to_le_bytes());
+        data.extend_from_slice(&compressed);
+        block.clear();
+    };
+    for entry in packed_index.chunks_exact_mut(ENTRY) {
+        let start = u32::from_le_bytes(entry[8..12].try_into().expect("4 bytes")) as usize;
+        let len = u32::from_le_bytes(entry[12..16].try_into().expect("4 bytes")) as usize;
+        assert!(len <= BLOCK, "a title longer than a block");
+        if block.len() + len > BLOCK {
+            flush(&mut block, &mut table);
+        }
+        let at = table.len() / BLOCK_ENTRY * BLOCK + block.len();
+        entry[8..12].copy_from_slice(&(at as u32).to_le_bytes());
+        block.extend_from_slice(&text[start..start + len]);
+    }
+    if !block.is_empty() {
+        flush(&mut block, &mut table);
+    }
+    (packed_index, table, data)
+}

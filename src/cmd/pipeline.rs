@@ -14,7 +14,7 @@ use crosswalk::report::Review;
 
 /// Records per batch: large enough that a channel hand-over costs nothing per record, small enough
 /// that the batches in flight take well under a MiB.
-const BATCH: usize = 256;
+const BATCH: usize = 128;
 
 /// Batches that may wait between two stages before the earlier one blocks.
 const DEPTH: usize = 2;
