@@ -55,6 +55,19 @@ report "convert -j 1 (no audit)" "$ROWS" "$BYTES" "$t1n" "$m1n"
 echo "  audit: $(($(wc -l < "$WORK/audit.csv") - 1)) rows, $(awk -v b="$(stat -c %s "$WORK/audit.csv")" 'BEGIN{printf "%.0f MiB", b/1048576}')"
 awk -v c="$tc" -v n="$tn" -v c1="$t1" -v n1="$t1n" -v p="$tp" 'BEGIN{printf "  ratio to passthrough: %.2f with audit, %.2f without (one thread: %.2f, %.2f)\n", c/p, n/p, c1/p, n1/p}'
 
+# Scaling with code columns: the same file, converting 1, 6, 11 (every diagnosis column) and 17
+# (all) of its code columns.
+for spec in "1:ICD9_DGNS_CD_1" \
+  "6:ICD9_DGNS_CD_1,ICD9_DGNS_CD_2,ICD9_DGNS_CD_3,ICD9_DGNS_CD_4,ICD9_DGNS_CD_5,ICD9_DGNS_CD_6" \
+  "11:ADMTNG_ICD9_DGNS_CD,ICD9_DGNS_CD_*" "17:"; do
+  n=${spec%%:*}
+  cols=${spec#*:}
+  sel=()
+  if [ -n "$cols" ]; then sel=(--dx "$cols"); fi
+  read -r _ tk mk < <(measure "cols-$n" $BIN convert "$WORK/claims.csv" "${sel[@]}" -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json")
+  report "convert, $n code columns" "$ROWS" "$BYTES" "$tk" "$mk"
+done
+
 for scale in $SCALES; do
   $GEN "$scale" > "$WORK/scale.csv"
   /usr/bin/time -f "%e %M" -o "$WORK/time" $BIN convert "$WORK/scale.csv" -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json"
