@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::fy2018::{expected, read_gem};
-use crate::workdir::{Run, Workdir, fy2018_gems, shared_data};
+use crate::workdir::{DESYNPUF_SAMPLE, Run, Workdir, fy2018_gems, shared_data};
 
 type Table = Vec<Vec<String>>;
 
@@ -541,7 +541,7 @@ fn convert_sample(relative: &str, extra: &[&str]) -> Option<(Table, Table, Table
 #[test]
 fn desynpuf_samples() {
     for file in [
-        "desynpuf-inpatient-sample1-head/DE1_0_2008_to_2010_Inpatient_Claims_Sample_1.first122.csv",
+        DESYNPUF_SAMPLE,
         "desynpuf-ohdsi-etl-cms-testdata/DE_0/DE1_0_2008_to_2010_Carrier_Claims_Sample_0A.csv",
         "desynpuf-ohdsi-etl-cms-testdata/DE_0/DE1_0_2008_to_2010_Carrier_Claims_Sample_0B.csv",
         "desynpuf-ohdsi-etl-cms-testdata/DE_0/DE1_0_2008_to_2010_Inpatient_Claims_Sample_0.csv",
@@ -681,9 +681,9 @@ fn fy2018_conversion_follows_the_reading_rule() {
     let Some(gems) = fy2018_gems() else { return };
     let forward: HashMap<String, _> = read_gem(&gems.join("2018_I9gem.txt")).into_iter().collect();
     let procs: HashMap<String, _> = read_gem(&gems.join("gem_i9pcs.txt")).into_iter().collect();
-    let file =
-        "desynpuf-inpatient-sample1-head/DE1_0_2008_to_2010_Inpatient_Claims_Sample_1.first122.csv";
-    let Some((input, out, _, _)) = convert_sample(file, &["--gems", gems.to_str().unwrap()]) else {
+    let Some((input, out, _, _)) =
+        convert_sample(DESYNPUF_SAMPLE, &["--gems", gems.to_str().unwrap()])
+    else {
         return;
     };
     let h = &input[0];

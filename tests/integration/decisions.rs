@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::workdir::{Workdir, shared_data};
+use crate::workdir::{Workdir, with_desynpuf_sample};
 
 const CLAIMS: &str = "\
 CLM_ID,DX1,DX2,DX3,PX1
@@ -252,12 +252,8 @@ fn round_trip_on_the_example_leaves_nothing_to_review() {
 
 #[test]
 fn round_trip_on_a_real_sample_leaves_nothing_to_review() {
-    let Some(sample) = shared_data(
-        "claims/desynpuf-inpatient-sample1-head/DE1_0_2008_to_2010_Inpatient_Claims_Sample_1.first122.csv",
-    ) else {
+    let Some(wd) = with_desynpuf_sample() else {
         return;
     };
-    let wd = Workdir::new();
-    wd.write("sample.csv", std::fs::read(sample).unwrap());
     round_trip(&wd, "sample.csv");
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::workdir::{Workdir, shared_data};
+use crate::workdir::{Workdir, with_desynpuf_sample};
 
 fn example(wd: &Workdir) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
@@ -276,13 +276,9 @@ fn decided_codes_leave_the_page_and_outside_decisions_are_shown_apart() {
 
 #[test]
 fn report_of_a_real_sample() {
-    let Some(sample) = shared_data(
-        "claims/desynpuf-inpatient-sample1-head/DE1_0_2008_to_2010_Inpatient_Claims_Sample_1.first122.csv",
-    ) else {
+    let Some(wd) = with_desynpuf_sample() else {
         return;
     };
-    let wd = Workdir::new();
-    wd.write("sample.csv", std::fs::read(sample).unwrap());
     wd.run(&[
         "convert",
         "sample.csv",

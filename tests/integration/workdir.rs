@@ -171,6 +171,19 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
     }
 }
 
+/// The DE-SynPUF inpatient sample (the first 122 claims of sample 1), relative to `claims/`.
+pub const DESYNPUF_SAMPLE: &str =
+    "desynpuf-inpatient-sample1-head/DE1_0_2008_to_2010_Inpatient_Claims_Sample_1.first122.csv";
+
+/// A work directory holding a copy of the DE-SynPUF inpatient sample as `sample.csv`, or `None`
+/// (with the reason printed) when `../shared/data` is absent.
+pub fn with_desynpuf_sample() -> Option<Workdir> {
+    let sample = shared_data(&format!("claims/{DESYNPUF_SAMPLE}"))?;
+    let wd = Workdir::new();
+    wd.write("sample.csv", std::fs::read(sample).unwrap());
+    Some(wd)
+}
+
 /// The official FY2018 GEM directory, if present.
 pub fn fy2018_gems() -> Option<PathBuf> {
     shared_data("reference/gems/fy2018")
