@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::code::{Code, System};
+use crate::codeset::{CodeSet, Validity};
 use crate::columns::{CodeColumn, Plan, Version};
 use crate::crosswalk::Crosswalk;
 use crate::decisions::{Choice, Decision, Decisions, Subject, occurrence_key};
@@ -85,6 +86,10 @@ pub enum CellStatus {
     Malformed,
     /// A cluster whose extra codes did not all find an empty cell in the group.
     Overflow,
+    /// The GEM's only translation was written, but a written code is not billable in the built-in
+    /// ICD-10 code set (a category header, or a code no longer in it): someone must pick a valid
+    /// code.
+    NotBillable,
     /// A valid ICD-10 code, left as it is.
     PassedThrough,
     /// Written as a decisions file says (one of the code's alternatives, `keep` or `blank`).
@@ -96,7 +101,7 @@ pub enum CellStatus {
 
 impl CellStatus {
     /// Every status, in report order.
-    pub const ALL: [CellStatus; 11] = [
+    pub const ALL: [CellStatus; 12] = [
         CellStatus::Exact,
         CellStatus::Approximate,
         CellStatus::Combination,
@@ -105,6 +110,7 @@ impl CellStatus {
         CellStatus::NotInCrosswalk,
         CellStatus::Malformed,
         CellStatus::Overflow,
+        CellStatus::NotBillable,
         CellStatus::PassedThrough,
         CellStatus::Decided,
         CellStatus::DecidedOutsideGem,
@@ -121,6 +127,7 @@ impl CellStatus {
             CellStatus::NotInCrosswalk => "not_in_crosswalk",
             CellStatus::Malformed => "malformed",
             CellStatus::Overflow => "overflow",
+            CellStatus::NotBillable => "not_billable",
             CellStatus::PassedThrough => "passed_through",
             CellStatus::Decided => "decided",
             CellStatus::DecidedOutsideGem => "decided_outside_gem",
@@ -136,6 +143,7 @@ impl CellStatus {
                 | CellStatus::NotInCrosswalk
                 | CellStatus::Malformed
                 | CellStatus::Overflow
+                | CellStatus::NotBillable
         )
     }
 
@@ -286,6 +294,8 @@ struct Resolved {
     status: CellStatus,
     /// The codes of the first alternative: a range of `Rewriter::codes`.
     first: (u32, u32),
+    /// A code of the first alternative is not billable in the built-in target code set.
+    first_not_billable: bool,
 }
 
 /// Rewrites records by a [`Plan`] with a [`Crosswalk`].
@@ -507,7 +517,8 @@ impl<'c> Rewriter<'c> {
                 let r = match self.cache[system_slot(system)].get(&code) {
                     Some(r) => *r,
                     None => {
-                        let r = resolve(table.mapping(&code), &mut self.codes);
+                        let set = self.crosswalk.code_set(system.gem_target());
+                        let r = resolve(table.mapping(&code), &mut self.codes, set);
                         self.cache[system_slot(system)].insert(code, r);
                         r
                     }
@@ -591,6 +602,17 @@ impl<'c> Rewriter<'c> {
             if !s.leftover.is_empty() {
                 status = CellStatus::Overflow;
             }
+            if decided.is_none() && resolved.is_some_and(|r| r.first_not_billable) {
+                let target = system.gem_target();
+                let set = self.crosswalk.code_set(target);
+                not_billable_reason(first, set, target, &mut s.reason);
+                if matches!(
+                    status,
+                    CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination
+                ) {
+                    status = CellStatus::NotBillable;
+                }
+            }
         } else if decided.is_some_and(|d| d.choice == Choice::Blank)
             || (decided.is_none()
                 && status.needs_review()
@@ -645,22 +667,53 @@ impl<'c> Rewriter<'c> {
     }
 }
 
-/// Reduce a mapping to what the per-cell path needs (sinks recompute it on demand).
-fn resolve(mapping: Option<Mapping>, codes: &mut Vec<Code>) -> Resolved {
+/// Reduce a mapping to what the per-cell path needs (sinks recompute it on demand). `targets` is
+/// the code set of the mapping's target system.
+fn resolve(mapping: Option<Mapping>, codes: &mut Vec<Code>, targets: &CodeSet) -> Resolved {
     let Some(mapping) = mapping else {
         return Resolved {
             status: CellStatus::NotInCrosswalk,
             first: (0, 0),
+            first_not_billable: false,
         };
     };
     let start = codes.len() as u32;
     if let Some(first) = mapping.alternatives.first() {
         codes.extend(first.codes.iter().map(|t| t.code));
     }
+    let first = &codes[start as usize..];
     Resolved {
         status: CellStatus::from_lookup(mapping.status),
+        first_not_billable: first
+            .iter()
+            .any(|c| targets.validity(c) != Validity::Billable),
         first: (start, codes.len() as u32),
     }
+}
+
+/// Why the first of `codes` that is not billable in `targets` is not.
+fn not_billable_reason(codes: &[Code], targets: &CodeSet, target: System, out: &mut String) {
+    use std::fmt::Write;
+    let Some((code, validity)) = codes
+        .iter()
+        .map(|c| (c, targets.validity(c)))
+        .find(|(_, v)| *v != Validity::Billable)
+    else {
+        return;
+    };
+    let what = match validity {
+        Validity::Header => "a header (not billable) in",
+        _ => "not in",
+    };
+    if !out.is_empty() {
+        out.push_str("; ");
+    }
+    let _ = write!(
+        out,
+        "{} is {what} {}",
+        code.dotted(target),
+        targets.release()
+    );
 }
 
 fn ambiguous_error(

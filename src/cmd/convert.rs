@@ -31,7 +31,8 @@ Examples:
 Every input row comes out, in order, with the same columns plus `crosswalk_flags`: empty when
 no code in the row needs review, else `COLUMN:STATUS:ORIGINAL` entries joined by `;` (an
 overflow adds `:LEFTOVER+CODES`). Review statuses: ambiguous, no_map, not_in_crosswalk,
-malformed, overflow. Ragged rows (with --flexible) get a `(row):ragged:N fields` entry.
+malformed, overflow, not_billable (the translation written is not a billable code of the
+built-in ICD-10 code set). Ragged rows (with --flexible) get a `(row):ragged:N fields` entry.
 
 Exit status: 0 success; 3 with --strict when some codes need review; 1 error (nothing, or no
 complete output file, is left behind); 2 usage.";

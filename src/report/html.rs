@@ -65,6 +65,11 @@ fn explain(status: CellStatus) -> &'static str {
             "A combination whose extra codes found no empty cell in the column group; they are \
              kept in the flags column."
         }
+        CellStatus::NotBillable => {
+            "The GEM's translation was written, but it is not a billable code of the built-in \
+             ICD-10 code set (a category that has since been split, or a deleted code): choose a \
+             valid code."
+        }
         CellStatus::DecidedOutsideGem => {
             "Written as a decision says, with codes that are not among the GEM's alternatives."
         }

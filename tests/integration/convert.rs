@@ -1,7 +1,7 @@
 //! `crosswalk convert` through the binary: the bundled example, options, bad input, and every
 //! real-format sample in `../shared/data/claims/`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use crate::fy2018::{expected, read_gem};
@@ -143,6 +143,14 @@ fn example_file_every_status() {
         [out[7][adm].as_str(), dx(7, 0), dx(7, 1)],
         ["D47.2", "D47.2", "Z85.51"]
     );
+    // Row 8: gaps before a code are kept; 272.0 has one sure translation, E78.0, which is a
+    // header in the ICD-10-CM FY2025 code set (split into E78.00 and E78.01): written, and
+    // flagged not_billable.
+    assert_eq!([dx(8, 0), dx(8, 3), dx(8, 4)], ["", "Z7982", "E780"]);
+    assert_eq!(
+        flags(&out[8][81]),
+        [["ICD9_DGNS_CD_5", "not_billable", "2720"]]
+    );
     // Untouched columns stay byte-equal.
     for (a, b) in input.iter().zip(&out) {
         for (i, v) in a.iter().enumerate() {
@@ -168,6 +176,25 @@ fn example_file_every_status() {
     assert_eq!(amb[col(ah, "line")], "3");
     assert_eq!(amb[col(ah, "CLM_ID")], "900000000000002");
     assert!(amb[col(ah, "alternative_titles")].contains("Kidney transplant rejection"));
+    let header = audit
+        .iter()
+        .find(|r| r[col(ah, "status")] == "not_billable")
+        .unwrap();
+    assert_eq!(
+        header[col(ah, "reason")],
+        "E78.0 is a header (not billable) in ICD-10-CM FY2025"
+    );
+    assert_eq!(header[col(ah, "alternatives")], "E78.0");
+    // An ambiguous code whose first alternative is a header says so too.
+    let first_is_header = audit
+        .iter()
+        .find(|r| r[col(ah, "original")] == "2724")
+        .unwrap();
+    assert_eq!(first_is_header[col(ah, "status")], "ambiguous");
+    assert_eq!(
+        first_is_header[col(ah, "reason")],
+        "E78.4 is a header (not billable) in ICD-10-CM FY2025"
+    );
 
     // Summary JSON.
     let summary: serde_json::Value =
@@ -686,6 +713,7 @@ fn fy2018_conversion_follows_the_reading_rule() {
     else {
         return;
     };
+    let billable = billable_targets();
     let h = &input[0];
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (a, b) in input[1..].iter().zip(&out[1..]) {
@@ -706,10 +734,16 @@ fn fy2018_conversion_follows_the_reading_rule() {
             }
             let status = match table.get(&a[i]) {
                 Some(rows) => {
-                    let (status, alternatives) = expected(rows);
-                    if !alternatives.is_empty() {
-                        let first = alternatives[0].split('+').next().unwrap();
+                    let (mut status, alternatives) = expected(rows);
+                    if let Some(alternative) = alternatives.first() {
+                        let first = alternative.split('+').next().unwrap();
                         assert_eq!(b[i], first, "{name}={}", a[i]);
+                        // A sure translation to a code that is no longer billable needs review.
+                        if ["exact", "approximate", "combination"].contains(&status)
+                            && alternative.split('+').any(|c| !billable.contains(c))
+                        {
+                            status = "not_billable";
+                        }
                     }
                     status
                 }
@@ -726,7 +760,7 @@ fn fy2018_conversion_follows_the_reading_rule() {
                 // A cluster that did not fit: the first alternative of a combination or of an
                 // ambiguous code.
                 Some("overflow") => assert!(
-                    ["ambiguous", "combination"].contains(&status),
+                    ["ambiguous", "combination", "not_billable"].contains(&status),
                     "{name}={} is {status}",
                     a[i]
                 ),
@@ -742,6 +776,22 @@ fn fy2018_conversion_follows_the_reading_rule() {
     }
     eprintln!("{seen:?}");
     assert!(seen.len() >= 5, "{seen:?}");
+}
+
+/// The billable codes of the built-in ICD-10-CM order file and ICD-10-PCS codes file, read here
+/// without the library (order file: code in columns 7–13, `1` in column 15 when billable).
+fn billable_targets() -> HashSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crosswalk");
+    let order = std::fs::read_to_string(dir.join("icd10cm/icd10cm_order_2025.txt")).unwrap();
+    let pcs = std::fs::read_to_string(dir.join("icd10pcs/icd10pcs_codes_2024.txt")).unwrap();
+    let cm = order
+        .lines()
+        .filter(|l| l.as_bytes().get(14) == Some(&b'1'))
+        .map(|l| l[6..13].trim().to_string());
+    let pcs = pcs
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string));
+    cm.chain(pcs).collect()
 }
 
 #[test]
