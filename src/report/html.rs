@@ -584,7 +584,9 @@ mod tests {
             totals: None,
             max_groups,
         };
-        render(&review, &Crosswalk::builtin(), &about)
+        // One crosswalk for every test (parsing a table is slow in a debug build).
+        static CROSSWALK: std::sync::OnceLock<Crosswalk> = std::sync::OnceLock::new();
+        render(&review, CROSSWALK.get_or_init(Crosswalk::builtin), &about)
     }
 
     #[test]
@@ -661,6 +663,73 @@ mod tests {
             assert!(!html.contains(banned), "{banned} found");
         }
         assert!(html.contains("default-src 'none'"));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Undo [`escape`] (for checking it).
+        fn unescape(text: &str) -> String {
+            text.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        }
+
+        proptest! {
+            #[test]
+            fn escaped_text_has_no_markup_and_reads_back(text in any::<String>()) {
+                let out = escaped(&text);
+                prop_assert!(!out.contains(['<', '>', '"', '\'']));
+                let expected: String = text
+                    .chars()
+                    .map(|c| if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+                        '\u{FFFD}'
+                    } else {
+                        c
+                    })
+                    .collect();
+                prop_assert_eq!(unescape(&out), expected);
+            }
+
+            #[test]
+            fn any_claim_value_stays_text_on_the_page(
+                key in "[^\r\n]{0,40}",
+                code in "[^\r\n]{0,20}",
+            ) {
+                let mut audit = csv::Writer::from_writer(Vec::new());
+                audit.write_record(["row", "line", "KEY", "column", "system", "original", "status"]).unwrap();
+                audit.write_record(["1", "2", &key, "DX1", "icd9-dx", &code, "malformed"]).unwrap();
+                let audit = String::from_utf8(audit.into_inner().unwrap()).unwrap();
+                let html = page(&audit, 10);
+                // The page's own markup only: one script, one style, and the values as text.
+                prop_assert_eq!(html.matches("<script").count(), 1);
+                prop_assert_eq!(html.matches("<style").count(), 1);
+                let start = html.find("<article").unwrap();
+                let end = html.find("</article>").unwrap();
+                let card = &html[start..end];
+                // Every tag in the card is one the page writes.
+                const TAGS: [&str; 15] = [
+                    "article", "h3", "span", "p", "strong", "code", "table", "thead", "tbody",
+                    "tr", "th", "td", "ul", "li", "br",
+                ];
+                for (i, _) in card.match_indices('<') {
+                    let name: String = card[i + 1..]
+                        .trim_start_matches('/')
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric())
+                        .collect();
+                    prop_assert!(TAGS.contains(&name.as_str()), "tag {name:?} in {card}");
+                }
+                // The searchable text is one attribute value, closed right before `>`.
+                let value = &card[card.find("data-search=\"").unwrap() + 13..];
+                let close = value.find('"').unwrap();
+                prop_assert_eq!(&value[close + 1..close + 2], ">");
+            }
+        }
     }
 
     #[test]
