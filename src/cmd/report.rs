@@ -22,7 +22,7 @@ elsewhere. Every value from the claims is escaped.";
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// The audit file.
+    /// The audit file; `-` reads stdin.
     #[arg(value_name = "AUDIT")]
     audit: PathBuf,
 
@@ -70,7 +70,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         None => None,
     };
-    let review = report::read_audit(&args.audit)?;
+    let review = if args.audit.as_os_str() == "-" {
+        report::read_audit_from(std::io::stdin().lock(), std::path::Path::new("<stdin>"))?
+    } else {
+        report::read_audit(&args.audit)?
+    };
     let about = About {
         source: args.audit.display().to_string(),
         audit_file: Some(args.audit.display().to_string()),

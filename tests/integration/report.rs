@@ -121,6 +121,13 @@ fn report_of_an_audit_file_lists_the_same_codes_as_convert() {
     assert_eq!(codes_section(&a), codes_section(&b));
     assert_eq!(figure(&a, "codes"), figure(&b, "codes"));
 
+    // From stdin, the same codes.
+    let audit = std::fs::read(wd.path("review.csv")).unwrap();
+    let piped = wd
+        .run_with_stdin(&["report", "-"], Some(&audit))
+        .expect_exit(0);
+    assert_eq!(codes_section(&piped.stdout), codes_section(&a));
+
     // Without the summary, the page has the audit's own totals and says what its chart counts.
     let page = wd.run(&["report", "review.csv"]).expect_exit(0).stdout;
     assert_eq!(codes_section(&page), codes_section(&a));
