@@ -112,7 +112,8 @@ pub struct Decisions {
     list: Vec<Decision>,
     by_code: FxHashMap<(System, Subject), usize>,
     by_row: FxHashMap<(u64, System, Subject), Vec<usize>>,
-    by_key: FxHashMap<(Vec<u8>, System, Subject), Vec<usize>>,
+    // By key first, so that a look-up borrows the key instead of copying it.
+    by_key: FxHashMap<Vec<u8>, FxHashMap<(System, Subject), Vec<usize>>>,
     key_columns: Vec<String>,
     seen: FxHashMap<(System, Subject, Scope), usize>,
 }
@@ -349,7 +350,9 @@ impl Decisions {
                 .push(index),
             Scope::Key(key, _) => self
                 .by_key
-                .entry((key.clone(), d.system, d.subject.clone()))
+                .entry(key.clone())
+                .or_default()
+                .entry((d.system, d.subject.clone()))
                 .or_default()
                 .push(index),
         }
@@ -377,7 +380,8 @@ impl Decisions {
         if !self.by_key.is_empty()
             && let Some(i) = self
                 .by_key
-                .get(&(key.to_vec(), system, subject.clone()))
+                .get(key)
+                .and_then(|of_key| of_key.get(&(system, subject.clone())))
                 .and_then(in_column)
         {
             return Some(i);
