@@ -106,6 +106,9 @@ pub struct Unused {
     pub decision: String,
 }
 
+/// Decisions by the system and subject they decide.
+type BySubject = FxHashMap<(System, Subject), Vec<usize>>;
+
 /// Every decision loaded, indexed for look-up by the converter.
 #[derive(Default)]
 pub struct Decisions {
@@ -113,7 +116,7 @@ pub struct Decisions {
     by_code: FxHashMap<(System, Subject), usize>,
     by_row: FxHashMap<(u64, System, Subject), Vec<usize>>,
     // By key first, so that a look-up borrows the key instead of copying it.
-    by_key: FxHashMap<Vec<u8>, FxHashMap<(System, Subject), Vec<usize>>>,
+    by_key: FxHashMap<Vec<u8>, BySubject>,
     key_columns: Vec<String>,
     seen: FxHashMap<(System, Subject, Scope), usize>,
 }
