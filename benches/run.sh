@@ -81,6 +81,11 @@ for scale in $SCALES; do
   rm -f "$WORK/scale.csv" "$WORK/out.csv" "$WORK/audit.csv"
 done
 
-# Start-up: a one-off look-up.
-read -r _ ts ms < <(measure map $BIN map 273.1)
-awk -v s="$ts" -v m="$ms" 'BEGIN{printf "  %-28s %7.3f s  peak RSS %.1f MiB\n", "map 273.1 (end to end)", s, m/1024}'
+# Start-up: a one-off look-up, best of 30 (GNU time counts only hundredths of a second).
+best_ns=""
+for _ in $(seq 30); do
+  t0=$(date +%s%N); $BIN map 273.1 >/dev/null; t1=$(date +%s%N)
+  if [ -z "$best_ns" ] || [ $((t1 - t0)) -lt "$best_ns" ]; then best_ns=$((t1 - t0)); fi
+done
+read -r _ _ ms < <(measure map $BIN map 273.1)
+awk -v n="$best_ns" -v m="$ms" 'BEGIN{printf "  %-28s %7.1f ms  peak RSS %.1f MiB\n", "map 273.1 (end to end)", n/1e6, m/1024}'
