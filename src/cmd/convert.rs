@@ -545,7 +545,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         if let (Some(review), Some(path)) = (&writers.review, &args.report) {
             eprintln!(
                 "crosswalk: review page: {} source codes in {}",
-                review.groups().len(),
+                review.group_count(),
                 path.display()
             );
         }

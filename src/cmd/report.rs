@@ -89,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "crosswalk: report: {} codes to review in {} claims, {} source codes, in {}",
             review.review_rows(),
             review.claims(),
-            review.groups().len(),
+            review.group_count(),
             path.display()
         );
     }

@@ -421,6 +421,11 @@ impl Review {
         groups
     }
 
+    /// Distinct source codes (and malformed texts) grouped.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
     /// The names of the claim key columns of the audit.
     pub fn key_names(&self) -> &[String] {
         &self.key_names
@@ -598,43 +603,34 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_line() {
-        let err = read_audit_from(
-            format!("{HEADER}1,2,A,DX1,icd10-xx,99681,,ambiguous,,,,0,,,,\n").as_bytes(),
-            Path::new("review.csv"),
-        )
-        .err()
-        .unwrap()
-        .to_string();
+        let error = |text: &str, name: &str| {
+            read_audit_from(text.as_bytes(), Path::new(name))
+                .err()
+                .expect("an error")
+                .to_string()
+        };
+        let err = error(
+            &format!("{HEADER}1,2,A,DX1,icd10-xx,99681,,ambiguous,,,,0,,,,\n"),
+            "review.csv",
+        );
         assert!(
             err.contains("review.csv:2") && err.contains("icd10-xx"),
             "{err}"
         );
-
-        let err = read_audit_from(
-            format!("{HEADER}1,2,A,DX1,icd9-dx,99681,,weird,,,,0,,,,\n").as_bytes(),
-            Path::new("review.csv"),
-        )
-        .err()
-        .unwrap()
-        .to_string();
+        let err = error(
+            &format!("{HEADER}1,2,A,DX1,icd9-dx,99681,,weird,,,,0,,,,\n"),
+            "review.csv",
+        );
         assert!(
             err.contains("review.csv:2") && err.contains("weird"),
             "{err}"
         );
-
-        let err = read_audit_from(&b"system,code,decision\n"[..], Path::new("d.csv"))
-            .err()
-            .unwrap()
-            .to_string();
+        let err = error("system,code,decision\n", "d.csv");
         assert!(
             err.contains("d.csv:1") && err.contains("not an audit file"),
             "{err}"
         );
-
-        let err = read_audit_from(&b""[..], Path::new("e.csv"))
-            .err()
-            .unwrap()
-            .to_string();
+        let err = error("", "e.csv");
         assert!(err.contains("e.csv:1") && err.contains("empty"), "{err}");
     }
 }

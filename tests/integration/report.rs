@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::workdir::{Workdir, with_desynpuf_sample};
+use crate::workdir::{Run, Workdir, with_desynpuf_sample};
 
 fn example(wd: &Workdir) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
@@ -11,6 +11,24 @@ fn example(wd: &Workdir) {
 
 fn read(wd: &Workdir, name: &str) -> String {
     std::fs::read_to_string(wd.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Convert the example with an audit (`review.csv`), a summary (`run.json`) and the page `page`.
+fn convert_example(wd: &Workdir, page: &str) -> Run {
+    example(wd);
+    wd.run(&[
+        "convert",
+        "claims.csv",
+        "-o",
+        "out.csv",
+        "--audit",
+        "review.csv",
+        "--summary",
+        "run.json",
+        "--report",
+        page,
+    ])
+    .expect_exit(0)
 }
 
 /// The part of a page listing the codes.
@@ -32,21 +50,7 @@ fn figure<'h>(html: &'h str, id: &str) -> &'h str {
 #[test]
 fn convert_writes_a_page_that_matches_the_audit_and_the_summary() {
     let wd = Workdir::new();
-    example(&wd);
-    let run = wd
-        .run(&[
-            "convert",
-            "claims.csv",
-            "-o",
-            "out.csv",
-            "--audit",
-            "review.csv",
-            "--summary",
-            "run.json",
-            "--report",
-            "review.html",
-        ])
-        .expect_exit(0);
+    let run = convert_example(&wd, "review.html");
     let html = read(&wd, "review.html");
     let summary: serde_json::Value = serde_json::from_str(&read(&wd, "run.json")).unwrap();
     assert_eq!(figure(&html, "rows"), "8", "{}", run.describe());
@@ -87,20 +91,7 @@ fn convert_writes_a_page_that_matches_the_audit_and_the_summary() {
 #[test]
 fn report_of_an_audit_file_lists_the_same_codes_as_convert() {
     let wd = Workdir::new();
-    example(&wd);
-    wd.run(&[
-        "convert",
-        "claims.csv",
-        "-o",
-        "out.csv",
-        "--audit",
-        "review.csv",
-        "--summary",
-        "run.json",
-        "--report",
-        "from-convert.html",
-    ])
-    .expect_exit(0);
+    convert_example(&wd, "from-convert.html");
     let run = wd
         .run(&[
             "report",
