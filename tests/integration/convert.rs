@@ -897,3 +897,101 @@ fn errors_deep_in_a_file_are_reported_the_same_with_threads() {
     }
     wd.run(&["convert", "claims.csv", "-j", "0"]).expect_exit(2);
 }
+
+/// Every source code of the official FY2018 ICD-9-CM diagnosis and procedure GEMs, one per row,
+/// converted with default options: the cells hold the first alternative of the reading rule (a
+/// cluster across the empty cells of its column group, in order), and the flags and the audit
+/// carry exactly the codes whose status needs review.
+#[test]
+fn fy2018_every_icd9_source_code_converts_by_the_reading_rule() {
+    let Some(gems) = fy2018_gems() else { return };
+    let billable = billable_targets();
+    let mut cases: Vec<(&str, String, &'static str, Vec<String>)> = Vec::new();
+    for (prefix, file) in [("DX", "2018_I9gem.txt"), ("PR", "gem_i9pcs.txt")] {
+        for (code, rows) in read_gem(&gems.join(file)) {
+            let (mut status, alternatives) = expected(&rows);
+            let first: Vec<String> = alternatives
+                .first()
+                .map(|a| a.split('+').map(str::to_string).collect())
+                .unwrap_or_default();
+            if ["exact", "approximate", "combination"].contains(&status)
+                && first.iter().any(|c| !billable.contains(c))
+            {
+                status = "not_billable";
+            }
+            cases.push((prefix, code, status, first));
+        }
+    }
+    // Wide enough groups that every cluster fits.
+    let width = cases.iter().map(|c| c.3.len()).max().unwrap().max(2);
+    let names = |prefix: &'static str| (1..=width).map(move |i| format!("{prefix}{i}"));
+    let header: Vec<String> = std::iter::once("KEY".to_string())
+        .chain(names("DX"))
+        .chain(names("PR"))
+        .collect();
+    let mut text = header.join(",") + "\n";
+    for (i, (prefix, code, _, _)) in cases.iter().enumerate() {
+        let mut row = vec![String::new(); header.len()];
+        row[0] = i.to_string();
+        row[col(&header, &format!("{prefix}1"))] = code.clone();
+        text += &(row.join(",") + "\n");
+    }
+    let wd = Workdir::new();
+    wd.write("every.csv", text);
+    let run = wd
+        .run(&[
+            "convert",
+            "every.csv",
+            "--gems",
+            gems.to_str().unwrap(),
+            "-o",
+            "out.csv",
+            "--audit",
+            "audit.csv",
+        ])
+        .expect_exit(0);
+    assert!(
+        run.stderr
+            .contains(&format!("diagnosis columns: DX1..{width}")),
+        "{}",
+        run.describe()
+    );
+    let out = read_file(&wd.path("out.csv"), b',');
+    assert_eq!(out.len(), cases.len() + 1, "every row comes out");
+    assert_eq!(out[0][..header.len()], header[..]);
+    let mut review = 0;
+    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+    for ((prefix, code, status, first), row) in cases.iter().zip(&out[1..]) {
+        *by_status.entry(status).or_default() += 1;
+        let start = col(&header, &format!("{prefix}1"));
+        let cells = &row[start..start + width];
+        let mut want = vec![String::new(); width];
+        if first.is_empty() {
+            want[0] = code.clone();
+        } else {
+            want[..first.len()].clone_from_slice(first);
+        }
+        assert_eq!(cells, &want[..], "{prefix} {code} ({status})");
+        let flagged = flags(row.last().unwrap());
+        if ["exact", "approximate", "combination"].contains(status) {
+            assert!(flagged.is_empty(), "{prefix} {code}: {flagged:?}");
+        } else {
+            review += 1;
+            let entry = vec![format!("{prefix}1"), status.to_string(), code.clone()];
+            assert_eq!(flagged, vec![entry], "{prefix} {code}");
+        }
+    }
+    let audit = read_file(&wd.path("audit.csv"), b',');
+    assert_eq!(audit.len() - 1, review, "one audit row per flagged code");
+    eprintln!("{} codes: {by_status:?}", cases.len());
+    for status in [
+        "exact",
+        "approximate",
+        "combination",
+        "ambiguous",
+        "no_map",
+        "not_billable",
+    ] {
+        assert!(by_status.contains_key(status), "{by_status:?}");
+    }
+}
