@@ -159,7 +159,7 @@ impl Gem {
         if builder.tagged.is_empty() {
             return Err(Error::parse(&path, 1, "the mapping table has no rows"));
         }
-        Ok(builder.finish(provenance))
+        builder.finish(provenance)
     }
 
     /// The system of the source codes.
@@ -265,26 +265,82 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn finish(mut self, provenance: Provenance) -> Gem {
+    fn finish(mut self, provenance: Provenance) -> Result<Gem> {
         // Official files list each source's rows together; a user's table may not. A stable sort
         // groups them while keeping file order within a source.
         if !self.tagged.windows(2).all(|w| w[0].0 <= w[1].0) {
             self.tagged.sort_by_key(|(position, _)| *position);
         }
         let mut start = 0u32;
-        for range in self.index.values_mut() {
+        for (code, range) in self.index.iter_mut() {
             let count = range.1;
             *range = (start, start + count);
+            let rows = &self.tagged[start as usize..(start + count) as usize];
+            check_cluster_count(self.source, code, rows, self.path)?;
             start += count;
         }
-        Gem {
+        Ok(Gem {
             source: self.source,
             provenance,
             index: self.index,
             rows: self.tagged.into_iter().map(|(_, row)| row).collect(),
-        }
+        })
     }
 }
+
+/// A scenario makes one cluster per way of taking a code from each of its choice lists. Nine
+/// lists of eight codes would be 134 million clusters: refuse a table that asks for more than
+/// [`MAX_CLUSTERS`] in one scenario rather than run out of time or memory on every look-up.
+fn check_cluster_count(
+    source: System,
+    code: &Code,
+    rows: &[(u32, Row)],
+    path: &Path,
+) -> Result<()> {
+    if !rows.iter().any(|(_, r)| r.flags.combination) {
+        return Ok(());
+    }
+    // [scenario][choice list] -> codes
+    let mut sizes = [[0u64; 10]; 10];
+    for (_, row) in rows {
+        if row.flags.combination && row.target.is_some() {
+            sizes[usize::from(row.flags.scenario)][usize::from(row.flags.choice_list)] += 1;
+        }
+    }
+    for (scenario, lists) in sizes.iter().enumerate() {
+        let clusters = lists
+            .iter()
+            .filter(|&&n| n > 0)
+            .fold(1u64, |product, &n| product.saturating_mul(n));
+        if clusters > MAX_CLUSTERS {
+            let first = rows
+                .iter()
+                .find(|(_, r)| r.flags.combination && usize::from(r.flags.scenario) == scenario)
+                .map_or(1, |(_, r)| u64::from(r.line));
+            let shape: Vec<String> = lists
+                .iter()
+                .filter(|&&n| n > 0)
+                .map(u64::to_string)
+                .collect();
+            return Err(Error::parse(
+                path,
+                first,
+                format!(
+                    "scenario {scenario} of {} has choice lists of {} codes: {clusters} clusters, \
+                     more than the {MAX_CLUSTERS} a scenario may make (the official GEMs make at \
+                     most 720); check the scenario and choice-list digits",
+                    code.dotted(source),
+                    shape.join(" × ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The most clusters one scenario of a source code may make (the official FY2018 GEMs make at
+/// most 720, for ICD-9-CM procedure 34.73).
+pub const MAX_CLUSTERS: u64 = 10_000;
 
 fn read_text(data: &[u8], builder: &mut Builder<'_>) -> Result<()> {
     for (i, line) in data.split(|&b| b == b'\n').enumerate() {

@@ -277,6 +277,37 @@ fn user_tables_load_and_bad_ones_name_file_and_line() {
         .run(&["map", "--gem", "icd9-dx=absent.txt", "273.1"])
         .expect_exit(1);
     assert!(run.stderr.contains("absent.txt"), "{}", run.describe());
+
+    // Nine choice lists of eight codes would be 134 million clusters: refused at once, naming
+    // the scenario's first line. Ten thousand (the limit) still load.
+    let lists = |count: u32, size: u32| -> String {
+        let mut text = String::from("source,target,flags\n273.1,D47.2,10000\n");
+        for list in 1..=count {
+            for i in 0..size {
+                text += &format!("073.0,A{list}{i},1011{list}\n");
+            }
+        }
+        text
+    };
+    wd.write("bomb.csv", lists(9, 8));
+    let run = wd
+        .run(&["map", "--gem", "icd9-dx=bomb.csv", "073.0"])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains(
+            "bomb.csv:3: scenario 1 of 073.0 has choice lists of 8 × 8 × 8 × 8 × 8 × 8 × 8 × 8 × \
+             8 codes: 134217728 clusters, more than the 10000"
+        ),
+        "{}",
+        run.describe()
+    );
+    wd.write("big.csv", lists(4, 10));
+    let run = wd
+        .run(&["map", "--json", "--gem", "icd9-dx=big.csv", "073.0"])
+        .expect_exit(0);
+    let r = &run.json_lines()[0];
+    assert_eq!(r["alternatives"].as_array().unwrap().len(), 10_000);
+    assert_eq!(alternatives(r)[9_999], "A19+A29+A39+A49");
 }
 
 #[test]
