@@ -277,6 +277,15 @@ impl Code {
         self.bytes
     }
 
+    /// The code whose [`Code::padded`] bytes these are (as stored in a code set's index).
+    pub(crate) fn from_padded(bytes: [u8; 7]) -> Code {
+        let len = bytes.iter().position(|&b| b == 0).unwrap_or(7);
+        Code {
+            bytes,
+            len: len as u8,
+        }
+    }
+
     /// The undotted canonical form as bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len as usize]

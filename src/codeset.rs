@@ -63,6 +63,9 @@ struct Recent {
 /// Decompressed blocks kept per code set (at most this many × [`index::BLOCK`] bytes).
 const RECENT_BLOCKS: usize = 32;
 
+/// How many of a header's billable codes a message names before saying how many more there are.
+pub const BILLABLE_UNDER_SHOWN: usize = 8;
+
 impl CodeSet {
     /// Read a `CODE TITLE` file (CMS32 ICD-9-CM title files, the ICD-10-PCS codes file): one code
     /// per line, blank padding, then the title. Every code listed is billable.
@@ -217,6 +220,43 @@ impl CodeSet {
             Err(_) => Validity::NotInCodeSet,
         }
     }
+
+    /// The billable codes of the set that begin with `code` and are longer, in code order: what
+    /// a header has become (`E78.0` → `E78.00`, `E78.01`). Empty for a billable or unknown code.
+    pub fn billable_under<'a>(&'a self, code: &Code) -> impl Iterator<Item = Code> + 'a {
+        let prefix = *code;
+        // A code's longer codes sort right after it.
+        let start = match self.search(code) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        };
+        (start..self.len())
+            .map(|i| self.entry(i))
+            .take_while(move |e| e[..prefix.len()] == *prefix.as_bytes())
+            .filter(|e| e[7] & 1 == 1)
+            .map(|e| Code::from_padded(e[..7].try_into().expect("7 bytes")))
+    }
+
+    /// [`CodeSet::billable_under`] as text for messages: at most `max` codes dotted for `system`,
+    /// then how many more (`E78.00, E78.01`; `S72.001A, …, and 40 more`). `None` when there are
+    /// none.
+    pub fn billable_under_text(&self, code: &Code, system: System, max: usize) -> Option<String> {
+        let mut text = String::new();
+        let mut count = 0;
+        for c in self.billable_under(code) {
+            if count < max {
+                if count > 0 {
+                    text.push_str(", ");
+                }
+                text.push_str(&c.dotted(system));
+            }
+            count += 1;
+        }
+        if count > max {
+            text.push_str(&format!(", and {} more", count - max));
+        }
+        (count > 0).then_some(text)
+    }
 }
 
 /// Titles are ASCII in the ICD-10 files and ISO-8859-1 in the CMS32 ICD-9-CM files; UTF-8 is
@@ -250,6 +290,39 @@ mod tests {
             "Cholera due to Vibrio cholerae 01, biovar cholerae"
         );
         assert_eq!(set.billable_count(), 1);
+        let under = |c: &Code| set.billable_under(c).collect::<Vec<_>>();
+        assert_eq!(under(&a00), [a000]);
+        assert_eq!(under(&a000), []);
+        assert_eq!(under(&a001), []);
+    }
+
+    #[test]
+    fn billable_under_a_header_and_its_text() {
+        let text =
+            b"00001 E78     0 Disorders of lipoprotein metabolism                         x\n\
+00002 E780    0 Pure hypercholesterolemia                                   x\n\
+00003 E7800   1 Pure hypercholesterolemia, unspecified                      x\n\
+00004 E7801   1 Familial hypercholesterolemia                               x\n\
+00005 E781    1 Pure hyperglyceridemia                                      x\n\
+00006 E79     0 Disorders of purine and pyrimidine metabolism               x\n\
+00007 E790    1 Hyperuricemia without signs of inflammatory arthritis       x\n";
+        let set =
+            CodeSet::from_order_file("t".into(), Cow::Borrowed(&text[..]), Path::new("order.txt"))
+                .unwrap();
+        let code = |s: &str| Code::parse_str(System::Icd10Cm, s).unwrap();
+        let under = |s: &str| {
+            set.billable_under(&code(s))
+                .map(|c| c.dotted(System::Icd10Cm))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(under("E78.0"), ["E78.00", "E78.01"]);
+        assert_eq!(under("E78"), ["E78.00", "E78.01", "E78.1"]);
+        assert_eq!(under("E79"), ["E79.0"]);
+        assert_eq!(under("E78.1"), Vec::<String>::new());
+        let text = |s: &str, max| set.billable_under_text(&code(s), System::Icd10Cm, max);
+        assert_eq!(text("E78", 8).unwrap(), "E78.00, E78.01, E78.1");
+        assert_eq!(text("E78", 2).unwrap(), "E78.00, E78.01, and 1 more");
+        assert_eq!(text("E78.1", 8), None);
     }
 
     #[test]

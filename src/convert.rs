@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::code::{Code, System};
-use crate::codeset::{CodeSet, Validity};
+use crate::codeset::{BILLABLE_UNDER_SHOWN, CodeSet, Validity};
 use crate::columns::{CodeColumn, Plan, Version};
 use crate::crosswalk::Crosswalk;
 use crate::decisions::{Choice, Decision, Decisions, Subject, occurrence_key};
@@ -714,6 +714,10 @@ fn not_billable_reason(codes: &[Code], targets: &CodeSet, target: System, out: &
         code.dotted(target),
         targets.release()
     );
+    // What the header has become: the codes a reviewer picks from.
+    if let Some(codes) = targets.billable_under_text(code, target, BILLABLE_UNDER_SHOWN) {
+        let _ = write!(out, "; billable codes under it: {codes}");
+    }
 }
 
 fn ambiguous_error(

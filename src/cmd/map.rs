@@ -3,7 +3,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
-use crosswalk::{Code, Crosswalk, Lookup, Status, System, Validity};
+use crosswalk::codeset::BILLABLE_UNDER_SHOWN;
+use crosswalk::{Code, CodeSet, Crosswalk, Lookup, Status, System, Validity};
 use serde::Serialize;
 
 use super::{CrosswalkArgs, Outcome};
@@ -181,6 +182,9 @@ fn write_text(
                 )?,
                 Validity::NotInCodeSet => writeln!(out, " [not in {}]", set.release())?,
             }
+            if let Some(codes) = set.billable_under_text(code, system, BILLABLE_UNDER_SHOWN) {
+                writeln!(out, "  billable codes under it: {codes}")?;
+            }
         }
         Err(_) => writeln!(out, "{input:?} ({})", system.label())?,
     }
@@ -207,6 +211,9 @@ fn write_text(
                 t.flags,
                 set.title(&t.code).unwrap_or_default()
             )?;
+            if let Some(codes) = set.billable_under_text(&t.code, target, BILLABLE_UNDER_SHOWN) {
+                writeln!(out, "              billable codes under it: {codes}")?;
+            }
         }
     }
     Ok(())
@@ -218,6 +225,8 @@ struct JsonCode<'a> {
     dotted: String,
     title: Option<std::borrow::Cow<'a, str>>,
     validity: Validity,
+    /// For a header: its billable codes (canonical), what it has become.
+    billable_under: Vec<String>,
     flags: String,
 }
 
@@ -235,6 +244,7 @@ struct JsonRecord<'a> {
     dotted: Option<String>,
     title: Option<std::borrow::Cow<'a, str>>,
     validity: Option<Validity>,
+    billable_under: Vec<String>,
     status: Status,
     reason: Option<String>,
     alternatives: Vec<JsonAlternative<'a>>,
@@ -264,6 +274,7 @@ impl<'a> JsonRecord<'a> {
             dotted: code.map(|c| c.dotted(system)),
             title: code.and_then(|c| source_set.title(c)),
             validity: code.map(|c| source_set.validity(c)),
+            billable_under: code.map_or_else(Vec::new, |c| billable_under(source_set, c)),
             status: lookup.mapping.status,
             reason,
             alternatives: lookup
@@ -279,6 +290,7 @@ impl<'a> JsonRecord<'a> {
                             dotted: t.code.dotted(target),
                             title: target_set.title(&t.code),
                             validity: target_set.validity(&t.code),
+                            billable_under: billable_under(target_set, &t.code),
                             flags: t.flags.to_string(),
                         })
                         .collect(),
@@ -288,4 +300,10 @@ impl<'a> JsonRecord<'a> {
             crosswalk: release,
         }
     }
+}
+
+fn billable_under(set: &CodeSet, code: &Code) -> Vec<String> {
+    set.billable_under(code)
+        .map(|c| c.as_str().to_string())
+        .collect()
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::{Group, Review, RunTotals, Tally};
 use crate::audit::MAX_LISTED_ALTERNATIVES;
 use crate::code::System;
+use crate::codeset::BILLABLE_UNDER_SHOWN;
 use crate::convert::CellStatus;
 use crate::crosswalk::Crosswalk;
 
@@ -489,7 +490,18 @@ fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Cross
                     &crosswalk.title(target, &t.code).unwrap_or_default(),
                 ));
                 let v = crosswalk.validity(target, &t.code).as_str();
-                validity.push(format!("<span class=\"validity-{v}\">{v}</span>"));
+                let mut cell = format!("<span class=\"validity-{v}\">{v}</span>");
+                // A header's billable codes are what a reviewer decides between.
+                if let Some(under) = crosswalk.code_set(target).billable_under_text(
+                    &t.code,
+                    target,
+                    BILLABLE_UNDER_SHOWN,
+                ) {
+                    cell.push_str(" <span class=\"muted\">billable under it: ");
+                    cell.push_str(&escaped(&under));
+                    cell.push_str("</span>");
+                }
+                validity.push(cell);
             }
             let times: u64 = written
                 .iter()
@@ -637,6 +649,24 @@ mod tests {
         ] {
             assert!(html.contains(expected), "{expected} missing");
         }
+        assert!(!html.contains("billable under it"));
+    }
+
+    #[test]
+    fn a_header_alternative_names_its_billable_codes() {
+        let html = page(
+            "row,line,column,system,original,status,written\n\
+             1,2,DX1,icd9-dx,2724,ambiguous,E784\n",
+            10,
+        );
+        assert!(
+            html.contains(
+                "<span class=\"validity-header\">header</span> <span class=\"muted\">billable \
+                 under it: E78.41, E78.49</span>"
+            ),
+            "{html}"
+        );
+        assert_eq!(html.matches("billable under it").count(), 1, "not E78.5");
     }
 
     #[test]

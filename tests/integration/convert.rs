@@ -182,7 +182,8 @@ fn example_file_every_status() {
         .unwrap();
     assert_eq!(
         header[col(ah, "reason")],
-        "E78.0 is a header (not billable) in ICD-10-CM FY2025"
+        "E78.0 is a header (not billable) in ICD-10-CM FY2025; billable codes under it: E78.00, \
+         E78.01"
     );
     assert_eq!(header[col(ah, "alternatives")], "E78.0");
     // An ambiguous code whose first alternative is a header says so too.
@@ -193,7 +194,8 @@ fn example_file_every_status() {
     assert_eq!(first_is_header[col(ah, "status")], "ambiguous");
     assert_eq!(
         first_is_header[col(ah, "reason")],
-        "E78.4 is a header (not billable) in ICD-10-CM FY2025"
+        "E78.4 is a header (not billable) in ICD-10-CM FY2025; billable codes under it: E78.41, \
+         E78.49"
     );
 
     // Summary JSON.

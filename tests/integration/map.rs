@@ -108,6 +108,11 @@ fn icd10_header_not_in_backward_gem() {
     assert_eq!(r["status"], "not_in_crosswalk");
     assert_eq!(r["code"], "D8983");
     assert_eq!(r["alternatives"], Value::Array(vec![]));
+    // What the header has become (split in FY2024).
+    assert_eq!(
+        r["billable_under"],
+        serde_json::json!(["D89831", "D89832", "D89833", "D89834", "D89835", "D89839"])
+    );
     assert!(
         run.stderr.contains("1 not in the crosswalk"),
         "{}",
@@ -120,6 +125,40 @@ fn icd10_header_not_in_backward_gem() {
         text.stdout.contains("[header in ICD-10-CM FY2025"),
         "{}",
         text.describe()
+    );
+    assert!(
+        text.stdout.contains(
+            "\n  billable codes under it: D89.831, D89.832, D89.833, D89.834, D89.835, D89.839\n"
+        ),
+        "{}",
+        text.describe()
+    );
+
+    // A GEM target that is a header now: its billable codes are named under it, in text and JSON.
+    let text = wd.run(&["map", "272.0", "272.4"]).expect_exit(0);
+    assert!(
+        text.stdout.contains(
+            "  1. E78.0    header          00000  Pure hypercholesterolemia\n              \
+             billable codes under it: E78.00, E78.01\n"
+        ),
+        "{}",
+        text.describe()
+    );
+    assert_eq!(
+        text.stdout.matches("billable codes under it").count(),
+        2,
+        "E78.0 and E78.4, not the billable E78.5: {}",
+        text.describe()
+    );
+    let run = wd.run(&["map", "--json", "272.4"]).expect_exit(0);
+    let codes = &run.json_lines()[0]["alternatives"];
+    assert_eq!(
+        codes[0]["codes"][0]["billable_under"],
+        serde_json::json!(["E7841", "E7849"])
+    );
+    assert_eq!(
+        codes[1]["codes"][0]["billable_under"],
+        serde_json::json!([])
     );
 }
 
