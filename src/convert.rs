@@ -25,6 +25,9 @@ pub enum Choose {
     /// The first alternative in the crosswalk's order (flagged).
     #[default]
     First,
+    /// The first alternative whose codes are all billable in the built-in target code set, else
+    /// the first (flagged either way).
+    FirstBillable,
     /// Leave the ICD-9 code in place (flagged).
     Keep,
     /// Stop with an error naming row, column and code.
@@ -292,10 +295,13 @@ struct Scratch {
 #[derive(Clone, Copy)]
 struct Resolved {
     status: CellStatus,
-    /// The codes of the first alternative: a range of `Rewriter::codes`.
-    first: (u32, u32),
-    /// A code of the first alternative is not billable in the built-in target code set.
-    first_not_billable: bool,
+    /// The codes of the alternative to write (the first, or as `--choose` says): a range of
+    /// `Rewriter::codes`.
+    chosen: (u32, u32),
+    /// A code of that alternative is not billable in the built-in target code set.
+    chosen_not_billable: bool,
+    /// The alternative to write is not the first: the first is not billable.
+    skipped_first: bool,
 }
 
 /// Rewrites records by a [`Plan`] with a [`Crosswalk`].
@@ -518,7 +524,9 @@ impl<'c> Rewriter<'c> {
                     Some(r) => *r,
                     None => {
                         let set = self.crosswalk.code_set(system.gem_target());
-                        let r = resolve(table.mapping(&code), &mut self.codes, set);
+                        let prefer_billable = self.options.choose == Choose::FirstBillable;
+                        let r =
+                            resolve(table.mapping(&code), &mut self.codes, set, prefer_billable);
                         self.cache[system_slot(system)].insert(code, r);
                         r
                     }
@@ -540,7 +548,7 @@ impl<'c> Rewriter<'c> {
                     _ if decided.is_some() => false,
                     CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination => true,
                     CellStatus::Ambiguous => match self.options.choose {
-                        Choose::First => true,
+                        Choose::First | Choose::FirstBillable => true,
                         Choose::Keep => false,
                         Choose::Fail => {
                             return Err(ambiguous_error(
@@ -577,7 +585,7 @@ impl<'c> Rewriter<'c> {
             }
             None => resolved
                 .filter(|_| chosen)
-                .map(|r| &self.codes[r.first.0 as usize..r.first.1 as usize]),
+                .map(|r| &self.codes[r.chosen.0 as usize..r.chosen.1 as usize]),
         };
         if let Some(first) = to_write {
             let target = system.gem_target();
@@ -602,7 +610,7 @@ impl<'c> Rewriter<'c> {
             if !s.leftover.is_empty() {
                 status = CellStatus::Overflow;
             }
-            if decided.is_none() && resolved.is_some_and(|r| r.first_not_billable) {
+            if decided.is_none() && resolved.is_some_and(|r| r.chosen_not_billable) {
                 let target = system.gem_target();
                 let set = self.crosswalk.code_set(target);
                 not_billable_reason(first, set, target, &mut s.reason);
@@ -612,6 +620,17 @@ impl<'c> Rewriter<'c> {
                 ) {
                     status = CellStatus::NotBillable;
                 }
+            }
+            if decided.is_none() && resolved.is_some_and(|r| r.skipped_first) {
+                let set = self.crosswalk.code_set(system.gem_target());
+                if !s.reason.is_empty() {
+                    s.reason.push_str("; ");
+                }
+                s.reason
+                    .push_str("the first alternative is not billable in ");
+                s.reason.push_str(set.release());
+                s.reason
+                    .push_str("; the first billable one was written (--choose first-billable)");
             }
         } else if decided.is_some_and(|d| d.choice == Choice::Blank)
             || (decided.is_none()
@@ -668,26 +687,44 @@ impl<'c> Rewriter<'c> {
 }
 
 /// Reduce a mapping to what the per-cell path needs (sinks recompute it on demand). `targets` is
-/// the code set of the mapping's target system.
-fn resolve(mapping: Option<Mapping>, codes: &mut Vec<Code>, targets: &CodeSet) -> Resolved {
+/// the code set of the mapping's target system. With `prefer_billable`, the alternative to write
+/// is the first whose codes are all billable, when there is one.
+fn resolve(
+    mapping: Option<Mapping>,
+    codes: &mut Vec<Code>,
+    targets: &CodeSet,
+    prefer_billable: bool,
+) -> Resolved {
     let Some(mapping) = mapping else {
         return Resolved {
             status: CellStatus::NotInCrosswalk,
-            first: (0, 0),
-            first_not_billable: false,
+            chosen: (0, 0),
+            chosen_not_billable: false,
+            skipped_first: false,
         };
     };
     let start = codes.len() as u32;
-    if let Some(first) = mapping.alternatives.first() {
-        codes.extend(first.codes.iter().map(|t| t.code));
+    let billable = |a: &crate::mapping::Alternative| {
+        a.codes
+            .iter()
+            .all(|t| targets.validity(&t.code) == Validity::Billable)
+    };
+    let index = if prefer_billable {
+        mapping.alternatives.iter().position(billable).unwrap_or(0)
+    } else {
+        0
+    };
+    let chosen = mapping.alternatives.get(index);
+    if let Some(chosen) = chosen {
+        codes.extend(chosen.codes.iter().map(|t| t.code));
     }
-    let first = &codes[start as usize..];
     Resolved {
         status: CellStatus::from_lookup(mapping.status),
-        first_not_billable: first
+        chosen_not_billable: codes[start as usize..]
             .iter()
             .any(|c| targets.validity(c) != Validity::Billable),
-        first: (start, codes.len() as u32),
+        chosen: (start, codes.len() as u32),
+        skipped_first: index > 0,
     }
 }
 

@@ -34,7 +34,12 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let options = Options {
-        choose: [Choose::First, Choose::Keep, Choose::Fail][usize::from(mode >> 2) % 3],
+        choose: [
+            Choose::First,
+            Choose::Keep,
+            Choose::Fail,
+            Choose::FirstBillable,
+        ][usize::from(mode >> 2) % 4],
         unmapped: if mode & 16 == 0 {
             Unmapped::Keep
         } else {

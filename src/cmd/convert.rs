@@ -78,9 +78,10 @@ pub struct Args {
     #[arg(long = "date-col", value_name = "NAME")]
     date_col: Option<String>,
 
-    /// What to write for an ambiguous code: the first alternative in the crosswalk's order,
-    /// the ICD-9 code unchanged, or stop with an error. Always flagged.
-    #[arg(long, value_name = "HOW", default_value = "first", value_parser = ["first", "keep", "fail"])]
+    /// What to write for an ambiguous code: the first alternative in the crosswalk's order, the
+    /// first whose codes are all billable today (else the first), the ICD-9 code unchanged, or
+    /// stop with an error. Always flagged.
+    #[arg(long, value_name = "HOW", default_value = "first", value_parser = ["first", "first-billable", "keep", "fail"])]
     choose: String,
 
     /// What to write for a code that cannot be converted (no_map, not_in_crosswalk, malformed):
@@ -331,6 +332,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         choose: match args.choose.as_str() {
             "keep" => Choose::Keep,
             "fail" => Choose::Fail,
+            "first-billable" => Choose::FirstBillable,
             _ => Choose::First,
         },
         unmapped: if args.unmapped == "blank" {

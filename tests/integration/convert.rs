@@ -331,6 +331,50 @@ fn choose_fail_names_row_column_and_code_and_leaves_no_file() {
     assert_eq!(leftovers(&wd, &["in.csv"]), Vec::<String>::new());
 }
 
+/// `--choose first-billable` writes the first alternative that is billable today (272.4: E78.5,
+/// not the header E78.4), says so in the audit, and changes nothing else: a code whose only
+/// translation is a header stays `not_billable`, an all-billable ambiguous code takes its first.
+#[test]
+fn choose_first_billable_passes_over_headers() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "ID,DX1,DX2\n1,272.4,996.81\n2,272.0,\n");
+    let run = wd
+        .run(&[
+            "convert",
+            "c.csv",
+            "-q",
+            "--choose",
+            "first-billable",
+            "--audit",
+            "a.csv",
+        ])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "ID,DX1,DX2,crosswalk_flags\n\
+         1,E78.5,T86.10,DX1:ambiguous:272.4;DX2:ambiguous:996.81\n\
+         2,E78.0,,DX1:not_billable:272.0\n"
+    );
+    let audit = read_file(&wd.path("a.csv"), b',');
+    let h = &audit[0];
+    let (reason, written) = (col(h, "reason"), col(h, "written"));
+    assert_eq!(audit[1][written], "E78.5");
+    assert_eq!(
+        audit[1][reason],
+        "the first alternative is not billable in ICD-10-CM FY2025; the first billable one was \
+         written (--choose first-billable)"
+    );
+    assert_eq!(audit[2][reason], "");
+    assert!(audit[3][reason].starts_with("E78.0 is a header"));
+    // The default writes the header, and says so.
+    let run = wd.run(&["convert", "c.csv", "-q"]).expect_exit(0);
+    assert!(
+        run.stdout.contains("\n1,E78.4,T86.10,"),
+        "{}",
+        run.describe()
+    );
+}
+
 #[test]
 fn strict_exits_3_when_review_is_needed() {
     let wd = Workdir::new();
@@ -901,31 +945,35 @@ fn errors_deep_in_a_file_are_reported_the_same_with_threads() {
 }
 
 /// Every source code of the official FY2018 ICD-9-CM diagnosis and procedure GEMs, one per row,
-/// converted with default options: the cells hold the first alternative of the reading rule (a
-/// cluster across the empty cells of its column group, in order), and the flags and the audit
-/// carry exactly the codes whose status needs review.
+/// converted with default options and with `--choose first-billable`: the cells hold the first
+/// alternative of the reading rule (or the first whose codes are all billable, when there is one)
+/// — a cluster across the empty cells of its column group, in order — and the flags and the
+/// audit carry exactly the codes whose status needs review.
 #[test]
 fn fy2018_every_icd9_source_code_converts_by_the_reading_rule() {
     let Some(gems) = fy2018_gems() else { return };
     let billable = billable_targets();
+    let all_billable = |a: &str| a.split('+').all(|c| billable.contains(c));
+    // (column prefix, code, status, alternatives)
     let mut cases: Vec<(&str, String, &'static str, Vec<String>)> = Vec::new();
     for (prefix, file) in [("DX", "2018_I9gem.txt"), ("PR", "gem_i9pcs.txt")] {
         for (code, rows) in read_gem(&gems.join(file)) {
             let (mut status, alternatives) = expected(&rows);
-            let first: Vec<String> = alternatives
-                .first()
-                .map(|a| a.split('+').map(str::to_string).collect())
-                .unwrap_or_default();
             if ["exact", "approximate", "combination"].contains(&status)
-                && first.iter().any(|c| !billable.contains(c))
+                && !all_billable(&alternatives[0])
             {
                 status = "not_billable";
             }
-            cases.push((prefix, code, status, first));
+            cases.push((prefix, code, status, alternatives));
         }
     }
     // Wide enough groups that every cluster fits.
-    let width = cases.iter().map(|c| c.3.len()).max().unwrap().max(2);
+    let width = cases
+        .iter()
+        .flat_map(|c| c.3.iter().map(|a| a.split('+').count()))
+        .max()
+        .unwrap()
+        .max(2);
     let names = |prefix: &'static str| (1..=width).map(move |i| format!("{prefix}{i}"));
     let header: Vec<String> = std::iter::once("KEY".to_string())
         .chain(names("DX"))
@@ -940,60 +988,80 @@ fn fy2018_every_icd9_source_code_converts_by_the_reading_rule() {
     }
     let wd = Workdir::new();
     wd.write("every.csv", text);
-    let run = wd
-        .run(&[
-            "convert",
-            "every.csv",
-            "--gems",
-            gems.to_str().unwrap(),
-            "-o",
-            "out.csv",
-            "--audit",
-            "audit.csv",
-        ])
-        .expect_exit(0);
-    assert!(
-        run.stderr
-            .contains(&format!("diagnosis columns: DX1..{width}")),
-        "{}",
-        run.describe()
-    );
-    let out = read_file(&wd.path("out.csv"), b',');
-    assert_eq!(out.len(), cases.len() + 1, "every row comes out");
-    assert_eq!(out[0][..header.len()], header[..]);
-    let mut review = 0;
-    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
-    for ((prefix, code, status, first), row) in cases.iter().zip(&out[1..]) {
-        *by_status.entry(status).or_default() += 1;
-        let start = col(&header, &format!("{prefix}1"));
-        let cells = &row[start..start + width];
-        let mut want = vec![String::new(); width];
-        if first.is_empty() {
-            want[0] = code.clone();
-        } else {
-            want[..first.len()].clone_from_slice(first);
+    let mut chose_otherwise = 0;
+    for choose in ["first", "first-billable"] {
+        let run = wd
+            .run(&[
+                "convert",
+                "every.csv",
+                "--gems",
+                gems.to_str().unwrap(),
+                "--choose",
+                choose,
+                "-o",
+                "out.csv",
+                "--audit",
+                "audit.csv",
+            ])
+            .expect_exit(0);
+        assert!(
+            run.stderr
+                .contains(&format!("diagnosis columns: DX1..{width}")),
+            "{}",
+            run.describe()
+        );
+        let out = read_file(&wd.path("out.csv"), b',');
+        assert_eq!(out.len(), cases.len() + 1, "every row comes out");
+        assert_eq!(out[0][..header.len()], header[..]);
+        let mut review = 0;
+        let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+        for ((prefix, code, status, alternatives), row) in cases.iter().zip(&out[1..]) {
+            *by_status.entry(status).or_default() += 1;
+            let start = col(&header, &format!("{prefix}1"));
+            let cells = &row[start..start + width];
+            let mut want = vec![String::new(); width];
+            let chosen = match choose {
+                "first-billable" => alternatives
+                    .iter()
+                    .find(|a| all_billable(a))
+                    .or(alternatives.first()),
+                _ => alternatives.first(),
+            };
+            if chosen != alternatives.first() {
+                chose_otherwise += 1;
+            }
+            match chosen {
+                Some(a) => {
+                    for (cell, c) in want.iter_mut().zip(a.split('+')) {
+                        *cell = c.to_string();
+                    }
+                }
+                None => want[0] = code.clone(),
+            }
+            assert_eq!(cells, &want[..], "{choose}: {prefix} {code} ({status})");
+            let flagged = flags(row.last().unwrap());
+            if ["exact", "approximate", "combination"].contains(status) {
+                assert!(flagged.is_empty(), "{prefix} {code}: {flagged:?}");
+            } else {
+                review += 1;
+                let entry = vec![format!("{prefix}1"), status.to_string(), code.clone()];
+                assert_eq!(flagged, vec![entry], "{choose}: {prefix} {code}");
+            }
         }
-        assert_eq!(cells, &want[..], "{prefix} {code} ({status})");
-        let flagged = flags(row.last().unwrap());
-        if ["exact", "approximate", "combination"].contains(status) {
-            assert!(flagged.is_empty(), "{prefix} {code}: {flagged:?}");
-        } else {
-            review += 1;
-            let entry = vec![format!("{prefix}1"), status.to_string(), code.clone()];
-            assert_eq!(flagged, vec![entry], "{prefix} {code}");
+        let audit = read_file(&wd.path("audit.csv"), b',');
+        assert_eq!(audit.len() - 1, review, "one audit row per flagged code");
+        eprintln!("{choose}: {} codes: {by_status:?}", cases.len());
+        for status in [
+            "exact",
+            "approximate",
+            "combination",
+            "ambiguous",
+            "no_map",
+            "not_billable",
+        ] {
+            assert!(by_status.contains_key(status), "{by_status:?}");
         }
     }
-    let audit = read_file(&wd.path("audit.csv"), b',');
-    assert_eq!(audit.len() - 1, review, "one audit row per flagged code");
-    eprintln!("{} codes: {by_status:?}", cases.len());
-    for status in [
-        "exact",
-        "approximate",
-        "combination",
-        "ambiguous",
-        "no_map",
-        "not_billable",
-    ] {
-        assert!(by_status.contains_key(status), "{by_status:?}");
-    }
+    eprintln!("first-billable wrote another alternative for {chose_otherwise} codes");
+    assert!(chose_otherwise > 0);
 }
