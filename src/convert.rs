@@ -20,7 +20,8 @@ use crate::gem::Gem;
 use crate::mapping::{Mapping, Status};
 
 /// What to write for an `ambiguous` code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Choose {
     /// The first alternative in the crosswalk's order (flagged).
     #[default]
@@ -35,7 +36,8 @@ pub enum Choose {
 }
 
 /// What to write for a code that cannot be converted (`no_map`, `not_in_crosswalk`, `malformed`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Unmapped {
     /// Keep the original value (flagged).
     #[default]
@@ -45,7 +47,8 @@ pub enum Unmapped {
 }
 
 /// How converted codes are spelled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Dots {
     /// Dotted where the input cell was dotted.
     #[default]
@@ -57,7 +60,7 @@ pub enum Dots {
 }
 
 /// Choices that change what is written.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Options {
     /// For ambiguous codes.
     pub choose: Choose,

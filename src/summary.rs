@@ -74,6 +74,12 @@ pub struct Report {
     pub top_review: Vec<ReviewCount>,
     /// The mapping tables used, by source system.
     pub crosswalk: BTreeMap<&'static str, String>,
+    /// The code sets that validity (billable, header) was judged against, by system: the target
+    /// systems of the codes converted and the ICD-10 systems of codes passed through.
+    pub code_sets: BTreeMap<&'static str, String>,
+    /// The options that decided what was written, when the caller gives them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<crate::convert::Options>,
     /// Decisions read with `--decisions`, when any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions: Option<DecisionReport>,
@@ -158,7 +164,17 @@ impl Summary {
     pub fn report(&self, crosswalk: &Crosswalk) -> Report {
         let mut by_system: BTreeMap<&'static str, BTreeMap<&'static str, u64>> = BTreeMap::new();
         let mut tables = BTreeMap::new();
+        let mut code_sets = BTreeMap::new();
         for (system, status, n) in self.counted() {
+            let judged = if system.is_icd9() {
+                system.gem_target()
+            } else {
+                system
+            };
+            code_sets.insert(
+                judged.name(),
+                crosswalk.code_set(judged).release().to_string(),
+            );
             by_system
                 .entry(system.name())
                 .or_default()
@@ -206,6 +222,8 @@ impl Summary {
             review_rows: self.review_rows,
             top_review,
             crosswalk: tables,
+            code_sets,
+            options: None,
             decisions: None,
         }
     }

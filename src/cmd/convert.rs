@@ -515,6 +515,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let audit_rows = audit.map(|audit| audit.count());
     let mut report = summary.report(&crosswalk);
+    report.options = Some(options);
     if !args.decisions.is_empty() {
         report.decisions = Some(DecisionReport::new(&decisions, rewriter.decisions_used()));
     }

@@ -224,6 +224,16 @@ fn example_file_every_status() {
             .contains("NBER GEM FY2016")
     );
     assert!(summary["top_review"].as_array().unwrap().len() <= 10);
+    // What validity was judged against, and the options that decided what was written.
+    assert_eq!(
+        summary["code_sets"],
+        serde_json::json!({"icd10-cm": "ICD-10-CM FY2025", "icd10-pcs": "ICD-10-PCS FY2024"})
+    );
+    assert_eq!(
+        summary["options"],
+        serde_json::json!({"choose": "first", "unmapped": "keep", "dots": "as-input",
+                           "flags_column": true})
+    );
     assert!(run.stderr.contains("rows in, 8 rows out"));
 }
 
@@ -366,6 +376,31 @@ fn choose_first_billable_passes_over_headers() {
     );
     assert_eq!(audit[2][reason], "");
     assert!(audit[3][reason].starts_with("E78.0 is a header"));
+    let run = wd
+        .run(&[
+            "convert",
+            "c.csv",
+            "-q",
+            "--choose",
+            "first-billable",
+            "--unmapped",
+            "blank",
+            "--no-dots",
+            "--summary",
+            "s.json",
+            "-o",
+            "out.csv",
+        ])
+        .expect_exit(0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wd.path("s.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["options"],
+        serde_json::json!({"choose": "first-billable", "unmapped": "blank", "dots": "undotted",
+                           "flags_column": true}),
+        "{}",
+        run.describe()
+    );
     // The default writes the header, and says so.
     let run = wd.run(&["convert", "c.csv", "-q"]).expect_exit(0);
     assert!(
