@@ -303,8 +303,9 @@ struct Resolved {
     chosen: (u32, u32),
     /// A code of that alternative is not billable in the built-in target code set.
     chosen_not_billable: bool,
-    /// The alternative to write is not the first: the first is not billable.
-    skipped_first: bool,
+    /// What the audit's `reason` says of the written alternative (a code that is not billable,
+    /// the first alternative passed over): a range of `Rewriter::notes`, empty when nothing.
+    note: (u32, u32),
 }
 
 /// Rewrites records by a [`Plan`] with a [`Crosswalk`].
@@ -316,6 +317,7 @@ pub struct Rewriter<'c> {
     // By system (see `system_slot`) and code.
     cache: [FxHashMap<Code, Resolved>; 4],
     codes: Vec<Code>,
+    notes: String,
     scratch: Scratch,
     decisions: Option<&'c Decisions>,
     decided: Decided,
@@ -367,6 +369,7 @@ impl<'c> Rewriter<'c> {
             source,
             cache: Default::default(),
             codes: Vec::new(),
+            notes: String::new(),
             scratch: Scratch::default(),
             decisions: None,
             decided: Decided::default(),
@@ -526,10 +529,15 @@ impl<'c> Rewriter<'c> {
                 let r = match self.cache[system_slot(system)].get(&code) {
                     Some(r) => *r,
                     None => {
-                        let set = self.crosswalk.code_set(system.gem_target());
                         let prefer_billable = self.options.choose == Choose::FirstBillable;
-                        let r =
-                            resolve(table.mapping(&code), &mut self.codes, set, prefer_billable);
+                        let r = resolve(
+                            table.mapping(&code),
+                            &mut self.codes,
+                            &mut self.notes,
+                            self.crosswalk,
+                            system.gem_target(),
+                            prefer_billable,
+                        );
                         self.cache[system_slot(system)].insert(code, r);
                         r
                     }
@@ -613,27 +621,17 @@ impl<'c> Rewriter<'c> {
             if !s.leftover.is_empty() {
                 status = CellStatus::Overflow;
             }
-            if decided.is_none() && resolved.is_some_and(|r| r.chosen_not_billable) {
-                let target = system.gem_target();
-                let set = self.crosswalk.code_set(target);
-                not_billable_reason(first, set, target, &mut s.reason);
-                if matches!(
-                    status,
-                    CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination
-                ) {
+            if let (None, Some(r)) = (decided, resolved) {
+                if r.chosen_not_billable
+                    && matches!(
+                        status,
+                        CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination
+                    )
+                {
                     status = CellStatus::NotBillable;
                 }
-            }
-            if decided.is_none() && resolved.is_some_and(|r| r.skipped_first) {
-                let set = self.crosswalk.code_set(system.gem_target());
-                if !s.reason.is_empty() {
-                    s.reason.push_str("; ");
-                }
                 s.reason
-                    .push_str("the first alternative is not billable in ");
-                s.reason.push_str(set.release());
-                s.reason
-                    .push_str("; the first billable one was written (--choose first-billable)");
+                    .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
             }
         } else if decided.is_some_and(|d| d.choice == Choice::Blank)
             || (decided.is_none()
@@ -689,13 +687,16 @@ impl<'c> Rewriter<'c> {
     }
 }
 
-/// Reduce a mapping to what the per-cell path needs (sinks recompute it on demand). `targets` is
-/// the code set of the mapping's target system. With `prefer_billable`, the alternative to write
-/// is the first whose codes are all billable, when there is one.
+/// Reduce a mapping to what the per-cell path needs (sinks recompute it on demand), with its
+/// audit note written once into `notes`. `target` is the mapping's target system. With
+/// `prefer_billable`, the alternative to write is the first whose codes are all billable, when
+/// there is one.
 fn resolve(
     mapping: Option<Mapping>,
     codes: &mut Vec<Code>,
-    targets: &CodeSet,
+    notes: &mut String,
+    crosswalk: &Crosswalk,
+    target: System,
     prefer_billable: bool,
 ) -> Resolved {
     let Some(mapping) = mapping else {
@@ -703,10 +704,10 @@ fn resolve(
             status: CellStatus::NotInCrosswalk,
             chosen: (0, 0),
             chosen_not_billable: false,
-            skipped_first: false,
+            note: (0, 0),
         };
     };
-    let start = codes.len() as u32;
+    let targets = crosswalk.code_set(target);
     let billable = |a: &crate::mapping::Alternative| {
         a.codes
             .iter()
@@ -717,21 +718,32 @@ fn resolve(
     } else {
         0
     };
-    let chosen = mapping.alternatives.get(index);
-    if let Some(chosen) = chosen {
+    let start = codes.len() as u32;
+    if let Some(chosen) = mapping.alternatives.get(index) {
         codes.extend(chosen.codes.iter().map(|t| t.code));
+    }
+    let chosen = &codes[start as usize..];
+    let note_start = notes.len() as u32;
+    not_billable_reason(chosen, targets, target, notes);
+    if index > 0 {
+        if notes.len() as u32 > note_start {
+            notes.push_str("; ");
+        }
+        notes.push_str("the first alternative is not billable in ");
+        notes.push_str(targets.release());
+        notes.push_str("; the first billable one was written (--choose first-billable)");
     }
     Resolved {
         status: CellStatus::from_lookup(mapping.status),
-        chosen_not_billable: codes[start as usize..]
+        chosen_not_billable: chosen
             .iter()
             .any(|c| targets.validity(c) != Validity::Billable),
         chosen: (start, codes.len() as u32),
-        skipped_first: index > 0,
+        note: (note_start, notes.len() as u32),
     }
 }
 
-/// Why the first of `codes` that is not billable in `targets` is not.
+/// Append why the first of `codes` that is not billable in `targets` is not (nothing when all are).
 fn not_billable_reason(codes: &[Code], targets: &CodeSet, target: System, out: &mut String) {
     use std::fmt::Write;
     let Some((code, validity)) = codes
@@ -745,9 +757,6 @@ fn not_billable_reason(codes: &[Code], targets: &CodeSet, target: System, out: &
         Validity::Header => "a header (not billable) in",
         _ => "not in",
     };
-    if !out.is_empty() {
-        out.push_str("; ");
-    }
     let _ = write!(
         out,
         "{} is {what} {}",
