@@ -501,6 +501,7 @@ impl<'c> Rewriter<'c> {
                 Err(e) => {
                     use std::fmt::Write;
                     let _ = write!(self.scratch.reason, "{e}");
+                    column_hint(self.crosswalk, system, original, &mut self.scratch.reason);
                     None
                 }
             },
@@ -532,10 +533,11 @@ impl<'c> Rewriter<'c> {
                         let prefer_billable = self.options.choose == Choose::FirstBillable;
                         let r = resolve(
                             table.mapping(&code),
+                            code,
+                            system,
                             &mut self.codes,
                             &mut self.notes,
                             self.crosswalk,
-                            system.gem_target(),
                             prefer_billable,
                         );
                         self.cache[system_slot(system)].insert(code, r);
@@ -642,6 +644,13 @@ impl<'c> Rewriter<'c> {
             let start = s.bytes.len() as u32;
             s.overrides[index] = Some((start, start));
         }
+        // Nothing was written from the table; its note says why (a subdivided category, …).
+        if let (None, Some(r)) = (decided, resolved)
+            && r.status == CellStatus::NotInCrosswalk
+        {
+            s.reason
+                .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
+        }
 
         if status.flagged() && self.options.flags_column {
             if !s.flags.is_empty() {
@@ -687,26 +696,29 @@ impl<'c> Rewriter<'c> {
     }
 }
 
-/// Reduce a mapping to what the per-cell path needs (sinks recompute it on demand), with its
-/// audit note written once into `notes`. `target` is the mapping's target system. With
-/// `prefer_billable`, the alternative to write is the first whose codes are all billable, when
-/// there is one.
+/// Reduce the mapping of `code` (of `system`) to what the per-cell path needs (sinks recompute it
+/// on demand), with its audit note written once into `notes`. With `prefer_billable`, the
+/// alternative to write is the first whose codes are all billable, when there is one.
 fn resolve(
     mapping: Option<Mapping>,
+    code: Code,
+    system: System,
     codes: &mut Vec<Code>,
     notes: &mut String,
     crosswalk: &Crosswalk,
-    target: System,
     prefer_billable: bool,
 ) -> Resolved {
+    let note_start = notes.len() as u32;
     let Some(mapping) = mapping else {
+        not_in_crosswalk_note(crosswalk, system, code, notes);
         return Resolved {
             status: CellStatus::NotInCrosswalk,
             chosen: (0, 0),
             chosen_not_billable: false,
-            note: (0, 0),
+            note: (note_start, notes.len() as u32),
         };
     };
+    let target = system.gem_target();
     let targets = crosswalk.code_set(target);
     let billable = |a: &crate::mapping::Alternative| {
         a.codes
@@ -723,7 +735,6 @@ fn resolve(
         codes.extend(chosen.codes.iter().map(|t| t.code));
     }
     let chosen = &codes[start as usize..];
-    let note_start = notes.len() as u32;
     not_billable_reason(chosen, targets, target, notes);
     if index > 0 {
         if notes.len() as u32 > note_start {
@@ -740,6 +751,47 @@ fn resolve(
             .any(|c| targets.validity(c) != Validity::Billable),
         chosen: (start, codes.len() as u32),
         note: (note_start, notes.len() as u32),
+    }
+}
+
+/// Append what a reviewer needs to know of a well-formed code that is not a source of the table:
+/// a category that was subdivided (codes valid when the claim was coded, such as 041.4 before
+/// FY2013) with the codes under it, or a code of no release, perhaps of the other ICD-9 system.
+fn not_in_crosswalk_note(crosswalk: &Crosswalk, system: System, code: Code, out: &mut String) {
+    use std::fmt::Write;
+    let set = crosswalk.code_set(system);
+    let dotted = code.dotted(system);
+    match set.validity(&code) {
+        Validity::Header => {
+            let _ = write!(
+                out,
+                "{dotted} is a category that needs more characters in {}",
+                set.release()
+            );
+            if let Some(codes) = set.billable_under_text(&code, system, BILLABLE_UNDER_SHOWN) {
+                let _ = write!(out, ": {codes}");
+            }
+        }
+        Validity::NotInCodeSet => {
+            let _ = write!(
+                out,
+                "{dotted} is not an {} code in {}",
+                system.label(),
+                set.release()
+            );
+        }
+        // A valid code the table has no row for (user tables may be partial).
+        Validity::Billable => return,
+    }
+    column_hint(crosswalk, system, code.as_bytes(), out);
+}
+
+/// For a cell that is no code of its column's ICD-9 system but one of the other: say so.
+fn column_hint(crosswalk: &Crosswalk, system: System, text: &[u8], out: &mut String) {
+    match crosswalk.other_icd9_reading(system, text, out) {
+        Some(System::Icd9Dx) => out.push_str(": a diagnosis in a procedure column?"),
+        Some(_) => out.push_str(": a procedure in a diagnosis column?"),
+        None => {}
     }
 }
 

@@ -190,6 +190,41 @@ impl Crosswalk {
         self.code_set(system).validity(code)
     }
 
+    /// For text that is no code of its ICD-9 system (`system`), append to `out` how it reads as a
+    /// code of the other ICD-9 system, if it is one there (`; it reads as the ICD-9-CM diagnosis
+    /// code 428.0 (Congestive heart failure, unspecified)`), and return that system. DE-SynPUF
+    /// procedure columns hold many diagnosis codes. Only said, never acted on.
+    pub fn other_icd9_reading(
+        &self,
+        system: System,
+        text: &[u8],
+        out: &mut String,
+    ) -> Option<System> {
+        use std::fmt::Write;
+        let other = match system {
+            System::Icd9Dx => System::Icd9Proc,
+            System::Icd9Proc => System::Icd9Dx,
+            _ => return None,
+        };
+        let code = Code::parse(other, text).ok()?;
+        let set = self.code_set(other);
+        let what = match set.validity(&code) {
+            Validity::Billable => "code",
+            Validity::Header => "category",
+            Validity::NotInCodeSet => return None,
+        };
+        let _ = write!(
+            out,
+            "; it reads as the {} {what} {}",
+            other.label(),
+            code.dotted(other)
+        );
+        if let Some(title) = set.title(&code) {
+            let _ = write!(out, " ({title})");
+        }
+        Some(other)
+    }
+
     /// Look up one input string read as a code of `system`.
     pub fn lookup(&self, system: System, input: &[u8]) -> Result<Lookup> {
         let gem = self.gem(system)?;

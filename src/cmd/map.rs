@@ -133,7 +133,7 @@ fn read_stdin_lines() -> anyhow::Result<Vec<String>> {
     }
 }
 
-fn explain(lookup: &Lookup, crosswalk: &Crosswalk) -> String {
+fn explain(input: &str, lookup: &Lookup, crosswalk: &Crosswalk) -> String {
     let alternatives = lookup.mapping.alternatives.len();
     let target = lookup.system.gem_target().label();
     match lookup.mapping.status {
@@ -152,12 +152,29 @@ fn explain(lookup: &Lookup, crosswalk: &Crosswalk) -> String {
                 .gem(lookup.system)
                 .map(|g| g.provenance().release.clone())
                 .unwrap_or_default();
-            format!("not a source code of the {table} table")
+            let mut text = format!("not a source code of the {table} table");
+            if let Ok(code) = &lookup.code
+                && crosswalk.validity(lookup.system, code) == Validity::NotInCodeSet
+            {
+                system_hint(crosswalk, lookup.system, input, &mut text);
+            }
+            text
         }
         Status::Malformed => match &lookup.code {
-            Err(e) => e.to_string(),
+            Err(e) => {
+                let mut text = e.to_string();
+                system_hint(crosswalk, lookup.system, input, &mut text);
+                text
+            }
             Ok(_) => String::new(),
         },
+    }
+}
+
+/// For input that is no code of the system asked for but one of the other ICD-9 system: say so.
+fn system_hint(crosswalk: &Crosswalk, system: System, input: &str, text: &mut String) {
+    if let Some(other) = crosswalk.other_icd9_reading(system, input.as_bytes(), text) {
+        text.push_str(&format!(" (--system {})", other.name()));
     }
 }
 
@@ -192,7 +209,7 @@ fn write_text(
         out,
         "  {}: {}",
         lookup.mapping.status.as_str(),
-        explain(lookup, crosswalk)
+        explain(input, lookup, crosswalk)
     )?;
     let target = system.gem_target();
     let set = crosswalk.code_set(target);
@@ -263,8 +280,9 @@ impl<'a> JsonRecord<'a> {
         let (source_set, target_set) = (crosswalk.code_set(system), crosswalk.code_set(target));
         let code: Option<&Code> = lookup.code.as_ref().ok();
         let reason = match (&lookup.code, lookup.mapping.status) {
-            (Err(e), _) => Some(e.to_string()),
-            (Ok(_), Status::NotInCrosswalk) => Some(explain(lookup, crosswalk)),
+            (Err(_), _) | (Ok(_), Status::NotInCrosswalk) => {
+                Some(explain(input, lookup, crosswalk))
+            }
             _ => None,
         };
         JsonRecord {

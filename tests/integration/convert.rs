@@ -410,6 +410,54 @@ fn choose_first_billable_passes_over_headers() {
     );
 }
 
+/// Codes that cannot be converted say why in the audit, in terms a reviewer can act on: a
+/// category subdivided before the GEMs (with its codes), or a code of the other ICD-9 system in
+/// the wrong column (DE-SynPUF procedure columns hold diagnoses). Nothing is converted by guess.
+#[test]
+fn unconvertible_codes_say_what_they_are() {
+    let wd = Workdir::new();
+    wd.write(
+        "c.csv",
+        "ID,DX1,DX2,PR1,PR2\n1,041.4,99.04,4280,V5866\n2,2841,,486,\n",
+    );
+    let run = wd
+        .run(&[
+            "convert", "c.csv", "-q", "--dx", "DX*", "--proc", "PR*", "--audit", "a.csv",
+        ])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "ID,DX1,DX2,PR1,PR2,crosswalk_flags\n\
+         1,041.4,99.04,4280,V5866,DX1:not_in_crosswalk:041.4;DX2:malformed:99.04;\
+         PR1:not_in_crosswalk:4280;PR2:malformed:V5866\n\
+         2,2841,,486,,DX1:not_in_crosswalk:2841;PR1:not_in_crosswalk:486\n"
+    );
+    let audit = read_file(&wd.path("a.csv"), b',');
+    let reason = col(&audit[0], "reason");
+    let reasons: Vec<&str> = audit[1..].iter().map(|r| r[reason].as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "041.4 is a category that needs more characters in ICD-9-CM v32 (FY2015): 041.41, \
+             041.42, 041.43, 041.49",
+            "decimal point after 2 characters, but an ICD-9-CM diagnosis code has it after 3; it \
+             reads as the ICD-9-CM procedure code 99.04 (Transfusion of packed cells): a \
+             procedure in a diagnosis column?",
+            "42.80 is not an ICD-9-CM procedure code in ICD-9-CM v32 (FY2015); it reads as the \
+             ICD-9-CM diagnosis code 428.0 (Congestive heart failure, unspecified): a diagnosis \
+             in a procedure column?",
+            "too long for an ICD-9-CM procedure code (at most 4 characters); it reads as the \
+             ICD-9-CM diagnosis code V58.66 (Long-term (current) use of aspirin): a diagnosis in \
+             a procedure column?",
+            "284.1 is a category that needs more characters in ICD-9-CM v32 (FY2015): 284.11, \
+             284.12, 284.19",
+            "48.6 is a category that needs more characters in ICD-9-CM v32 (FY2015): 48.61, \
+             48.62, 48.63, 48.64, 48.65, 48.69; it reads as the ICD-9-CM diagnosis code 486 \
+             (Pneumonia, organism unspecified): a diagnosis in a procedure column?",
+        ]
+    );
+}
+
 #[test]
 fn strict_exits_3_when_review_is_needed() {
     let wd = Workdir::new();

@@ -349,6 +349,45 @@ fn user_tables_load_and_bad_ones_name_file_and_line() {
     assert_eq!(alternatives(r)[9_999], "A19+A29+A39+A49");
 }
 
+/// A code of the other ICD-9 system is named, with the option that reads it so; never used.
+#[test]
+fn codes_of_the_other_icd9_system_are_pointed_out() {
+    let wd = Workdir::new();
+    let run = wd
+        .run(&["map", "--json", "--system", "icd9-proc", "4280", "V5866"])
+        .expect_exit(3);
+    let lines = run.json_lines();
+    assert_eq!(lines[0]["status"], "not_in_crosswalk");
+    assert_eq!(
+        lines[0]["reason"],
+        "not a source code of the CMS GEM FY2018 table; it reads as the ICD-9-CM diagnosis code \
+         428.0 (Congestive heart failure, unspecified) (--system icd9-dx)"
+    );
+    assert_eq!(lines[1]["status"], "malformed");
+    assert!(
+        lines[1]["reason"].as_str().unwrap().ends_with(
+            "ICD-9-CM diagnosis code V58.66 (Long-term (current) use of aspirin) (--system icd9-dx)"
+        ),
+        "{}",
+        run.describe()
+    );
+    let run = wd.run(&["map", "99.04"]).expect_exit(3);
+    assert!(
+        run.stdout
+            .contains("procedure code 99.04 (Transfusion of packed cells) (--system icd9-proc)"),
+        "{}",
+        run.describe()
+    );
+    // A code that is simply unknown gets no such hint.
+    let run = wd
+        .run(&["map", "--json", "--system", "icd9-proc", "0000"])
+        .expect_exit(3);
+    assert_eq!(
+        run.json_lines()[0]["reason"],
+        "not a source code of the CMS GEM FY2018 table"
+    );
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let wd = Workdir::new();
