@@ -420,10 +420,19 @@ fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Cross
         search.push(' ');
         search.push_str(c);
     }
+    let target_set = crosswalk.code_set(target);
     for a in alternatives {
         for t in &a.codes {
             search.push(' ');
             search.push_str(&t.code.dotted(target));
+            // A header's billable codes are shown on the card, so they find it too.
+            for c in target_set
+                .billable_under(&t.code)
+                .take(BILLABLE_UNDER_SHOWN)
+            {
+                search.push(' ');
+                search.push_str(&c.dotted(target));
+            }
         }
     }
     let main = g.main_status();
@@ -667,6 +676,10 @@ mod tests {
             "{html}"
         );
         assert_eq!(html.matches("billable under it").count(), 1, "not E78.5");
+        // The filter finds the card by the codes under the header too.
+        let search = &html[html.find("data-search=\"").unwrap()..];
+        let search = &search[..search.find('>').unwrap()];
+        assert!(search.contains("e78.41 e78.49"), "{search}");
     }
 
     #[test]
