@@ -34,9 +34,18 @@ pub struct Summary {
     // bumped for every code cell.
     counts: [[u64; CellStatus::ALL.len()]; 4],
     review: FxHashMap<ReviewKey, u64>,
+    /// Keys of `review` that are malformed text rather than codes: unbounded in a bad file.
+    texts_ranked: usize,
+    /// Review codes whose malformed text came after [`MAX_RANKED_TEXTS`] distinct ones.
+    unranked: u64,
     review_rows: u64,
     last_review_row: u64,
 }
+
+/// Distinct malformed texts counted one by one for the most-often list. Codes are bounded by their
+/// systems, text is not (a claim-id column named as a code column has a new value on every row):
+/// past this many, further texts are counted in total only, so memory stays flat.
+pub const MAX_RANKED_TEXTS: usize = 10_000;
 
 /// One of the codes most often needing review.
 #[derive(Serialize, Debug)]
@@ -72,6 +81,9 @@ pub struct Report {
     pub review_rows: u64,
     /// The 10 codes most often needing review.
     pub top_review: Vec<ReviewCount>,
+    /// Review codes left out of the ranking: malformed text met after
+    /// [`MAX_RANKED_TEXTS`] distinct ones (counted in `review_codes` all the same).
+    pub unranked_review_codes: u64,
     /// The mapping tables used, by source system.
     pub crosswalk: BTreeMap<&'static str, String>,
     /// The code sets that validity (billable, header) was judged against, by system: the target
@@ -124,7 +136,19 @@ impl Sink for Summary {
                 text,
                 len: len as u8,
             };
-            *self.review.entry(key).or_default() += 1;
+            let text = e.code.is_none();
+            if text && self.texts_ranked >= MAX_RANKED_TEXTS {
+                match self.review.get_mut(&key) {
+                    Some(n) => *n += 1,
+                    None => self.unranked += 1,
+                }
+            } else {
+                let texts_ranked = &mut self.texts_ranked;
+                *self.review.entry(key).or_insert_with(|| {
+                    *texts_ranked += usize::from(text);
+                    0
+                }) += 1;
+            }
             if self.last_review_row != e.row {
                 self.last_review_row = e.row;
                 self.review_rows += 1;
@@ -157,7 +181,7 @@ impl Summary {
 
     /// Code cells that need review.
     pub fn review_codes(&self) -> u64 {
-        self.review.values().sum()
+        self.review.values().sum::<u64>() + self.unranked
     }
 
     /// The figures to report, with titles and table releases from `crosswalk`.
@@ -220,6 +244,7 @@ impl Summary {
             by_system,
             review_codes: self.review_codes(),
             review_rows: self.review_rows,
+            unranked_review_codes: self.unranked,
             top_review,
             crosswalk: tables,
             code_sets,
@@ -275,6 +300,14 @@ impl Report {
                     r.title
                 );
                 let _ = writeln!(out, "{}", line.trim_end());
+            }
+            if self.unranked_review_codes > 0 {
+                let _ = writeln!(
+                    out,
+                    "  {:>8}  malformed values beyond the first {MAX_RANKED_TEXTS} distinct ones \
+                     (counted, not ranked)",
+                    self.unranked_review_codes
+                );
             }
         }
         if let Some(d) = &self.decisions {

@@ -458,6 +458,37 @@ fn unconvertible_codes_say_what_they_are() {
     );
 }
 
+/// A column of ids named as a code column has a new malformed value on every row: the summary
+/// ranks the first 10,000 distinct ones and counts the rest, so its memory stays flat.
+#[test]
+fn distinct_malformed_values_are_counted_beyond_the_ranking_cap() {
+    let wd = Workdir::new();
+    let mut text = String::from("ID,DX1\n");
+    for i in 0..10_025 {
+        text += &format!("{i},X{i:06}\n");
+    }
+    text += "a,X000001\nb,X010020\nc,273.1\n";
+    wd.write("ids.csv", text);
+    let run = wd
+        .run(&["convert", "ids.csv", "-o", "out.csv", "--summary", "s.json"])
+        .expect_exit(0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wd.path("s.json")).unwrap()).unwrap();
+    // 10,027 malformed cells; X000001 (ranked) twice, X010020 (past the cap) twice.
+    assert_eq!(summary["review_codes"], 10_027);
+    assert_eq!(summary["unranked_review_codes"], 26, "{summary}");
+    assert_eq!(summary["top_review"][0]["code"], "X000001");
+    assert_eq!(summary["top_review"][0]["count"], 2);
+    assert!(
+        run.stderr.contains(
+            "crosswalk:         26  malformed values beyond the first 10000 distinct ones \
+             (counted, not ranked)"
+        ),
+        "{}",
+        run.describe()
+    );
+}
+
 #[test]
 fn strict_exits_3_when_review_is_needed() {
     let wd = Workdir::new();
