@@ -438,15 +438,29 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             let line = record.position().map_or(0, |p| p.line()) + crlf_line_fix(record);
             let extra_flag = if record.len() != width {
                 if !args.flexible {
-                    bail!(
-                        "{name}:{line}: record {row} has {} fields, but {} {width}; pass \
-                         --flexible to keep such rows, flagged",
+                    let fields = format!(
+                        "{} fields, but {} {width}",
                         record.len(),
                         if header.is_some() {
                             "the header has"
                         } else {
                             "the first record has"
                         }
+                    );
+                    // A quote that is never closed makes one record of the rest of the file,
+                    // which then has the wrong number of fields: name the likelier cause.
+                    let text = record.as_slice().trim_ascii_end();
+                    let lines = memchr::memchr_iter(b'\n', text).count();
+                    if lines > 0 {
+                        bail!(
+                            "{name}:{line}: record {row} runs over {} lines and has {fields}: a \
+                             quote opened on line {line} is probably never closed",
+                            lines + 1
+                        );
+                    }
+                    bail!(
+                        "{name}:{line}: record {row} has {fields}; pass --flexible to keep such \
+                         rows, flagged"
                     );
                 }
                 summary.ragged_rows += 1;

@@ -623,6 +623,19 @@ fn bad_inputs_name_file_and_line_and_leave_no_output() {
         "quote.csv:3: record 2 has a quoted field that is never closed",
         &["ragged.csv", "quote.csv"],
     );
+    // Without --flexible, the swallowed lines usually show as a wrong field count first: the
+    // message names the quote, not the count alone.
+    wd.write(
+        "quote.csv",
+        "ID,DX1,DX2\n1,2731,\n2,\"2731\n3,2731,\n4,2731,\n",
+    );
+    expect_error(
+        &wd,
+        &["convert", "quote.csv", "-o", "out.csv"],
+        "quote.csv:3: record 2 runs over 3 lines and has 2 fields, but the header has 3: a quote \
+         opened on line 3 is probably never closed",
+        &["ragged.csv", "quote.csv"],
+    );
     wd.write("plain.csv", "ID,DX1\n1,2731\n");
     let keep = ["ragged.csv", "quote.csv", "plain.csv"];
     expect_error(
