@@ -274,15 +274,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // (or passed through with --flexible).
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(io::Cursor::new(prefix).chain(reader));
+        .from_reader(pipeline::Bounded::new(
+            io::Cursor::new(prefix).chain(reader),
+        ));
 
     let mut record = csv::ByteRecord::new();
     let header = if args.no_headers {
         None
     } else {
-        if !csv_reader
-            .read_byte_record(&mut record)
-            .with_context(|| format!("cannot read {name}"))?
+        if !pipeline::read_record(&mut csv_reader, &mut record)
+            .map_err(|e| pipeline::read_error(&name, e))?
         {
             bail!(
                 "{name}: the file is empty; a header line was expected (use --no-headers for files without one)"
@@ -309,9 +310,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Some(h) => h.len(),
         None => {
             let mut first = csv::ByteRecord::new();
-            if csv_reader
-                .read_byte_record(&mut first)
-                .with_context(|| format!("cannot read {name}"))?
+            if pipeline::read_record(&mut csv_reader, &mut first)
+                .map_err(|e| pipeline::read_error(&name, e))?
             {
                 let w = first.len();
                 pending = Some(first);

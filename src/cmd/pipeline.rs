@@ -4,11 +4,10 @@
 //! the output is the same byte for byte whatever the thread count; full batches are handed back
 //! for reuse, so memory stays flat however long the input.
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::mpsc;
 
-use anyhow::Context;
 use crosswalk::batch::Batch;
 use crosswalk::report::Review;
 
@@ -19,15 +18,97 @@ const BATCH: usize = 128;
 /// Batches that may wait between two stages before the earlier one blocks.
 const DEPTH: usize = 2;
 
+/// The most bytes one record may take. A quote that is never closed turns the rest of the file
+/// into one record, which the CSV parser would hold in memory whole (a 50 GiB Medicare file: 50
+/// GiB); real claim records are a few KiB, so 16 MiB is a bound no real record meets.
+pub const MAX_RECORD_BYTES: u64 = 16 << 20;
+
+/// The input as the CSV parser reads it, refusing to go more than [`MAX_RECORD_BYTES`] past the
+/// start of the record being read, so that memory stays flat whatever the input.
+pub struct Bounded<R> {
+    inner: R,
+    read: u64,
+    record_start: u64,
+    record_line: u64,
+}
+
+/// The error [`Bounded`] reads fail with.
+#[derive(Debug)]
+struct RecordTooLong {
+    line: u64,
+}
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the record starting on line {} runs over {} MiB: a quote opened in it is probably \
+             never closed",
+            self.line,
+            MAX_RECORD_BYTES >> 20
+        )
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+impl<R> Bounded<R> {
+    pub fn new(inner: R) -> Bounded<R> {
+        Bounded {
+            inner,
+            read: 0,
+            record_start: 0,
+            record_line: 1,
+        }
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.read - self.record_start > MAX_RECORD_BYTES {
+            return Err(io::Error::other(RecordTooLong {
+                line: self.record_line,
+            }));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Read one record and note where the next one starts (for [`Bounded`]'s limit).
+pub fn read_record<R: Read>(
+    reader: &mut csv::Reader<Bounded<R>>,
+    record: &mut csv::ByteRecord,
+) -> csv::Result<bool> {
+    let more = reader.read_byte_record(record)?;
+    let next = reader.position().clone();
+    let input = reader.get_mut();
+    input.record_start = next.byte();
+    input.record_line = next.line();
+    Ok(more)
+}
+
+/// A read error of the input `name`: a record over [`MAX_RECORD_BYTES`] is named by file and
+/// line like every other input error.
+pub fn read_error(name: &str, error: csv::Error) -> anyhow::Error {
+    if let csv::ErrorKind::Io(e) = error.kind()
+        && let Some(too_long) = e.get_ref().and_then(|e| e.downcast_ref::<RecordTooLong>())
+    {
+        return anyhow::anyhow!("{name}:{}: {too_long}", too_long.line);
+    }
+    anyhow::Error::new(error).context(format!("cannot read {name}"))
+}
+
 /// The records of the input, after the header.
 pub struct Source<R> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<Bounded<R>>,
     /// A record already read (the first one, without headers, to learn the width).
     pending: Option<csv::ByteRecord>,
 }
 
 impl<R: Read> Source<R> {
-    pub fn new(reader: csv::Reader<R>, pending: Option<csv::ByteRecord>) -> Source<R> {
+    pub fn new(reader: csv::Reader<Bounded<R>>, pending: Option<csv::ByteRecord>) -> Source<R> {
         Source { reader, pending }
     }
 
@@ -38,7 +119,7 @@ impl<R: Read> Source<R> {
             *batch.push() = first;
         }
         while batch.len() < BATCH {
-            if !self.reader.read_byte_record(batch.push())? {
+            if !read_record(&mut self.reader, batch.push())? {
                 batch.truncate(batch.len() - 1);
                 break;
             }
@@ -92,11 +173,10 @@ where
     W: Write + Send,
     F: FnMut(&Batch, &mut Converted) -> anyhow::Result<()>,
 {
-    let read_error = || format!("cannot read {name}");
     if threads <= 1 {
         let (mut input, mut output) = (Batch::default(), Converted::default());
         loop {
-            source.fill(&mut input).with_context(read_error)?;
+            source.fill(&mut input).map_err(|e| read_error(name, e))?;
             if input.is_empty() {
                 return Ok(writers);
             }
@@ -132,7 +212,7 @@ where
 
         let converted = (|| -> anyhow::Result<()> {
             for filled in &full_rx {
-                let input = filled.with_context(read_error)?;
+                let input = filled.map_err(|e| read_error(name, e))?;
                 if input.is_empty() {
                     break;
                 }

@@ -623,6 +623,19 @@ fn bad_inputs_name_file_and_line_and_leave_no_output() {
         "quote.csv:3: record 2 has a quoted field that is never closed",
         &["ragged.csv", "quote.csv"],
     );
+    // An unclosed quote early in a big file is stopped before it holds the file in memory.
+    let mut big = String::from("ID,DX1\n1,2731\n2,\"2731\n");
+    while big.len() < 17 << 20 {
+        big.push_str("3,2731\n");
+    }
+    wd.write("quote.csv", big);
+    expect_error(
+        &wd,
+        &["convert", "quote.csv", "-o", "out.csv", "--flexible"],
+        "quote.csv:3: the record starting on line 3 runs over 16 MiB: a quote opened in it is \
+         probably never closed",
+        &["ragged.csv", "quote.csv"],
+    );
     // Without --flexible, the swallowed lines usually show as a wrong field count first: the
     // message names the quote, not the count alone.
     wd.write(
