@@ -73,6 +73,16 @@ for spec in "1:ICD9_DGNS_CD_1" \
   report "convert, $n code columns" "$ROWS" "$BYTES" "$tk" "$mk"
 done
 
+# Bad input keeps memory flat too: the claim id columns named as code columns make two new
+# malformed values per row, and an unclosed quote at the top turns the file into one record.
+read -r _ ti mi < <(measure ids-as-codes $BIN convert "$WORK/claims.csv" --dx CLM_ID,DESYNPUF_ID -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --report "$WORK/review.html" --summary "$WORK/summary.json")
+report "ids as codes (audit, page)" "$ROWS" "$BYTES" "$ti" "$mi"
+{ head -2 "$WORK/claims.csv"; printf '1,"unclosed\n'; tail -n +3 "$WORK/claims.csv"; } > "$WORK/quote.csv"
+/usr/bin/time -f "%e %M" -o "$WORK/time" $BIN convert "$WORK/quote.csv" -q -o "$WORK/out.csv" 2>/dev/null && { echo "unclosed quote not refused"; exit 1; }
+read -r t m < <(tail -n 1 "$WORK/time")  # after GNU time's "exited with non-zero status" line
+awk -v s="$t" -v m="$m" 'BEGIN{printf "  %-28s %7.2f s  peak RSS %6.1f MiB (refused)\n", "unclosed quote on line 3", s, m/1024}'
+rm -f "$WORK/quote.csv" "$WORK/review.html"
+
 for scale in $SCALES; do
   $GEN "$scale" > "$WORK/scale.csv"
   /usr/bin/time -f "%e %M" -o "$WORK/time" $BIN convert "$WORK/scale.csv" -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json"
