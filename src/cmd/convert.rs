@@ -276,6 +276,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .buffer_capacity(1 << 16)
         .from_reader(pipeline::Bounded::new(
             io::Cursor::new(prefix).chain(reader),
+            sniffed.crlf,
         ));
 
     let mut record = csv::ByteRecord::new();

@@ -30,6 +30,8 @@ pub struct Bounded<R> {
     read: u64,
     record_start: u64,
     record_line: u64,
+    /// CRLF line ends: the parser's line numbers after the first record are one early.
+    crlf: bool,
 }
 
 /// The error [`Bounded`] reads fail with.
@@ -53,12 +55,14 @@ impl std::fmt::Display for RecordTooLong {
 impl std::error::Error for RecordTooLong {}
 
 impl<R> Bounded<R> {
-    pub fn new(inner: R) -> Bounded<R> {
+    /// `crlf`: the input's lines end with CRLF (the parser's line numbers are then fixed up).
+    pub fn new(inner: R, crlf: bool) -> Bounded<R> {
         Bounded {
             inner,
             read: 0,
             record_start: 0,
             record_line: 1,
+            crlf,
         }
     }
 }
@@ -85,7 +89,7 @@ pub fn read_record<R: Read>(
     let next = reader.position().clone();
     let input = reader.get_mut();
     input.record_start = next.byte();
-    input.record_line = next.line();
+    input.record_line = next.line() + u64::from(input.crlf && next.byte() > 0);
     Ok(more)
 }
 

@@ -636,6 +636,18 @@ fn bad_inputs_name_file_and_line_and_leave_no_output() {
          probably never closed",
         &["ragged.csv", "quote.csv"],
     );
+    // The same with CRLF line ends (the parser counts their lines differently).
+    let mut big = String::from("ID,DX1\r\n1,2731\r\n2,2731\r\n3,\"2731\r\n");
+    while big.len() < 17 << 20 {
+        big.push_str("4,2731\r\n");
+    }
+    wd.write("quote.csv", big);
+    expect_error(
+        &wd,
+        &["convert", "quote.csv", "-o", "out.csv", "--flexible"],
+        "quote.csv:4: the record starting on line 4 runs over 16 MiB",
+        &["ragged.csv", "quote.csv"],
+    );
     // Without --flexible, the swallowed lines usually show as a wrong field count first: the
     // message names the quote, not the count alone.
     wd.write(
