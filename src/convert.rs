@@ -734,8 +734,7 @@ fn resolve(
     if let Some(chosen) = mapping.alternatives.get(index) {
         codes.extend(chosen.codes.iter().map(|t| t.code));
     }
-    let chosen = &codes[start as usize..];
-    not_billable_reason(chosen, targets, target, notes);
+    let chosen_not_billable = not_billable_reason(&codes[start as usize..], targets, target, notes);
     if index > 0 {
         if notes.len() as u32 > note_start {
             notes.push_str("; ");
@@ -746,9 +745,7 @@ fn resolve(
     }
     Resolved {
         status: CellStatus::from_lookup(mapping.status),
-        chosen_not_billable: chosen
-            .iter()
-            .any(|c| targets.validity(c) != Validity::Billable),
+        chosen_not_billable,
         chosen: (start, codes.len() as u32),
         note: (note_start, notes.len() as u32),
     }
@@ -795,15 +792,21 @@ fn column_hint(crosswalk: &Crosswalk, system: System, text: &[u8], out: &mut Str
     }
 }
 
-/// Append why the first of `codes` that is not billable in `targets` is not (nothing when all are).
-fn not_billable_reason(codes: &[Code], targets: &CodeSet, target: System, out: &mut String) {
+/// Append why the first of `codes` that is not billable in `targets` is not, and say whether there
+/// was one (nothing is appended when all are billable).
+fn not_billable_reason(
+    codes: &[Code],
+    targets: &CodeSet,
+    target: System,
+    out: &mut String,
+) -> bool {
     use std::fmt::Write;
     let Some((code, validity)) = codes
         .iter()
         .map(|c| (c, targets.validity(c)))
         .find(|(_, v)| *v != Validity::Billable)
     else {
-        return;
+        return false;
     };
     let what = match validity {
         Validity::Header => "a header (not billable) in",
@@ -819,6 +822,7 @@ fn not_billable_reason(codes: &[Code], targets: &CodeSet, target: System, out: &
     if let Some(codes) = targets.billable_under_text(code, target, BILLABLE_UNDER_SHOWN) {
         let _ = write!(out, "; billable codes under it: {codes}");
     }
+    true
 }
 
 fn ambiguous_error(

@@ -624,11 +624,15 @@ fn bad_inputs_name_file_and_line_and_leave_no_output() {
         &["ragged.csv", "quote.csv"],
     );
     // An unclosed quote early in a big file is stopped before it holds the file in memory.
-    let mut big = String::from("ID,DX1\n1,2731\n2,\"2731\n");
-    while big.len() < 17 << 20 {
-        big.push_str("3,2731\n");
-    }
-    wd.write("quote.csv", big);
+    // `head`, then `line` until the file is over 16 MiB.
+    let big = |head: &str, line: &str| {
+        let mut text = head.to_string();
+        while text.len() < 17 << 20 {
+            text.push_str(line);
+        }
+        text
+    };
+    wd.write("quote.csv", big("ID,DX1\n1,2731\n2,\"2731\n", "3,2731\n"));
     expect_error(
         &wd,
         &["convert", "quote.csv", "-o", "out.csv", "--flexible"],
@@ -637,11 +641,10 @@ fn bad_inputs_name_file_and_line_and_leave_no_output() {
         &["ragged.csv", "quote.csv"],
     );
     // The same with CRLF line ends (the parser counts their lines differently).
-    let mut big = String::from("ID,DX1\r\n1,2731\r\n2,2731\r\n3,\"2731\r\n");
-    while big.len() < 17 << 20 {
-        big.push_str("4,2731\r\n");
-    }
-    wd.write("quote.csv", big);
+    wd.write(
+        "quote.csv",
+        big("ID,DX1\r\n1,2731\r\n2,2731\r\n3,\"2731\r\n", "4,2731\r\n"),
+    );
     expect_error(
         &wd,
         &["convert", "quote.csv", "-o", "out.csv", "--flexible"],
