@@ -1,7 +1,12 @@
 //! Index the built-in code sets when the program is built, with their titles packed in
 //! compressed blocks (see `src/index.rs`), so that using one at run time parses nothing and reads
 //! only the blocks of the titles it shows.
+//!
+//! ICD-10-CM FY2021–FY2026 are one index over every code of those years, with a pair of year
+//! masks per code (see `src/years.rs`), made from the FY2026 code list, the billable spans and
+//! the header titles of the FY2026 tabular list.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 #[allow(dead_code)]
@@ -10,12 +15,15 @@ mod code;
 #[allow(dead_code)]
 #[path = "src/index.rs"]
 mod index;
+#[allow(dead_code)]
+#[path = "src/years.rs"]
+mod years;
 
 use code::System;
 use index::Layout;
 
-/// The built-in code sets: file under `crosswalk/`, system, layout, name of the files made. `src/crosswalk.rs`
-/// names the same files.
+/// The built-in code sets read from one file each: file under `crosswalk/`, system, layout, name
+/// of the files made. `src/crosswalk.rs` names the same files.
 const CODE_SETS: [(&str, System, Layout, &str); 4] = [
     (
         "icd9/CMS32_DESC_LONG_DX.txt",
@@ -24,10 +32,10 @@ const CODE_SETS: [(&str, System, Layout, &str); 4] = [
         "icd9-dx",
     ),
     (
-        "icd10cm/icd10cm_order_2025.txt",
+        "icd10cm/icd10cm_order_2018.txt",
         System::Icd10Cm,
         Layout::OrderFile,
-        "icd10-cm",
+        "icd10-cm-2018",
     ),
     (
         "icd9/CMS32_DESC_LONG_SG.txt",
@@ -43,23 +51,118 @@ const CODE_SETS: [(&str, System, Layout, &str); 4] = [
     ),
 ];
 
+/// The files of ICD-10-CM by fiscal year, under `crosswalk/`.
+const CODE_LIST: &str = "icd10cm/code-list-April-2026.txt";
+const SPANS: &str = "icd10cm/icd10cm-billable-2021-2026.tsv";
+const TABULAR: &str = "icd10cm/icd10cm-tabular-April-1-2026.xml";
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/code.rs");
-    println!("cargo:rerun-if-changed=src/index.rs");
+    for file in ["src/code.rs", "src/index.rs", "src/years.rs"] {
+        println!("cargo:rerun-if-changed={file}");
+    }
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     for (file, system, layout, name) in CODE_SETS {
-        let path = Path::new("crosswalk").join(file);
-        println!("cargo:rerun-if-changed={}", path.display());
-        let text =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let text = read(file);
         let built = index::build(system, layout, &text)
-            .unwrap_or_else(|bad| panic!("{}:{}: {}", path.display(), bad.line, bad.message));
-        let (packed, blocks, titles) = index::pack_titles(&built, &text);
-        for (suffix, bytes) in [("idx", packed), ("blocks", blocks), ("titles", titles)] {
-            let file = out.join(format!("{name}.{suffix}"));
-            std::fs::write(&file, bytes)
-                .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
-        }
+            .unwrap_or_else(|bad| panic!("crosswalk/{file}:{}: {}", bad.line, bad.message));
+        write_packed(&out, name, &built, &text);
     }
+    build_years(&out);
+}
+
+fn read(file: &str) -> Vec<u8> {
+    let path = Path::new("crosswalk").join(file);
+    println!("cargo:rerun-if-changed={}", path.display());
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn write(out: &Path, name: &str, bytes: &[u8]) {
+    let file = out.join(name);
+    std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+}
+
+fn write_packed(out: &Path, name: &str, built: &[u8], text: &[u8]) {
+    let (packed, blocks, titles) = index::pack_titles(built, text);
+    for (suffix, bytes) in [("idx", packed), ("blocks", blocks), ("titles", titles)] {
+        write(out, &format!("{name}.{suffix}"), &bytes);
+    }
+}
+
+fn build_years(out: &Path) {
+    let headers = header_titles(&read(TABULAR));
+    let years = years::read(&read(CODE_LIST), &read(SPANS), &|code| {
+        headers.get(code).cloned()
+    })
+    .unwrap_or_else(|(what, bad)| panic!("ICD-10-CM {what}:{}: {}", bad.line, bad.message));
+    let (text, masks) = years::titles_text(&years);
+    let mut built = index::build(System::Icd10Cm, Layout::Titles, &text)
+        .unwrap_or_else(|bad| panic!("ICD-10-CM years:{}: {}", bad.line, bad.message));
+    assert_eq!(
+        built.len() / index::ENTRY,
+        masks.len(),
+        "the years text is sorted and lists each code once"
+    );
+    let mut mask_bytes = Vec::with_capacity(masks.len() * 2);
+    let newest = years::bit(years::LAST_YEAR);
+    for (entry, m) in built.chunks_exact_mut(index::ENTRY).zip(&masks) {
+        entry[7] = u8::from(m.billable & newest != 0);
+        mask_bytes.extend_from_slice(&[m.billable, m.listed]);
+    }
+    write_packed(out, "icd10-cm-years", &built, &text);
+    write(out, "icd10-cm-years.masks", &mask_bytes);
+}
+
+/// The title of every code of the tabular list: the `<desc>` that follows the `<name>` of each
+/// `<diag>`, keyed by the canonical (undotted) code.
+fn header_titles(xml: &[u8]) -> HashMap<String, String> {
+    use quick_xml::events::Event;
+    let fail = |e: &dyn std::fmt::Display| -> ! { panic!("crosswalk/{TABULAR}: {e}") };
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    // The open elements, and the text of the innermost one (text and entity references arrive as
+    // separate events).
+    let mut path: Vec<Vec<u8>> = Vec::new();
+    let mut text = String::new();
+    let mut name: Option<String> = None;
+    let mut titles = HashMap::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader
+            .read_event_into(&mut buf)
+            .unwrap_or_else(|e| fail(&e))
+        {
+            Event::Start(e) => {
+                path.push(e.name().as_ref().to_vec());
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(&t.xml_content().unwrap_or_else(|e| fail(&e))),
+            Event::GeneralRef(r) => {
+                let entity = r.decode().unwrap_or_else(|e| fail(&e));
+                match r.resolve_char_ref().unwrap_or_else(|e| fail(&e)) {
+                    Some(c) => text.push(c),
+                    None => text.push_str(
+                        quick_xml::escape::resolve_xml_entity(&entity)
+                            .unwrap_or_else(|| fail(&format!("unknown entity &{entity};"))),
+                    ),
+                }
+            }
+            Event::End(_) => {
+                let in_diag = path.len() >= 2 && path[path.len() - 2] == b"diag";
+                match path.pop().as_deref() {
+                    Some(b"name") if in_diag => name = Some(text.trim().replace('.', "")),
+                    Some(b"desc") if in_diag => {
+                        if let Some(code) = name.take() {
+                            titles.insert(code, text.trim().to_string());
+                        }
+                    }
+                    _ => {}
+                }
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    titles
 }

@@ -28,6 +28,9 @@ pub struct AuditRows<'c> {
     // ones are soon back).
     rendered: FxHashMap<(System, Code), Rendered>,
     rendered_bytes: usize,
+    // The `data` cell per source system (in the order of `System::ALL`), made on first use.
+    input: String,
+    data: [Option<Box<[u8]>>; 4],
 }
 
 /// Writes review events as CSV.
@@ -53,7 +56,7 @@ struct Rendered {
 pub const MAX_LISTED_ALTERNATIVES: usize = 20;
 
 /// The fixed columns after the key columns.
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 14] = [
     "column",
     "system",
     "original",
@@ -65,6 +68,7 @@ const COLUMNS: [&str; 13] = [
     "alternative_count",
     "alternatives",
     "alternative_titles",
+    "data",
     "decision",
     "scope",
 ];
@@ -97,8 +101,9 @@ pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
 }
 
 impl<'c> AuditRows<'c> {
-    /// Audit records for a file whose key columns are `keys`: (index, name).
-    pub fn new(crosswalk: &'c Crosswalk, keys: &[(usize, String)]) -> Self {
+    /// Audit records of the claim file `input` (as the user named it) whose key columns are
+    /// `keys`: (index, name).
+    pub fn new(crosswalk: &'c Crosswalk, keys: &[(usize, String)], input: &str) -> Self {
         AuditRows {
             crosswalk,
             keys: keys.iter().map(|(i, _)| *i).collect(),
@@ -106,7 +111,36 @@ impl<'c> AuditRows<'c> {
             rows: 0,
             rendered: FxHashMap::default(),
             rendered_bytes: 0,
+            input: input.to_string(),
+            data: Default::default(),
         }
+    }
+
+    /// The `data` cell of a `system` code: what converted it (`crosswalk 0.1.0; input claims.csv;
+    /// CMS GEM FY2018 (…); ICD-10-CM FY2026`), so that an audit file says where it came from.
+    /// Returns the index of the cell in `self.data`.
+    fn data(&mut self, system: System) -> usize {
+        let i = System::ALL
+            .iter()
+            .position(|s| *s == system)
+            .expect("System::ALL lists every system");
+        let (crosswalk, input) = (self.crosswalk, &self.input);
+        self.data[i].get_or_insert_with(|| {
+            let judged = if system.is_icd9() {
+                system.gem_target()
+            } else {
+                system
+            };
+            let mut text = format!("crosswalk {}; input {input}", env!("CARGO_PKG_VERSION"));
+            if system.is_icd9()
+                && let Ok(gem) = crosswalk.gem(system)
+            {
+                text.push_str(&format!("; {}", gem.provenance()));
+            }
+            text.push_str(&format!("; {}", crosswalk.code_set(judged).release()));
+            text.into_bytes().into()
+        });
+        i
     }
 
     /// The header row of an audit file with these key columns.
@@ -144,7 +178,7 @@ impl<'c, W: Write> AuditWriter<'c, W> {
             .write_byte_record(&AuditRows::header(keys))
             .map_err(csv_error)?;
         Ok(AuditWriter {
-            rows: AuditRows::new(crosswalk, keys),
+            rows: AuditRows::new(crosswalk, keys, ""),
             writer,
         })
     }
@@ -248,6 +282,7 @@ impl Sink for AuditRows<'_> {
         if !e.status.audited() {
             return Ok(());
         }
+        let data = self.data(e.system);
         let r = self.pending.push();
         let mut number = itoa_buffer();
         r.push_field(number.format(e.row));
@@ -286,6 +321,7 @@ impl Sink for AuditRows<'_> {
         r.push_field(rendered.map_or(&b"0"[..], |x| &x.count));
         push_safe(r, field(|x| &x.alternatives));
         push_safe(r, field(|x| &x.titles));
+        push_safe(r, self.data[data].as_deref().expect("made above"));
         push_safe(r, e.decision.unwrap_or("").as_bytes());
         r.push_field(b"");
         self.rows += 1;

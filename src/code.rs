@@ -400,7 +400,12 @@ fn validate(system: System, code: &[u8]) -> Result<(), CodeErrorKind> {
         System::Icd10Cm => {
             check_len(code, 3, 7)?;
             check_all(&code[..1], 0, |b| b.is_ascii_uppercase(), "a letter")?;
-            check_all(&code[..2], 1, |b| b.is_ascii_digit(), "a digit")?;
+            // The only codes with a letter second are FY2026's QA0 genetic disorders.
+            if code[..2] == *b"QA" {
+                check_all(&code[..3], 2, |b| b.is_ascii_digit(), "a digit")?;
+            } else {
+                check_all(&code[..2], 1, |b| b.is_ascii_digit(), "a digit")?;
+            }
             check_all(
                 code,
                 2,

@@ -1,7 +1,8 @@
 //! Code sets: the title of every code and whether a target code is valid on a claim.
 //!
-//! A GEM's target may be a code that is no longer billable in a later code set (185 FY2018
-//! forward targets are not billable in FY2025): users must see that next to every target.
+//! A GEM's target may be a code that is no longer billable in a later code set (204 of the 17,513
+//! distinct FY2018 forward targets are not billable in FY2026, 185 in FY2025): users must see that
+//! next to every target.
 //!
 //! A code set is a sorted index of its codes with their titles packed in small compressed blocks
 //! ([`crate::index`]). The built-in sets are indexed and packed when the program is built, so
@@ -17,6 +18,7 @@ use serde::Serialize;
 use crate::code::{Code, System};
 use crate::error::{Error, Result};
 use crate::index::{self, ENTRY, Layout};
+use crate::years;
 
 /// Whether a code can be used on a claim, according to a code set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -88,6 +90,20 @@ impl CodeSet {
         CodeSet::read(System::Icd10Cm, Layout::OrderFile, release, &text, origin)
     }
 
+    /// Read a CMS ICD-10-CM order file from disk (a regular file of at most
+    /// [`crate::tablefile::MAX_TABLE_BYTES`]). The release is named from the year in the file
+    /// name (`icd10cm_order_2027.txt` → `ICD-10-CM FY2027`).
+    pub fn order_file_from_path(path: &Path) -> Result<CodeSet> {
+        let text = crate::tablefile::read(path, "code set")?;
+        let year =
+            crate::crosswalk::year_in(path.file_name().and_then(|n| n.to_str()).unwrap_or(""));
+        let release = match year {
+            Some(year) => format!("ICD-10-CM FY{year} ({})", path.display()),
+            None => format!("ICD-10-CM, release not stated ({})", path.display()),
+        };
+        CodeSet::from_order_file(release, Cow::Owned(text), path)
+    }
+
     fn read(
         system: System,
         layout: Layout,
@@ -126,6 +142,34 @@ impl CodeSet {
         }
     }
 
+    /// ICD-10-CM as of fiscal year `year`, from the built-in index of every code of the years
+    /// ([`crate::years`]): the codes listed that year, billable as that year says.
+    pub(crate) fn prebuilt_year(
+        year: u16,
+        index: &'static [u8],
+        blocks: &'static [u8],
+        packed: &'static [u8],
+        masks: &'static [u8],
+    ) -> CodeSet {
+        let bit = years::bit(year);
+        let mut kept = Vec::with_capacity(index.len());
+        for (entry, m) in index.chunks_exact(ENTRY).zip(masks.chunks_exact(2)) {
+            if m[1] & bit != 0 {
+                kept.extend_from_slice(entry);
+                let flags = kept.len() - ENTRY + 7;
+                kept[flags] = u8::from(m[0] & bit != 0);
+            }
+        }
+        CodeSet {
+            system: System::Icd10Cm,
+            release: format!("ICD-10-CM FY{year}"),
+            index: Cow::Owned(kept),
+            blocks: Cow::Borrowed(blocks),
+            packed: Cow::Borrowed(packed),
+            recent: Mutex::default(),
+        }
+    }
+
     /// The index, block table and packed titles (for checks).
     #[doc(hidden)]
     pub fn packed_parts(&self) -> [&[u8]; 3] {
@@ -137,7 +181,7 @@ impl CodeSet {
         self.system
     }
 
-    /// The release, for output to name (`ICD-10-CM FY2025`).
+    /// The release, for output to name (`ICD-10-CM FY2026`).
     pub fn release(&self) -> &str {
         &self.release
     }
@@ -179,11 +223,14 @@ impl CodeSet {
         Err(lo)
     }
 
-    /// The title of a code (billable or header), if the set lists it.
+    /// The title of a code (billable or header), if the set lists it with one.
     pub fn title(&self, code: &Code) -> Option<Cow<'_, str>> {
         let e = self.entry(self.search(code).ok()?);
         let at = u32::from_le_bytes(e[8..12].try_into().expect("4 bytes")) as usize;
         let len = u32::from_le_bytes(e[12..16].try_into().expect("4 bytes")) as usize;
+        if len == 0 {
+            return None;
+        }
         let (block, offset) = (at / index::BLOCK, at % index::BLOCK);
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if recent.slots.is_empty() {

@@ -885,8 +885,8 @@ mod tests {
 
     #[test]
     fn cluster_fills_empty_cells_left_to_right_never_overwriting() {
-        let (out, events) = run("DX1,DX2,DX3,DX4", "0730,,4019,", flagged());
-        assert_eq!(out, ["A70", "J17", "I10", "", ""]);
+        let (out, events) = run("DX1,DX2,DX3,DX4", "0730,,2731,", flagged());
+        assert_eq!(out, ["A70", "J17", "D472", "", ""]);
         assert_eq!(
             events.len(),
             2,
@@ -900,8 +900,8 @@ mod tests {
 
     #[test]
     fn overflow_keeps_leftovers_in_flags_and_event() {
-        let (out, events) = run("DX1,DX2", "0730,4019", flagged());
-        assert_eq!(out, ["A70", "I10", "DX1:overflow:0730:J17"]);
+        let (out, events) = run("DX1,DX2", "0730,2731", flagged());
+        assert_eq!(out, ["A70", "D472", "DX1:overflow:0730:J17"]);
         assert_eq!(events[0].status, CellStatus::Overflow);
         assert_eq!(events[0].leftover.len(), 1);
         // A single-valued field is a group of its own.

@@ -14,6 +14,7 @@ use crate::codeset::{CodeSet, Validity};
 use crate::error::{Error, Result};
 use crate::gem::{Gem, Provenance};
 use crate::mapping::{Mapping, Status};
+use crate::years;
 
 struct BuiltinFile {
     file: &'static str,
@@ -33,19 +34,23 @@ macro_rules! builtin {
 
 /// The built-in GEMs, by source system in the order of [`System::ALL`].
 const BUILTIN_GEMS: [Option<BuiltinFile>; 4] = [
-    Some(builtin!("gems/icd9toicd10cmgem.csv", "NBER GEM FY2016")),
-    Some(builtin!("gems/icd10cmtoicd9gem.csv", "NBER GEM FY2016")),
+    Some(builtin!("gems/2018_I9gem.txt", "CMS GEM FY2018")),
+    Some(builtin!("gems/2018_I10gem.txt", "CMS GEM FY2018")),
     Some(builtin!("gems/gem_i9pcs.txt", "CMS GEM FY2018")),
-    None,
+    Some(builtin!("gems/gem_pcsi9.txt", "CMS GEM FY2018")),
 ];
 
-/// The built-in code sets, by system in the order of [`System::ALL`].
+/// The built-in code sets read from one file each, by system in the order of [`System::ALL`]
+/// (ICD-10-CM: the FY2018 order file; the other years are [`BUILTIN_YEARS`]).
 const BUILTIN_CODE_SETS: [BuiltinFile; 4] = [
     builtin!("icd9/CMS32_DESC_LONG_DX.txt", "ICD-9-CM v32 (FY2015)"),
-    builtin!("icd10cm/icd10cm_order_2025.txt", "ICD-10-CM FY2025"),
+    builtin!("icd10cm/icd10cm_order_2018.txt", "ICD-10-CM FY2018"),
     builtin!("icd9/CMS32_DESC_LONG_SG.txt", "ICD-9-CM v32 (FY2015)"),
     builtin!("icd10pcs/icd10pcs_codes_2024.txt", "ICD-10-PCS FY2024"),
 ];
+
+/// The fiscal year of the built-in ICD-10-CM order file.
+const ORDER_FILE_YEAR: u16 = 2018;
 
 /// The built-in code sets as `build.rs` indexes and packs them (see [`crate::index`]): index,
 /// block table, compressed titles.
@@ -60,10 +65,64 @@ macro_rules! prebuilt {
 }
 const BUILTIN_INDEXES: [[&[u8]; 3]; 4] = [
     prebuilt!("icd9-dx"),
-    prebuilt!("icd10-cm"),
+    prebuilt!("icd10-cm-2018"),
     prebuilt!("icd9-proc"),
     prebuilt!("icd10-pcs"),
 ];
+
+/// ICD-10-CM FY2021–FY2026 (see [`crate::years`]): one index of every code of those years, its
+/// titles, and the year masks of each entry.
+const BUILTIN_YEARS: [&[u8]; 3] = prebuilt!("icd10-cm-years");
+const BUILTIN_YEAR_MASKS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/icd10-cm-years.masks"));
+
+/// The files of the built-in ICD-10-CM FY2021–FY2026, for `--version` and the README.
+const BUILTIN_YEAR_FILES: &str = "crosswalk/icd10cm/code-list-April-2026.txt, \
+     icd10cm-billable-2021-2026.tsv, icd10cm-tabular-April-1-2026.xml";
+
+/// The fiscal years of ICD-10-CM built into the program, oldest first.
+pub fn builtin_code_set_years() -> Vec<u16> {
+    std::iter::once(ORDER_FILE_YEAR)
+        .chain(years::FIRST_YEAR..=years::LAST_YEAR)
+        .collect()
+}
+
+/// The built-in data, one line per table or code set, for `crosswalk --version`.
+pub fn builtin_releases() -> String {
+    let mut text = String::new();
+    for (system, gem) in System::ALL.into_iter().zip(&BUILTIN_GEMS) {
+        if let Some(gem) = gem {
+            text.push_str(&format!(
+                "{} → {}: {} (crosswalk/{})\n",
+                system.label(),
+                system.gem_target().label(),
+                gem.release,
+                gem.file
+            ));
+        }
+    }
+    let years = builtin_code_set_years();
+    for (system, set) in System::ALL.into_iter().zip(&BUILTIN_CODE_SETS) {
+        if system == System::Icd10Cm {
+            text.push_str(&format!(
+                "ICD-10-CM code sets: FY{} (default), FY{}–FY{} ({BUILTIN_YEAR_FILES}), \
+                 FY{ORDER_FILE_YEAR} (crosswalk/{})\n",
+                years::LAST_YEAR,
+                years::FIRST_YEAR,
+                years::LAST_YEAR,
+                set.file
+            ));
+            debug_assert_eq!(years.first(), Some(&ORDER_FILE_YEAR));
+        } else {
+            text.push_str(&format!(
+                "{} code set: {} (crosswalk/{})\n",
+                system.label(),
+                set.release,
+                set.file
+            ));
+        }
+    }
+    text
+}
 
 fn slot(system: System) -> usize {
     System::ALL
@@ -77,6 +136,8 @@ pub struct Crosswalk {
     gems: [OnceLock<Gem>; 4],
     builtin_gems: [bool; 4],
     code_sets: [OnceLock<CodeSet>; 4],
+    // The fiscal year of the built-in ICD-10-CM code set used, unless one was loaded.
+    icd10cm_year: u16,
 }
 
 impl Default for Crosswalk {
@@ -103,7 +164,31 @@ impl Crosswalk {
             gems: Default::default(),
             builtin_gems: BUILTIN_GEMS.map(|b| b.is_some()),
             code_sets: Default::default(),
+            icd10cm_year: years::LAST_YEAR,
         }
+    }
+
+    /// Judge ICD-10-CM codes (billable, header, not in the code set) and title them as of fiscal
+    /// year `year`, one of [`builtin_code_set_years`].
+    pub fn set_code_set_year(&mut self, year: u16) -> Result<()> {
+        let built_in = builtin_code_set_years();
+        if !built_in.contains(&year) {
+            let list: Vec<String> = built_in.iter().map(u16::to_string).collect();
+            return Err(Error::config(format!(
+                "no built-in ICD-10-CM code set for fiscal year {year}; built in: {} \
+                 (load another year's CMS order file with --code-set FILE)",
+                list.join(", ")
+            )));
+        }
+        self.icd10cm_year = year;
+        self.code_sets[slot(System::Icd10Cm)] = OnceLock::new();
+        Ok(())
+    }
+
+    /// Use `set` for its system in place of the built-in code set.
+    pub fn set_code_set(&mut self, set: CodeSet) {
+        let i = slot(set.system());
+        self.code_sets[i] = OnceLock::from(set);
     }
 
     /// Use `gem` for its direction in place of the built-in table.
@@ -170,10 +255,21 @@ impl Crosswalk {
         }
     }
 
-    /// The built-in code set of `system`.
+    /// The code set of `system`: the built-in one (ICD-10-CM of the chosen fiscal year) or the
+    /// one loaded in its place.
     pub fn code_set(&self, system: System) -> &CodeSet {
         let i = slot(system);
         self.code_sets[i].get_or_init(|| {
+            if system == System::Icd10Cm && self.icd10cm_year != ORDER_FILE_YEAR {
+                let [index, blocks, packed] = BUILTIN_YEARS;
+                return CodeSet::prebuilt_year(
+                    self.icd10cm_year,
+                    index,
+                    blocks,
+                    packed,
+                    BUILTIN_YEAR_MASKS,
+                );
+            }
             let b = &BUILTIN_CODE_SETS[i];
             let [index, blocks, packed] = BUILTIN_INDEXES[i];
             CodeSet::prebuilt(system, b.release.to_string(), index, blocks, packed)
@@ -298,6 +394,20 @@ fn find_gem_files(dir: &Path) -> Result<Vec<(System, PathBuf)>> {
     Ok(found)
 }
 
+/// The first four-digit number starting with 1 or 2 that stands alone in a file or folder name.
+pub fn year_in(name: &str) -> Option<String> {
+    let b = name.as_bytes();
+    (0..b.len().saturating_sub(3)).find_map(|i| {
+        let w = &b[i..i + 4];
+        let boundary = |j: Option<&u8>| j.is_none_or(|c| !c.is_ascii_digit());
+        (w.iter().all(u8::is_ascii_digit)
+            && (w[0] == b'1' || w[0] == b'2')
+            && boundary(i.checked_sub(1).and_then(|j| b.get(j)))
+            && boundary(b.get(i + 4)))
+        .then(|| String::from_utf8_lossy(w).into_owned())
+    })
+}
+
 /// The release of a GEM file from its name (`2018_I9gem.txt`) or its folder (`fy2018/`), with
 /// the publisher from the layout the name implies.
 pub fn release_from_names(path: &Path) -> String {
@@ -306,18 +416,6 @@ pub fn release_from_names(path: &Path) -> String {
         "NBER GEM"
     } else {
         "CMS GEM"
-    };
-    let year_in = |s: &str| -> Option<String> {
-        let b = s.as_bytes();
-        (0..b.len().saturating_sub(3)).find_map(|i| {
-            let w = &b[i..i + 4];
-            let boundary = |j: Option<&u8>| j.is_none_or(|c| !c.is_ascii_digit());
-            (w.iter().all(u8::is_ascii_digit)
-                && (w[0] == b'1' || w[0] == b'2')
-                && boundary(i.checked_sub(1).and_then(|j| b.get(j)))
-                && boundary(b.get(i + 4)))
-            .then(|| String::from_utf8_lossy(w).into_owned())
-        })
     };
     let folder = path
         .parent()
@@ -336,7 +434,8 @@ mod tests {
 
     #[test]
     fn built_in_indexes_are_those_of_the_built_in_texts() {
-        let cw = Crosswalk::builtin();
+        let mut cw = Crosswalk::builtin();
+        cw.set_code_set_year(ORDER_FILE_YEAR).unwrap();
         for (i, system) in System::ALL.into_iter().enumerate() {
             let b = &BUILTIN_CODE_SETS[i];
             let text = Cow::Borrowed(b.data);
@@ -353,6 +452,39 @@ mod tests {
                 parsed.packed_parts() == built_in.packed_parts(),
                 "{system:?}: the code set built with the program differs from the text's"
             );
+        }
+    }
+
+    /// Every built-in fiscal year lists exactly the codes the code list and the spans give it,
+    /// billable as the spans say, with the spans' titles.
+    #[test]
+    fn built_in_years_are_those_of_the_code_list_and_spans() {
+        let code_list = include_bytes!("../crosswalk/icd10cm/code-list-April-2026.txt");
+        let spans = include_bytes!("../crosswalk/icd10cm/icd10cm-billable-2021-2026.tsv");
+        let read = years::read(code_list, spans, &|_| None).unwrap();
+        for year in years::FIRST_YEAR..=years::LAST_YEAR {
+            let mut cw = Crosswalk::builtin();
+            cw.set_code_set_year(year).unwrap();
+            let set = cw.code_set(System::Icd10Cm);
+            assert_eq!(set.release(), format!("ICD-10-CM FY{year}"));
+            let bit = years::bit(year);
+            let mut listed = 0;
+            for (code, (masks, title)) in &read {
+                let code = Code::parse_str(System::Icd10Cm, code).unwrap();
+                let want = if masks.billable & bit != 0 {
+                    Validity::Billable
+                } else if masks.listed & bit != 0 {
+                    Validity::Header
+                } else {
+                    continue;
+                };
+                listed += 1;
+                assert_eq!(set.validity(&code), want, "{code} in FY{year}");
+                if want == Validity::Billable {
+                    assert_eq!(set.title(&code).unwrap(), *title, "{code}");
+                }
+            }
+            assert_eq!(set.len(), listed, "FY{year}");
         }
     }
 
@@ -391,22 +523,31 @@ mod tests {
     fn builtin_tables_load_and_hold_the_worked_examples() {
         let cw = Crosswalk::builtin();
         cw.load_all().unwrap();
-        let fwd = cw.gem(System::Icd9Dx).unwrap();
-        assert_eq!(fwd.row_count(), 23_912);
-        assert_eq!(cw.gem(System::Icd10Cm).unwrap().source_count(), 69_832);
-        assert_eq!(cw.gem(System::Icd9Proc).unwrap().row_count(), 73_593);
-        assert!(matches!(
-            cw.gem(System::Icd10Pcs).unwrap_err().kind(),
-            crate::error::ErrorKind::NoTable { .. }
-        ));
+        let rows_sources = |system| {
+            let gem = cw.gem(system).unwrap();
+            (gem.row_count(), gem.source_count())
+        };
+        assert_eq!(rows_sources(System::Icd9Dx), (24_860, 14_567));
+        assert_eq!(rows_sources(System::Icd10Cm), (81_593, 71_704));
+        assert_eq!(rows_sources(System::Icd9Proc), (73_593, 3_882));
+        assert_eq!(rows_sources(System::Icd10Pcs), (101_025, 78_705));
         assert_eq!(cw.code_set(System::Icd9Dx).len(), 14_567);
         assert_eq!(cw.code_set(System::Icd9Proc).len(), 3_882);
-        assert_eq!(cw.code_set(System::Icd10Cm).len(), 97_584);
-        assert_eq!(cw.code_set(System::Icd10Cm).billable_count(), 74_260);
+        // FY2026, the default: the code list's distinct codes and leaves.
+        assert_eq!(cw.code_set(System::Icd10Cm).len(), 98_186);
+        assert_eq!(cw.code_set(System::Icd10Cm).billable_count(), 74_719);
         assert_eq!(cw.code_set(System::Icd10Pcs).len(), 78_603);
+        let billable_in = |year| {
+            let mut cw = Crosswalk::builtin();
+            cw.set_code_set_year(year).unwrap();
+            cw.code_set(System::Icd10Cm).billable_count()
+        };
+        assert_eq!(billable_in(2025), 74_260);
+        assert_eq!(billable_in(2018), 71_704);
         let l = cw.lookup(System::Icd9Dx, b"273.1").unwrap();
         assert_eq!(l.mapping.status, Status::Approximate);
         let d8983 = Code::parse_str(System::Icd10Cm, "D89.83").unwrap();
         assert_eq!(cw.validity(System::Icd10Cm, &d8983), Validity::Header);
+        assert!(Crosswalk::builtin().set_code_set_year(2019).is_err());
     }
 }

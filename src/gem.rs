@@ -126,9 +126,10 @@ pub struct Gem {
 }
 
 impl Gem {
-    /// Read a GEM file from disk; see [`Gem::parse`].
+    /// Read a GEM file from disk (a regular file of at most
+    /// [`crate::tablefile::MAX_TABLE_BYTES`]); see [`Gem::parse`].
     pub fn from_path(source: System, path: &Path, release: String) -> Result<Gem> {
-        let data = std::fs::read(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+        let data = crate::tablefile::read(path, "mapping table")?;
         let provenance = Provenance {
             release,
             origin: path.to_path_buf(),

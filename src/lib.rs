@@ -7,6 +7,7 @@
 //! * [`gem`]: loading GEM tables (CMS text, NBER CSV, plain CSV) faithfully.
 //! * [`mapping`]: the GEM reading rule, from rows to ordered alternatives and a [`Status`].
 //! * [`codeset`]: titles and validity (billable, header, not in the code set).
+//! * [`years`]: ICD-10-CM by fiscal year, from a code list and the billable spans of its codes.
 //! * [`crosswalk`]: the built-in crosswalk and tables loaded from files.
 //! * [`columns`]: which columns of a claim file hold codes, their groups and version sources.
 //! * [`decisions`]: reviewers' decisions, read from a filled-in audit or a `system,code,decision` file.
@@ -42,6 +43,8 @@ mod index;
 pub mod mapping;
 pub mod report;
 pub mod summary;
+pub mod tablefile;
+pub mod years;
 
 pub use crate::code::{Code, CodeError, System};
 pub use crate::codeset::{CodeSet, Validity};

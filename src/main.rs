@@ -5,7 +5,7 @@ mod cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cmd::Outcome;
 
@@ -37,8 +37,20 @@ enum Command {
     Stats(cmd::stats::Args),
 }
 
+/// The command line, with `--version` naming the built-in data as well as the program.
+fn parse() -> Result<Cli, clap::Error> {
+    let long_version = format!(
+        "{}\nbuilt-in data:\n{}",
+        env!("CARGO_PKG_VERSION"),
+        crosswalk::crosswalk::builtin_releases().trim_end()
+    );
+    // Leaked once: clap keeps version text as `&'static str`.
+    let command = Cli::command().long_version(&*Box::leak(long_version.into_boxed_str()));
+    Cli::from_arg_matches(&command.try_get_matches()?)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => {
             // --help and --version print to stdout and succeed; real usage errors exit 2.

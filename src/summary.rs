@@ -65,6 +65,11 @@ pub struct ReviewCount {
 /// The summary as reported.
 #[derive(Serialize, Debug)]
 pub struct Report {
+    /// The program and its version (`crosswalk 0.1.0`).
+    pub tool: &'static str,
+    /// The claim file converted, as the user named it, when the caller gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
     /// Data rows read.
     pub rows_in: u64,
     /// Data rows written.
@@ -237,6 +242,8 @@ impl Summary {
             })
             .collect();
         Report {
+            tool: concat!("crosswalk ", env!("CARGO_PKG_VERSION")),
+            input: None,
             rows_in: self.rows_in,
             rows_out: self.rows_out,
             ragged_rows: self.ragged_rows,

@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
     let code_columns: Vec<usize> = plan.columns.iter().map(|c| c.index).collect();
     let keys = plan.keys.clone();
     let mut rewriter = Rewriter::new(crosswalk, plan, options, "fuzz.csv".to_string());
-    let mut audit = AuditRows::new(crosswalk, &keys);
+    let mut audit = AuditRows::new(crosswalk, &keys, "fuzz.csv");
     let mut output = csv::ByteRecord::new();
     for (i, input) in rest.iter().enumerate() {
         let row = i as u64 + 1;

@@ -397,8 +397,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         None => None,
     };
-    let mut audit =
-        (args.audit.is_some() || args.report.is_some()).then(|| AuditRows::new(&crosswalk, &keys));
+    let mut audit = (args.audit.is_some() || args.report.is_some())
+        .then(|| AuditRows::new(&crosswalk, &keys, &name));
     let review = match &args.report {
         Some(_) => Some(Review::new(
             &AuditRows::header(&keys),
@@ -531,6 +531,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let audit_rows = audit.map(|audit| audit.count());
     let mut report = summary.report(&crosswalk);
     report.options = Some(options);
+    report.input = Some(name.clone());
     if !args.decisions.is_empty() {
         report.decisions = Some(DecisionReport::new(&decisions, rewriter.decisions_used()));
     }

@@ -188,8 +188,10 @@ fn write_text(
     match &lookup.code {
         Ok(code) => {
             let set = crosswalk.code_set(system);
-            let title = set.title(code).unwrap_or_default();
-            write!(out, "{} ({}) {title}", code.dotted(system), system.label())?;
+            write!(out, "{} ({})", code.dotted(system), system.label())?;
+            if let Some(title) = set.title(code) {
+                write!(out, " {title}")?;
+            }
             match set.validity(code) {
                 Validity::Billable => writeln!(out)?,
                 Validity::Header => writeln!(

@@ -11,7 +11,7 @@ pub mod stats;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use crosswalk::{Crosswalk, Gem, System};
+use crosswalk::{CodeSet, Crosswalk, Gem, System};
 
 /// How a command that ran to the end finished.
 pub enum Outcome {
@@ -34,6 +34,36 @@ pub struct CrosswalkArgs {
     /// CMS text, NBER CSV and plain `source,target,flags` CSV are read. Repeatable; applied after --gems.
     #[arg(long = "gem", value_name = "SYSTEM=FILE")]
     pub gem: Vec<String>,
+
+    /// Judge ICD-10-CM codes (billable, header, not in the code set) and title them as of this
+    /// fiscal year: one of the built-in years (see `crosswalk --version`); default the newest.
+    #[arg(long, value_name = "YYYY", value_parser = parse_code_set_year, conflicts_with = "code_set")]
+    pub code_set_year: Option<u16>,
+
+    /// Judge and title ICD-10-CM codes with this CMS order file (`icd10cm_order_2027.txt`, any
+    /// year) instead of a built-in code set.
+    #[arg(long, value_name = "FILE")]
+    pub code_set: Option<PathBuf>,
+}
+
+/// A fiscal year with a built-in ICD-10-CM code set; anything else is a usage error naming them.
+fn parse_code_set_year(text: &str) -> Result<u16, String> {
+    let years = crosswalk::crosswalk::builtin_code_set_years();
+    let list = || {
+        years
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match text.parse::<u16>() {
+        Ok(year) if years.contains(&year) => Ok(year),
+        _ => Err(format!(
+            "no built-in ICD-10-CM code set for {text:?}; built-in fiscal years: {} \
+             (another year's CMS order file can be loaded with --code-set FILE)",
+            list()
+        )),
+    }
 }
 
 impl CrosswalkArgs {
@@ -57,6 +87,14 @@ impl CrosswalkArgs {
             let gem = Gem::from_path(system, &path, release)
                 .with_context(|| format!("cannot load the mapping table of --gem {spec}"))?;
             crosswalk.set_gem(gem);
+        }
+        if let Some(year) = self.code_set_year {
+            crosswalk.set_code_set_year(year)?;
+        }
+        if let Some(path) = &self.code_set {
+            let set = CodeSet::order_file_from_path(path)
+                .context("cannot load the ICD-10-CM code set of --code-set")?;
+            crosswalk.set_code_set(set);
         }
         Ok(crosswalk)
     }

@@ -97,10 +97,10 @@ fn example_file_every_status() {
     );
     let dx = |r: usize, k: usize| out[r][dx1 + k].as_str();
     // Row 1: exact, approximate, V and E codes, nothing flagged.
-    assert_eq!(out[1][adm], "I509");
+    assert_eq!(out[1][adm], "I501");
     assert_eq!(
         [dx(1, 0), dx(1, 1), dx(1, 2), dx(1, 3), dx(1, 4)],
-        ["I509", "D708", "D472", "Z8551", "V4988XA"]
+        ["I501", "D708", "D472", "Z8551", "V4988XA"]
     );
     assert_eq!(out[1][81], "");
     // Row 2: ambiguous -> first alternative, flagged.
@@ -143,13 +143,13 @@ fn example_file_every_status() {
         [out[7][adm].as_str(), dx(7, 0), dx(7, 1)],
         ["D47.2", "D47.2", "Z85.51"]
     );
-    // Row 8: gaps before a code are kept; 272.0 has one sure translation, E78.0, which is a
-    // header in the ICD-10-CM FY2025 code set (split into E78.00 and E78.01): written, and
+    // Row 8: gaps before a code are kept; 288.1 has one sure translation, D71, which is a
+    // header in the ICD-10-CM FY2026 code set (split into D71.1, D71.8 and D71.9): written, and
     // flagged not_billable.
-    assert_eq!([dx(8, 0), dx(8, 3), dx(8, 4)], ["", "Z7982", "E780"]);
+    assert_eq!([dx(8, 0), dx(8, 3), dx(8, 4)], ["", "Z7982", "D71"]);
     assert_eq!(
         flags(&out[8][81]),
-        [["ICD9_DGNS_CD_5", "not_billable", "2720"]]
+        [["ICD9_DGNS_CD_5", "not_billable", "2881"]]
     );
     // Untouched columns stay byte-equal.
     for (a, b) in input.iter().zip(&out) {
@@ -182,10 +182,10 @@ fn example_file_every_status() {
         .unwrap();
     assert_eq!(
         header[col(ah, "reason")],
-        "E78.0 is a header (not billable) in ICD-10-CM FY2025; billable codes under it: E78.00, \
-         E78.01"
+        "D71 is a header (not billable) in ICD-10-CM FY2026; billable codes under it: D71.1, \
+         D71.8, D71.9"
     );
-    assert_eq!(header[col(ah, "alternatives")], "E78.0");
+    assert_eq!(header[col(ah, "alternatives")], "D71");
     // An ambiguous code whose first alternative is a header says so too.
     let first_is_header = audit
         .iter()
@@ -194,7 +194,7 @@ fn example_file_every_status() {
     assert_eq!(first_is_header[col(ah, "status")], "ambiguous");
     assert_eq!(
         first_is_header[col(ah, "reason")],
-        "E78.4 is a header (not billable) in ICD-10-CM FY2025; billable codes under it: E78.41, \
+        "E78.4 is a header (not billable) in ICD-10-CM FY2026; billable codes under it: E78.41, \
          E78.49"
     );
 
@@ -221,13 +221,13 @@ fn example_file_every_status() {
         summary["crosswalk"]["icd9-dx"]
             .as_str()
             .unwrap()
-            .contains("NBER GEM FY2016")
+            .contains("CMS GEM FY2018 (built-in crosswalk/gems/2018_I9gem.txt)")
     );
     assert!(summary["top_review"].as_array().unwrap().len() <= 10);
     // What validity was judged against, and the options that decided what was written.
     assert_eq!(
         summary["code_sets"],
-        serde_json::json!({"icd10-cm": "ICD-10-CM FY2025", "icd10-pcs": "ICD-10-PCS FY2024"})
+        serde_json::json!({"icd10-cm": "ICD-10-CM FY2026", "icd10-pcs": "ICD-10-PCS FY2024"})
     );
     assert_eq!(
         summary["options"],
@@ -347,7 +347,7 @@ fn choose_fail_names_row_column_and_code_and_leaves_no_file() {
 #[test]
 fn choose_first_billable_passes_over_headers() {
     let wd = Workdir::new();
-    wd.write("c.csv", "ID,DX1,DX2\n1,272.4,996.81\n2,272.0,\n");
+    wd.write("c.csv", "ID,DX1,DX2\n1,272.4,996.81\n2,288.1,\n");
     let run = wd
         .run(&[
             "convert",
@@ -363,7 +363,7 @@ fn choose_first_billable_passes_over_headers() {
         run.stdout,
         "ID,DX1,DX2,crosswalk_flags\n\
          1,E78.5,T86.10,DX1:ambiguous:272.4;DX2:ambiguous:996.81\n\
-         2,E78.0,,DX1:not_billable:272.0\n"
+         2,D71,,DX1:not_billable:288.1\n"
     );
     let audit = read_file(&wd.path("a.csv"), b',');
     let h = &audit[0];
@@ -371,11 +371,11 @@ fn choose_first_billable_passes_over_headers() {
     assert_eq!(audit[1][written], "E78.5");
     assert_eq!(
         audit[1][reason],
-        "the first alternative is not billable in ICD-10-CM FY2025; the first billable one was \
+        "the first alternative is not billable in ICD-10-CM FY2026; the first billable one was \
          written (--choose first-billable)"
     );
     assert_eq!(audit[2][reason], "");
-    assert!(audit[3][reason].starts_with("E78.0 is a header"));
+    assert!(audit[3][reason].starts_with("D71 is a header"));
     let run = wd
         .run(&[
             "convert",
@@ -979,16 +979,17 @@ fn fy2018_conversion_follows_the_reading_rule() {
     assert!(seen.len() >= 5, "{seen:?}");
 }
 
-/// The billable codes of the built-in ICD-10-CM order file and ICD-10-PCS codes file, read here
-/// without the library (order file: code in columns 7–13, `1` in column 15 when billable).
+/// The billable codes of the default code sets, ICD-10-CM FY2026 and ICD-10-PCS FY2024, read
+/// here without the library (the spans file: `code`, `first_fy`, `last_fy`, `title`).
 fn billable_targets() -> HashSet<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crosswalk");
-    let order = std::fs::read_to_string(dir.join("icd10cm/icd10cm_order_2025.txt")).unwrap();
+    let spans =
+        std::fs::read_to_string(dir.join("icd10cm/icd10cm-billable-2021-2026.tsv")).unwrap();
     let pcs = std::fs::read_to_string(dir.join("icd10pcs/icd10pcs_codes_2024.txt")).unwrap();
-    let cm = order
-        .lines()
-        .filter(|l| l.as_bytes().get(14) == Some(&b'1'))
-        .map(|l| l[6..13].trim().to_string());
+    let cm = spans.lines().skip(1).filter_map(|l| {
+        let f: Vec<&str> = l.split('\t').collect();
+        (f[2] == "2026").then(|| f[0].to_string())
+    });
     let pcs = pcs
         .lines()
         .filter_map(|l| l.split_whitespace().next().map(str::to_string));

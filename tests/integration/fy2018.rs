@@ -1,5 +1,6 @@
-//! Every source code of the four official FY2018 GEMs, through `crosswalk map --json`, against an
-//! independent reading of the files; and the anomalies a loader must survive.
+//! Every source code of the four official FY2018 GEMs, through `crosswalk map --json` on the
+//! built-in crosswalk and on the official files, against an independent reading of the files; and
+//! the anomalies a loader must survive.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -123,37 +124,48 @@ pub fn expected(rows: &[Row]) -> (&'static str, Vec<String>) {
     (status, alts.into_iter().map(|a| a.join("+")).collect())
 }
 
+/// Every source code of the FY2018 GEM `file`, looked up in the built-in crosswalk and, when
+/// `../shared/data` is present, with `--gems` on the official folder: both give the status and
+/// the ordered alternatives of the reading rule.
 fn check_every_source(file: &str, system: &str) {
-    let Some(dir) = fy2018_gems() else { return };
-    let gem = read_gem(&dir.join(file));
+    let builtin = builtin_gems().join(file);
+    let gem = read_gem(&builtin);
+    let official = fy2018_gems().map(|dir| dir.to_str().unwrap().to_string());
+    let runs = std::iter::once(None).chain(official.as_deref().map(Some));
     let stdin: String = gem.iter().map(|(s, _)| format!("{s}\n")).collect();
     let wd = Workdir::new();
-    let run = wd
-        .run_with_stdin(
-            &[
-                "map",
-                "--json",
-                "--system",
-                system,
-                "--gems",
-                dir.to_str().unwrap(),
-                "-",
-            ],
-            Some(stdin.as_bytes()),
-        )
-        .expect_exit(0);
-    let records = run.json_lines();
-    assert_eq!(records.len(), gem.len(), "one record per source code");
-    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
-    for ((source, rows), record) in gem.iter().zip(&records) {
-        let (status, alts) = expected(rows);
-        assert_eq!(record["code"], source.as_str());
-        assert_eq!(record["status"], status, "{file} {source}");
-        assert_eq!(alternatives(record), alts, "{file} {source}");
-        assert!(record["crosswalk"].as_str().unwrap().contains(file));
-        *statuses.entry(status.to_string()).or_default() += 1;
+    for gems in runs {
+        let mut args = vec!["map", "--json", "--system", system, "-"];
+        if let Some(dir) = gems {
+            args.extend(["--gems", dir]);
+        }
+        let run = wd
+            .run_with_stdin(&args, Some(stdin.as_bytes()))
+            .expect_exit(0);
+        let records = run.json_lines();
+        assert_eq!(records.len(), gem.len(), "one record per source code");
+        let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+        for ((source, rows), record) in gem.iter().zip(&records) {
+            let (status, alts) = expected(rows);
+            assert_eq!(record["code"], source.as_str());
+            assert_eq!(record["status"], status, "{file} {source}");
+            assert_eq!(alternatives(record), alts, "{file} {source}");
+            let origin = record["crosswalk"].as_str().unwrap();
+            assert!(origin.starts_with("CMS GEM FY2018 ("), "{origin}");
+            assert!(origin.contains(file));
+            assert_eq!(origin.contains("(built-in "), gems.is_none(), "{origin}");
+            *statuses.entry(status.to_string()).or_default() += 1;
+        }
+        let how = gems.map_or("built in".to_string(), |d| format!("--gems {d}"));
+        eprintln!(
+            "{file} ({how}): {} sources checked, {statuses:?}",
+            gem.len()
+        );
     }
-    eprintln!("{file}: {} sources checked, {statuses:?}", gem.len());
+}
+
+fn builtin_gems() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crosswalk/gems")
 }
 
 #[test]
@@ -268,24 +280,21 @@ fn combination_zero_with_scenario_digits_is_a_single() {
     assert_eq!(a.iter().filter(|x| *x == "00164ZB").count(), 1);
 }
 
-/// The built-in ICD-9 procedure GEM is the official FY2018 file with LF line ends: every row
-/// (source, target, flags) in the same order.
+/// The four built-in GEMs are the official FY2018 files, byte for byte.
 #[test]
-fn builtin_procedure_gem_rows_equal_the_official_file() {
+fn builtin_gems_are_the_official_files() {
     let Some(dir) = fy2018_gems() else { return };
-    let rows = |path: &Path| -> Vec<Vec<String>> {
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .map(|l| l.split_whitespace().map(str::to_string).collect())
-            .filter(|f: &Vec<String>| !f.is_empty())
-            .collect()
-    };
-    let builtin = rows(&Path::new(env!("CARGO_MANIFEST_DIR")).join("crosswalk/gems/gem_i9pcs.txt"));
-    let official = rows(&dir.join("gem_i9pcs.txt"));
-    assert_eq!(builtin.len(), 73_593);
-    assert!(
-        builtin == official,
-        "the built-in procedure GEM differs from the official file"
-    );
+    for file in [
+        "2018_I9gem.txt",
+        "2018_I10gem.txt",
+        "gem_i9pcs.txt",
+        "gem_pcsi9.txt",
+    ] {
+        let builtin = std::fs::read(builtin_gems().join(file)).unwrap();
+        let official = std::fs::read(dir.join(file)).unwrap();
+        assert!(
+            builtin == official,
+            "the built-in {file} differs from the official file"
+        );
+    }
 }

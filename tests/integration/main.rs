@@ -1,5 +1,6 @@
 //! End-to-end tests of the `crosswalk` binary, one module per subcommand.
 
+mod codesets;
 mod convert;
 mod decisions;
 mod fy2018;

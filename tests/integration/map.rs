@@ -92,9 +92,7 @@ fn text_output_names_status_titles_and_release() {
     assert!(out.contains("ambiguous: 3 alternatives"));
     assert!(out.contains("T86.11   billable        10000  Kidney transplant rejection"));
     assert!(out.contains("   + J17"), "{out}");
-    assert!(
-        out.contains("crosswalk: NBER GEM FY2016 (built-in crosswalk/gems/icd9toicd10cmgem.csv)")
-    );
+    assert!(out.contains("crosswalk: CMS GEM FY2018 (built-in crosswalk/gems/2018_I9gem.txt)"));
 }
 
 #[test]
@@ -122,7 +120,7 @@ fn icd10_header_not_in_backward_gem() {
         .run(&["map", "--system", "icd10-cm", "d89.83"])
         .expect_exit(3);
     assert!(
-        text.stdout.contains("[header in ICD-10-CM FY2025"),
+        text.stdout.contains("[header in ICD-10-CM FY2026"),
         "{}",
         text.describe()
     );
@@ -138,8 +136,8 @@ fn icd10_header_not_in_backward_gem() {
     let text = wd.run(&["map", "272.0", "272.4"]).expect_exit(0);
     assert!(
         text.stdout.contains(
-            "  1. E78.0    header          00000  Pure hypercholesterolemia\n              \
-             billable codes under it: E78.00, E78.01\n"
+            "  2. E78.01   header          10000  Familial hypercholesterolemia\n              \
+             billable codes under it: E78.010, E78.011, E78.019\n"
         ),
         "{}",
         text.describe()
@@ -147,7 +145,7 @@ fn icd10_header_not_in_backward_gem() {
     assert_eq!(
         text.stdout.matches("billable codes under it").count(),
         2,
-        "E78.0 and E78.4, not the billable E78.5: {}",
+        "E78.01 and E78.4, not the billable E78.00 and E78.5: {}",
         text.describe()
     );
     let run = wd.run(&["map", "--json", "272.4"]).expect_exit(0);
@@ -254,16 +252,28 @@ fn procedure_codes_map_to_pcs() {
 }
 
 #[test]
-fn missing_direction_is_an_error_naming_the_way_out() {
+fn icd10_pcs_to_icd9_is_built_in() {
     let wd = Workdir::new();
     let run = wd
-        .run(&["map", "--system", "icd10-pcs", "0016070"])
-        .expect_exit(1);
-    assert!(
-        run.stderr
-            .starts_with("crosswalk: no ICD-10-PCS → ICD-9-CM procedure mapping table")
+        .run(&[
+            "map",
+            "--json",
+            "--system",
+            "icd10-pcs",
+            "0016070",
+            "02YA0Z0",
+        ])
+        .expect_exit(0);
+    let lines = run.json_lines();
+    assert_eq!(lines[0]["status"], "approximate");
+    assert_eq!(alternatives(&lines[0]), ["0231"]);
+    // A cluster, in choice-list order though the file lists 00.93 first.
+    assert_eq!(lines[1]["status"], "combination");
+    assert_eq!(alternatives(&lines[1]), ["3751+0093"]);
+    assert_eq!(
+        lines[1]["crosswalk"],
+        "CMS GEM FY2018 (built-in crosswalk/gems/gem_pcsi9.txt)"
     );
-    assert!(run.stderr.contains("--gems DIR"), "{}", run.describe());
 }
 
 #[test]

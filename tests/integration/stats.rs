@@ -2,27 +2,27 @@
 
 use crate::workdir::{Workdir, fy2018_gems};
 
+/// The built-in tables are the official FY2018 files: `stats` with no `--gems` gives the
+/// counts of `../shared/data/README.md` for all four directions.
 #[test]
 fn builtin_tables() {
     let wd = Workdir::new();
-    let run = wd.run(&["stats", "--json"]).expect_exit(0);
-    let tables = run.json_lines();
-    assert_eq!(tables.len(), 3, "no built-in ICD-10-PCS → ICD-9 table");
-    assert_eq!(tables[0]["source_system"], "icd9-dx");
-    assert_eq!(tables[0]["rows"], 23_912);
-    assert_eq!(tables[0]["sources"], 14_567);
-    assert_eq!(tables[1]["rows"], 78_838);
-    assert_eq!(tables[1]["sources"], 69_832);
-    assert_eq!(tables[2]["rows"], 73_593);
-    assert_eq!(tables[2]["sources"], 3_882);
+    check_official_counts(&wd, &[], "(built-in crosswalk/gems/");
     let text = wd.run(&["stats"]).expect_exit(0);
     assert!(
         text.stdout
-            .contains("NBER GEM FY2016 (built-in crosswalk/gems/icd9toicd10cmgem.csv)")
+            .contains("CMS GEM FY2018 (built-in crosswalk/gems/2018_I9gem.txt)")
     );
     assert!(
         text.stdout
-            .contains("ICD-10-CM FY2025          97,584 codes,  74,260 billable")
+            .contains("ICD-10-CM FY2026          98,186 codes,  74,719 billable")
+    );
+    let text = wd.run(&["stats", "--code-set-year", "2025"]).expect_exit(0);
+    assert!(
+        text.stdout
+            .contains("ICD-10-CM FY2025          97,584 codes,  74,260 billable"),
+        "{}",
+        text.describe()
     );
 }
 
@@ -31,8 +31,14 @@ fn builtin_tables() {
 fn fy2018_counts_match_the_official_figures() {
     let Some(dir) = fy2018_gems() else { return };
     let wd = Workdir::new();
+    check_official_counts(&wd, &["--gems", dir.to_str().unwrap()], "");
+}
+
+/// `stats --json` with `args` gives the official FY2018 counts; each table's origin contains
+/// `origin`.
+fn check_official_counts(wd: &Workdir, args: &[&str], origin: &str) {
     let run = wd
-        .run(&["stats", "--json", "--gems", dir.to_str().unwrap()])
+        .run(&[&["stats", "--json"], args].concat())
         .expect_exit(0);
     let tables = run.json_lines();
     // rows, sources, >1 target, combination row, no map, exact 1:1
@@ -68,6 +74,7 @@ fn fy2018_counts_match_the_official_figures() {
                 .starts_with("CMS GEM FY2018 (")
         );
         assert!(t["crosswalk"].as_str().unwrap().contains(file));
+        assert!(t["crosswalk"].as_str().unwrap().contains(origin));
         let got = [
             "rows",
             "sources",

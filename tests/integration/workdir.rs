@@ -26,6 +26,14 @@ impl Run {
         self
     }
 
+    /// Panic, showing the run, unless it exited with one of `codes`.
+    pub fn expect_exit_in(self, codes: &[i32]) -> Run {
+        if !codes.contains(&self.code) {
+            panic!("expected exit in {codes:?}\n{}", self.describe());
+        }
+        self
+    }
+
     pub fn describe(&self) -> String {
         format!(
             "command: {}\nexit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -73,6 +81,10 @@ impl Workdir {
         }
         std::fs::write(&path, contents).unwrap();
         path
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap()
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
