@@ -15,6 +15,8 @@
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
 //! * [`report`]: audit rows grouped by source code, rendered as a self-contained HTML review page.
 //! * [`batch`]: reusable runs of records, the unit `convert` reads, converts and writes in.
+//! * [`input`] and [`output`]: a claim file read to the end it had when opened, and a run's
+//!   outputs committed together or not at all.
 //!
 //! ```
 //! use crosswalk::{Crosswalk, Status, System};
@@ -40,7 +42,9 @@ pub mod decisions;
 pub mod error;
 pub mod gem;
 mod index;
+pub mod input;
 pub mod mapping;
+pub mod output;
 pub mod report;
 pub mod summary;
 pub mod tablefile;

@@ -58,6 +58,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
+    if let Err(err) = crosswalk::output::install_signal_cleanup() {
+        eprintln!("crosswalk: cannot watch for signals: {err}");
+        return ExitCode::from(1);
+    }
     let result = match cli.command {
         Command::Convert(args) => cmd::convert::run(*args),
         Command::Map(args) => cmd::map::run(args),
@@ -68,6 +72,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Unresolved) => ExitCode::from(3),
         Err(err) if cmd::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<cmd::UsageError>().is_some() => {
+            eprintln!("crosswalk: {err:#}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("crosswalk: {err:#}");
             ExitCode::from(1)

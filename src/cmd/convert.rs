@@ -1,7 +1,6 @@
 //! `crosswalk convert`: rewrite the ICD-9 code columns of a claim file, flag every judgment call,
 //! and optionally write an audit file and a JSON summary.
 
-use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,13 +9,14 @@ use crosswalk::audit::{self, AuditRows};
 use crosswalk::columns::{ColumnOptions, Plan};
 use crosswalk::convert::{Choose, Dots, Options, Rewriter, Sink};
 use crosswalk::decisions::Decisions;
+use crosswalk::input::CheckedFile;
+use crosswalk::output::{self, Output};
 use crosswalk::report::{
     Review, RunTotals,
     html::{self, About},
 };
 use crosswalk::summary::{DecisionReport, Summary};
 
-use super::output::AtomicOutput;
 use super::pipeline;
 use super::{CrosswalkArgs, Outcome};
 
@@ -206,44 +206,33 @@ fn read_prefix(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
     Ok(prefix)
 }
 
-fn refuse_overwrites(args: &Args) -> anyhow::Result<()> {
-    let outputs = [
-        ("--output", &args.output),
+/// The outputs may not clash with each other or with a file the run reads: a usage error.
+fn check_targets(args: &Args) -> anyhow::Result<()> {
+    let mut outputs = vec![("--output", args.output.as_deref())];
+    for (option, path) in [
         ("--audit", &args.audit),
         ("--summary", &args.summary),
         ("--report", &args.report),
-    ];
-    // Files this run reads, which no output may replace.
-    let input = args.input.iter().filter(|p| p.as_os_str() != "-");
-    let read = input
-        .map(|p| (p, "the input file"))
-        .chain(args.decisions.iter().map(|p| (p, "a --decisions file")));
-    for (read, what) in read {
-        for (option, path) in outputs {
-            if let Some(path) = path
-                && super::same_file(read, path)
-            {
-                bail!(
-                    "{option} {} is {what}; write the result somewhere else",
-                    path.display()
-                );
-            }
+    ] {
+        if let Some(path) = path {
+            outputs.push((option, Some(path.as_path())));
         }
     }
-    for (i, (a, pa)) in outputs.iter().enumerate() {
-        for (b, pb) in &outputs[i + 1..] {
-            if let (Some(pa), Some(pb)) = (pa, pb)
-                && (pa == pb || super::same_file(pa, pb))
-            {
-                bail!("{a} and {b} name the same file {}", pa.display());
-            }
-        }
-    }
-    Ok(())
+    let mut inputs: Vec<(&str, &Path)> = args
+        .input
+        .iter()
+        .map(|p| ("the input file", p.as_path()))
+        .collect();
+    inputs.extend(
+        args.decisions
+            .iter()
+            .map(|p| ("a --decisions file", p.as_path())),
+    );
+    output::check_targets(&outputs, &inputs).map_err(|e| super::usage(e).into())
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    refuse_overwrites(&args)?;
+    check_targets(&args)?;
     let crosswalk = args.crosswalk.load()?;
     // Decisions are checked before anything is written.
     let mut decisions = Decisions::new();
@@ -257,8 +246,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         ("<stdin>".to_string(), Box::new(io::stdin()), None)
     } else {
         let path = args.input.as_ref().expect("not stdin");
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let size = file.metadata().ok().map(|m| m.len());
+        let file =
+            CheckedFile::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let size = file.size();
         (path.display().to_string(), Box::new(file), size)
     };
     let prefix = read_prefix(&mut reader).with_context(|| format!("cannot read {name}"))?;
@@ -370,7 +360,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .with_decisions(&decisions, decision_keys);
 
     // Outputs.
-    let output = AtomicOutput::create(args.output.as_deref())?;
+    let output = Output::create(args.output.as_deref())?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .terminator(if sniffed.crlf {
@@ -391,7 +381,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let audit_writer = match &args.audit {
         Some(path) => {
-            let mut audit = audit::csv_writer(AtomicOutput::create(Some(path))?);
+            let mut audit = audit::csv_writer(Output::create(Some(path))?);
             audit.write_byte_record(&AuditRows::header(&keys))?;
             Some(audit)
         }
@@ -517,16 +507,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         );
     }
 
-    let finish = |writer: csv::Writer<AtomicOutput>, what: &str| {
+    let finish = |writer: csv::Writer<Output>, what: &str| -> anyhow::Result<output::Ready> {
         writer
             .into_inner()
-            .map_err(|e| anyhow::anyhow!("cannot write the {what}: {}", e.error()))
+            .map_err(|e| anyhow::anyhow!("cannot write the {what}: {}", e.error()))?
+            .finish()
+            .with_context(|| format!("cannot write the {what}"))
     };
-    let output = finish(writers.rows, "output")?;
+    // Every output is complete before any is moved into place.
+    let mut ready = vec![finish(writers.rows, "output")?];
     if let Some(audit) = writers.audit {
-        finish(audit, "audit file")?
-            .commit()
-            .context("cannot write the audit file")?;
+        ready.push(finish(audit, "audit file")?);
     }
     let audit_rows = audit.map(|audit| audit.count());
     let mut report = summary.report(&crosswalk);
@@ -542,17 +533,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             totals: Some(RunTotals::from(&report)),
             max_groups: html::DEFAULT_MAX_GROUPS,
         };
-        let mut out = AtomicOutput::create(Some(path))?;
+        let mut out = Output::create(Some(path))?;
         out.write_all(html::render(review, &crosswalk, &about).as_bytes())?;
-        out.commit().context("cannot write the report")?;
+        ready.push(out.finish().context("cannot write the report")?);
     }
     if let Some(path) = &args.summary {
-        let mut out = AtomicOutput::create(Some(path))?;
+        let mut out = Output::create(Some(path))?;
         serde_json::to_writer_pretty(&mut out, &report)?;
         out.write_all(b"\n")?;
-        out.commit().context("cannot write the summary file")?;
+        ready.push(out.finish().context("cannot write the summary file")?);
     }
-    output.commit().context("cannot write the output")?;
+    output::commit(ready).context("cannot move the outputs into place")?;
 
     if !args.quiet {
         for line in report.render_text().lines() {

@@ -2,13 +2,12 @@
 
 pub mod convert;
 pub mod map;
-pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod stats;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use crosswalk::{CodeSet, Crosswalk, Gem, System};
@@ -116,10 +115,19 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// True when both paths name the same existing file.
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
+/// A command line that cannot be run as given: exit status 2, as for clap's own usage errors.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A usage error with this message.
+pub fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
 }

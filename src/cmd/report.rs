@@ -7,8 +7,8 @@ use anyhow::Context;
 use crosswalk::report::html::{self, About};
 use crosswalk::report::{self, RunTotals};
 
-use super::output::AtomicOutput;
 use super::{CrosswalkArgs, Outcome};
+use crosswalk::output::{self, Output};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -44,17 +44,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let inputs = std::iter::once(&args.audit).chain(&args.summary);
-    if let Some(output) = &args.output
-        && inputs
-            .into_iter()
-            .any(|input| super::same_file(input, output))
-    {
-        anyhow::bail!(
-            "--output {} is a file this command reads; write the page somewhere else",
-            output.display()
-        );
+    let mut inputs = vec![("the audit file", args.audit.as_path())];
+    if let Some(summary) = &args.summary {
+        inputs.push(("the --summary file", summary.as_path()));
     }
+    output::check_targets(&[("--output", args.output.as_deref())], &inputs)
+        .map_err(super::usage)?;
     let crosswalk = args.crosswalk.load()?;
     let totals = match &args.summary {
         Some(path) => {
@@ -81,9 +76,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         totals,
         max_groups: args.max_codes,
     };
-    let mut out = AtomicOutput::create(args.output.as_deref())?;
+    let mut out = Output::create(args.output.as_deref())?;
     out.write_all(html::render(&review, &crosswalk, &about).as_bytes())?;
-    out.commit().context("cannot write the report")?;
+    let ready = out.finish().context("cannot write the report")?;
+    output::commit(vec![ready]).context("cannot write the report")?;
     if let Some(path) = &args.output {
         eprintln!(
             "crosswalk: report: {} codes to review in {} claims, {} source codes, in {}",

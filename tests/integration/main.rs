@@ -5,6 +5,7 @@ mod convert;
 mod decisions;
 mod fy2018;
 mod map;
+mod outputs;
 mod report;
 mod stats;
 mod workdir;

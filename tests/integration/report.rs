@@ -215,9 +215,9 @@ fn bad_audit_files_are_errors_naming_file_and_line_with_no_page_left() {
         run.describe()
     );
     wd.write("a.csv", "row,line,column,system,original,status\n");
-    let run = wd.run(&["report", "a.csv", "-o", "a.csv"]).expect_exit(1);
+    let run = wd.run(&["report", "a.csv", "-o", "a.csv"]).expect_exit(2);
     assert!(
-        run.stderr.contains("a file this command reads"),
+        run.stderr.contains("--output a.csv is the audit file"),
         "{}",
         run.describe()
     );
@@ -240,7 +240,7 @@ fn bad_audit_files_are_errors_naming_file_and_line_with_no_page_left() {
     wd.write("claims.csv", "CLM_ID,ICD9_DGNS_CD_1\n1,2731\n");
     let run = wd
         .run(&["convert", "claims.csv", "--report", "claims.csv"])
-        .expect_exit(1);
+        .expect_exit(2);
     assert!(run.stderr.contains("--report"), "{}", run.describe());
 }
 

@@ -1,0 +1,347 @@
+//! The outputs of a run as one transaction: every file is staged beside its target and renamed
+//! into place only once all of them are complete, so a run leaves either all its outputs or none,
+//! and never a half-written or mixed set.
+//!
+//! Claim data is PHI, so the rules are strict:
+//! - a staged file is created with the mode the umask allows (a file it replaces keeps its own
+//!   mode), and removed on any error, when dropped, and on SIGINT, SIGTERM or SIGHUP
+//!   ([`install_signal_cleanup`]);
+//! - outputs that are the same file by any spelling (hard links, symbolic links, a name that does
+//!   not exist yet in the same directory), or the same file as an input, are refused before
+//!   anything is opened ([`check_targets`]); at most one output is standard output;
+//! - a FIFO, character device or terminal (`/dev/null`, `/dev/stdout`, a named pipe) is written
+//!   through, never replaced by a regular file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Staged files not yet committed or removed, for the signal handler to remove.
+static STAGED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn staged() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    STAGED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Remove every staged file now (the signal handler's work). Returns how many were removed.
+pub fn remove_staged() -> usize {
+    let mut files = staged();
+    let n = files.len();
+    for path in files.drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+    n
+}
+
+/// Catch SIGINT, SIGTERM and SIGHUP: remove every staged file, then exit with 128 + the signal
+/// number, as the shell reports a process killed by it. Call once, before staging anything.
+pub fn install_signal_cleanup() -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                remove_staged();
+                std::process::exit(128 + signal);
+            }
+        })?;
+    Ok(())
+}
+
+/// Where an output goes.
+#[derive(Debug)]
+enum Kind {
+    Stdout,
+    /// An existing file that is not a regular file: written in place.
+    Through,
+    /// A regular file (or a new one): staged beside it, renamed at commit.
+    Staged,
+}
+
+fn is_stdout(path: Option<&Path>) -> bool {
+    path.is_none_or(|p| p.as_os_str() == "-")
+}
+
+fn kind(path: Option<&Path>) -> Kind {
+    let Some(path) = path.filter(|p| !is_stdout(Some(p))) else {
+        return Kind::Stdout;
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Kind::Through,
+        _ => Kind::Staged,
+    }
+}
+
+/// What names a file for comparisons: its device and inode when it exists, and its canonical
+/// directory joined with its name, which also names a file that does not exist yet.
+#[derive(Debug, PartialEq, Eq)]
+struct Identity {
+    inode: Option<(u64, u64)>,
+    location: Option<PathBuf>,
+}
+
+fn identity(path: &Path) -> Identity {
+    #[cfg(unix)]
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    };
+    #[cfg(not(unix))]
+    let inode = None;
+    let location = std::fs::canonicalize(path).ok().or_else(|| {
+        let name = path.file_name()?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(name))
+    });
+    Identity { inode, location }
+}
+
+fn same(a: &Identity, b: &Identity) -> bool {
+    (a.inode.is_some() && a.inode == b.inode) || (a.location.is_some() && a.location == b.location)
+}
+
+/// True for `/dev/null`, which any number of outputs may share.
+fn is_null(path: &Path) -> bool {
+    std::fs::canonicalize(path).is_ok_and(|p| p == Path::new("/dev/null"))
+}
+
+/// Check a run's targets before anything is opened: `outputs` are (option, path; `None` or `-`
+/// for standard output), `inputs` (what, path) the files the run reads. The error says which
+/// options clash, in words for a usage message.
+pub fn check_targets(
+    outputs: &[(&str, Option<&Path>)],
+    inputs: &[(&str, &Path)],
+) -> Result<(), String> {
+    let on_stdout: Vec<&str> = outputs
+        .iter()
+        .filter(|(_, p)| is_stdout(*p))
+        .map(|(o, _)| *o)
+        .collect();
+    if on_stdout.len() > 1 {
+        return Err(format!(
+            "{} would {} write to standard output; give all but one of them a file",
+            on_stdout.join(" and "),
+            if on_stdout.len() == 2 { "both" } else { "all" }
+        ));
+    }
+    let files: Vec<(&str, &Path, Identity)> = outputs
+        .iter()
+        .filter_map(|(o, p)| p.filter(|p| !is_stdout(Some(p))).map(|p| (*o, p)))
+        .filter(|(_, p)| !is_null(p))
+        .map(|(o, p)| (o, p, identity(p)))
+        .collect();
+    for (i, (a, pa, ia)) in files.iter().enumerate() {
+        for (b, pb, ib) in &files[i + 1..] {
+            if same(ia, ib) {
+                return Err(format!(
+                    "{a} {} and {b} {} are the same file; give each output its own",
+                    pa.display(),
+                    pb.display()
+                ));
+            }
+        }
+        for (what, input) in inputs {
+            if input.as_os_str() != "-" && same(ia, &identity(input)) {
+                return Err(format!(
+                    "{a} {} is {what}; write the result somewhere else",
+                    pa.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One output of a run: standard output, a special file written through, or a staged file.
+pub struct Output {
+    target: Target,
+}
+
+enum Target {
+    // Not locked: an output may be written from another thread than the one that opened it.
+    Stdout(io::Stdout),
+    Through(File, PathBuf),
+    Staged {
+        file: File,
+        temp: PathBuf,
+        path: PathBuf,
+    },
+}
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+impl Output {
+    /// Open the output `path` (`None` or `-`: standard output). A regular or new file is staged
+    /// as `.NAME.crosswalk-PID-N.tmp` beside it.
+    pub fn create(path: Option<&Path>) -> io::Result<Output> {
+        let target = match (kind(path), path) {
+            (Kind::Stdout, _) | (_, None) => Target::Stdout(io::stdout()),
+            (Kind::Through, Some(path)) => Target::Through(
+                OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| with_path(e, path))?,
+                path.to_path_buf(),
+            ),
+            (Kind::Staged, Some(path)) => {
+                let dir = match path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d,
+                    _ => Path::new("."),
+                };
+                let name = path
+                    .file_name()
+                    .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+                let temp = dir.join(format!(
+                    ".{name}.crosswalk-{}-{}.tmp",
+                    std::process::id(),
+                    SEQUENCE.fetch_add(1, Ordering::Relaxed)
+                ));
+                let mut options = OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    // The kernel applies the umask to this mode, as for any new file.
+                    use std::os::unix::fs::OpenOptionsExt;
+                    options.mode(0o666);
+                }
+                // Registered before it exists, so that a signal between the two removes it too.
+                staged().push(temp.clone());
+                let file = options.open(&temp).map_err(|e| {
+                    unregister(&temp);
+                    io::Error::new(
+                        e.kind(),
+                        format!("cannot create a file in {}: {e}", dir.display()),
+                    )
+                })?;
+                Target::Staged {
+                    file,
+                    temp,
+                    path: path.to_path_buf(),
+                }
+            }
+        };
+        Ok(Output { target })
+    }
+
+    /// Flush everything written: the output is complete. A staged file is synced to disk, ready
+    /// to be renamed by [`commit`].
+    pub fn finish(mut self) -> io::Result<Ready> {
+        self.flush()?;
+        let target = std::mem::replace(&mut self.target, Target::Stdout(io::stdout()));
+        match target {
+            Target::Stdout(_) | Target::Through(..) => Ok(Ready { staged: None }),
+            Target::Staged { file, temp, path } => {
+                // Built first, so that an error below still removes the staged file.
+                let ready = Ready {
+                    staged: Some((temp, path)),
+                };
+                let (temp, path) = ready.staged.as_ref().expect("just set");
+                file.sync_all()?;
+                if let Ok(meta) = std::fs::metadata(path)
+                    && meta.is_file()
+                {
+                    // A replaced file keeps its mode.
+                    std::fs::set_permissions(temp, meta.permissions())?;
+                }
+                Ok(ready)
+            }
+        }
+    }
+}
+
+fn with_path(e: io::Error, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+fn unregister(temp: &Path) {
+    staged().retain(|p| p != temp);
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Target::Staged { temp, .. } = &self.target {
+            let _ = std::fs::remove_file(temp);
+            unregister(temp);
+        }
+    }
+}
+
+impl Output {
+    /// The error of a write, naming the file (a full disk must say which output it hit).
+    fn failed(&self, e: io::Error) -> io::Error {
+        match &self.target {
+            Target::Stdout(_) => e,
+            Target::Through(..) | Target::Staged { .. } => with_path(e, self.path()),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match &self.target {
+            Target::Stdout(_) => Path::new("-"),
+            Target::Through(_, path) => path,
+            Target::Staged { path, .. } => path,
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = match &mut self.target {
+            Target::Stdout(out) => out.write(buf),
+            Target::Through(file, _) | Target::Staged { file, .. } => file.write(buf),
+        };
+        written.map_err(|e| self.failed(e))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let written = match &mut self.target {
+            Target::Stdout(out) => out.write_all(buf),
+            Target::Through(file, _) | Target::Staged { file, .. } => file.write_all(buf),
+        };
+        written.map_err(|e| self.failed(e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let flushed = match &mut self.target {
+            Target::Stdout(out) => out.flush(),
+            Target::Through(file, _) | Target::Staged { file, .. } => file.flush(),
+        };
+        flushed.map_err(|e| self.failed(e))
+    }
+}
+
+/// A complete output waiting for [`commit`]; dropped uncommitted, its staged file is removed.
+pub struct Ready {
+    staged: Option<(PathBuf, PathBuf)>,
+}
+
+impl Drop for Ready {
+    fn drop(&mut self) {
+        if let Some((temp, _)) = &self.staged {
+            let _ = std::fs::remove_file(temp);
+            unregister(temp);
+        }
+    }
+}
+
+/// Move every complete output into place. Called only once all outputs of a run are complete.
+pub fn commit(ready: Vec<Ready>) -> io::Result<()> {
+    for mut r in ready {
+        if let Some((temp, path)) = r.staged.take() {
+            let renamed = std::fs::rename(&temp, &path);
+            if renamed.is_err() {
+                let _ = std::fs::remove_file(&temp);
+            }
+            // After the rename: a signal in between finds no file at the staged name.
+            unregister(&temp);
+            renamed.map_err(|e| with_path(e, &path))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,308 @@
+//! The outputs of a run as one transaction, through the binary: clashing targets are refused,
+//! nothing is left behind by an error, a full disk or a signal, modes follow the umask, special
+//! files are written through, and an input that changes while read is an error.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::workdir::Workdir;
+
+fn example() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv"))
+        .unwrap()
+}
+
+/// The example's header and `copies` × its data rows.
+fn big_example(copies: usize) -> String {
+    let text = example();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let mut out = String::with_capacity(text.len() * copies);
+    out.push_str(header);
+    out.push('\n');
+    for _ in 0..copies {
+        out.push_str(rows);
+        if !rows.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The names in the work directory, sorted.
+fn listing(wd: &Workdir) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(wd.path("."))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn clashing_targets_are_usage_errors_and_touch_nothing() {
+    let wd = Workdir::new();
+    wd.write("in.csv", example());
+    wd.write("out.csv", "old\n");
+    std::fs::create_dir(wd.path("sub")).unwrap();
+    std::fs::hard_link(wd.path("in.csv"), wd.path("link.csv")).unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-o", "out.csv", "--audit", "./out.csv"],
+            "--output out.csv and --audit ./out.csv are the same file",
+        ),
+        (
+            &["-o", "new.csv", "--audit", "sub/../new.csv"],
+            "--output new.csv and --audit sub/../new.csv are the same file",
+        ),
+        (
+            &["--audit", "-"],
+            "--output and --audit would both write to standard output",
+        ),
+        (
+            &["-o", "-", "--summary", "-", "--report", "r.html"],
+            "--output and --summary would both write to standard output",
+        ),
+        (&["-o", "in.csv"], "--output in.csv is the input file"),
+        (&["-o", "link.csv"], "--output link.csv is the input file"),
+        (
+            &["-o", "x.csv", "--report", "sub/../in.csv"],
+            "--report sub/../in.csv is the input file",
+        ),
+    ];
+    let before = listing(&wd);
+    for (args, message) in cases {
+        let run = wd
+            .run(&[&["convert", "in.csv", "-q"][..], args].concat())
+            .expect_exit(2);
+        assert!(
+            run.stderr.contains(message),
+            "{message:?}\n{}",
+            run.describe()
+        );
+        assert_eq!(run.stdout, "", "{}", run.describe());
+        assert_eq!(listing(&wd), before, "{}", run.describe());
+    }
+    assert_eq!(wd.read("out.csv"), "old\n");
+    assert_eq!(wd.read("in.csv"), example());
+    // Any number of outputs may be thrown away.
+    wd.run(&[
+        "convert",
+        "in.csv",
+        "-q",
+        "-o",
+        "/dev/null",
+        "--audit",
+        "/dev/null",
+    ])
+    .expect_exit(0);
+    assert!(!Path::new("/dev/null").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn new_files_take_the_umask_and_replaced_files_keep_their_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let wd = Workdir::new();
+    wd.write("in.csv", example());
+    wd.write("kept.csv", "old\n");
+    std::fs::set_permissions(wd.path("kept.csv"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let sh = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077 && {} convert in.csv -q -o o.csv --audit a.csv --summary s.json \
+             --report r.html && umask 022 && {} convert in.csv -q -o kept.csv",
+            env!("CARGO_BIN_EXE_crosswalk"),
+            env!("CARGO_BIN_EXE_crosswalk")
+        ))
+        .current_dir(wd.path("."))
+        .status()
+        .unwrap();
+    assert!(sh.success());
+    let mode = |name: &str| {
+        std::fs::metadata(wd.path(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for name in ["o.csv", "a.csv", "s.json", "r.html"] {
+        assert_eq!(mode(name), 0o600, "{name}");
+    }
+    assert_eq!(mode("kept.csv"), 0o640);
+    assert_ne!(wd.read("kept.csv"), "old\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_written_through_not_replaced() {
+    let wd = Workdir::new();
+    wd.write("in.csv", example());
+    let fifo = wd.path("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || {
+            let mut text = String::new();
+            std::fs::File::open(fifo)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        }
+    });
+    let run = wd
+        .run(&["convert", "in.csv", "-q", "-o", "pipe"])
+        .expect_exit(0);
+    let through = reader.join().unwrap();
+    let direct = wd.run(&["convert", "in.csv", "-q"]).expect_exit(0);
+    assert_eq!(through, direct.stdout, "{}", run.describe());
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+/// An input cut short while it is read is an error, with no output left: the run is held by a
+/// standard output nobody reads until the file is truncated.
+#[test]
+fn an_input_truncated_while_read_is_an_error() {
+    let wd = Workdir::new();
+    wd.write("big.csv", big_example(4000));
+    wd.write("out.csv", "old\n");
+    let mut child = wd
+        .command(&["convert", "big.csv", "-q", "--audit", "a.csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The pipe fills and the run stops well before the end of the 12 MB file.
+    std::thread::sleep(Duration::from_millis(500));
+    let size = std::fs::metadata(wd.path("big.csv")).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(wd.path("big.csv"))
+        .unwrap()
+        .set_len(size / 3)
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    std::io::copy(&mut stdout, &mut std::io::sink()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("big.csv: the file had") && stderr.contains("truncated or changed"),
+        "{stderr}"
+    );
+    assert_eq!(listing(&wd), ["big.csv", "out.csv"]);
+}
+
+/// SIGTERM in the middle of a run removes every staged output: the directory is as it was.
+#[cfg(unix)]
+#[test]
+fn a_signal_mid_run_leaves_the_directory_as_it_was() {
+    let wd = Workdir::new();
+    wd.write("out.csv", "old\n");
+    let before = listing(&wd);
+    let text = big_example(50);
+    let mut child = wd
+        .command(&[
+            "convert",
+            "-",
+            "-q",
+            "-o",
+            "out.csv",
+            "--audit",
+            "a.csv",
+            "--summary",
+            "s.json",
+            "--report",
+            "r.html",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&text.as_bytes()[..text.len() / 2]).unwrap();
+    stdin.flush().unwrap();
+    // The run now waits for the rest of its input, its outputs staged.
+    let staged = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        listing(&wd).len() > before.len()
+    });
+    assert!(staged, "the run staged its outputs");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(128 + 15));
+    assert_eq!(listing(&wd), before);
+    assert_eq!(wd.read("out.csv"), "old\n");
+}
+
+/// A full file system at the last output: no output is moved into place, no staged file stays.
+/// Needs a small tmpfs (mount, as root); skipped with the reason where that is not allowed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_at_the_last_output_leaves_no_new_file() {
+    let wd = Workdir::new();
+    wd.write("in.csv", example());
+    let small = wd.path("small");
+    std::fs::create_dir(&small).unwrap();
+    let mount = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=24k", "tmpfs"])
+        .arg(&small)
+        .stderr(Stdio::null())
+        .status();
+    if !mount.is_ok_and(|s| s.success()) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: cannot mount a small tmpfs here (needs root), so a full disk is not tested"
+        );
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(&small);
+    std::fs::write(small.join("out.csv"), "old\n").unwrap();
+    // The claims (4 KiB) and the audit (9 KiB) fit; the 30 KiB page does not.
+    let run = wd
+        .run(&[
+            "convert",
+            "in.csv",
+            "-q",
+            "-o",
+            "small/out.csv",
+            "--audit",
+            "small/a.csv",
+            "--report",
+            "small/r.html",
+        ])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains("small/r.html: No space left on device"),
+        "{}",
+        run.describe()
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&small)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["out.csv"], "{}", run.describe());
+    assert_eq!(
+        std::fs::read_to_string(small.join("out.csv")).unwrap(),
+        "old\n"
+    );
+}
