@@ -31,6 +31,7 @@ pub struct AuditRows<'c> {
     // The `data` cell per source system (in the order of `System::ALL`), made on first use.
     input: String,
     data: [Option<Box<[u8]>>; 4],
+    label: Vec<u8>,
 }
 
 /// Writes review events as CSV.
@@ -113,6 +114,7 @@ impl<'c> AuditRows<'c> {
             rendered_bytes: 0,
             input: input.to_string(),
             data: Default::default(),
+            label: Vec::new(),
         }
     }
 
@@ -279,7 +281,7 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
 
 impl Sink for AuditRows<'_> {
     fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
-        if !e.status.audited() {
+        if !e.statuses.audited() {
             return Ok(());
         }
         let data = self.data(e.system);
@@ -308,7 +310,9 @@ impl Sink for AuditRows<'_> {
         let rendered = e.code.and_then(|code| self.rendered.get(&(e.system, code)));
         let field = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
         push_safe(r, field(|x| &x.title));
-        r.push_field(e.status.as_str().as_bytes());
+        self.label.clear();
+        e.statuses.write_label(&mut self.label);
+        r.push_field(&self.label);
         push_safe(r, e.reason.unwrap_or("").as_bytes());
         push_safe(r, e.written);
         if e.leftover.is_empty() {

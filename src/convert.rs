@@ -5,8 +5,6 @@
 //! [`Sink`] (the audit writer, the summary, a `Vec` in tests), as ripgrep's searcher reports to
 //! its sink. Bytes outside code cells pass through untouched.
 
-use std::fmt;
-
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -17,7 +15,8 @@ use crate::crosswalk::Crosswalk;
 use crate::decisions::{Choice, Decision, Decisions, Subject, occurrence_key};
 use crate::error::{Error, Result};
 use crate::gem::Gem;
-use crate::mapping::{Mapping, Status};
+use crate::mapping::Mapping;
+pub use crate::status::{CellStatus, Statuses};
 
 /// What to write for an `ambiguous` code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
@@ -72,118 +71,6 @@ pub struct Options {
     pub flags_column: bool,
 }
 
-/// The outcome for one code cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CellStatus {
-    /// Same meaning, one code.
-    Exact,
-    /// One code, an approximation (the normal case).
-    Approximate,
-    /// A cluster, all placed in the column group.
-    Combination,
-    /// Several alternatives; the one written depends on `--choose`.
-    Ambiguous,
-    /// The crosswalk has no translation.
-    NoMap,
-    /// A valid-looking code that is not a source in the crosswalk.
-    NotInCrosswalk,
-    /// Not a valid code for this column (or its version could not be read).
-    Malformed,
-    /// A cluster whose extra codes did not all find an empty cell in the group.
-    Overflow,
-    /// The GEM's only translation was written, but a written code is not billable in the built-in
-    /// ICD-10 code set (a category header, or a code no longer in it): someone must pick a valid
-    /// code.
-    NotBillable,
-    /// A valid ICD-10 code, left as it is.
-    PassedThrough,
-    /// Written as a decisions file says (one of the code's alternatives, `keep` or `blank`).
-    Decided,
-    /// Written as a decisions file says, with codes that are not among the GEM's alternatives
-    /// (valid in the built-in code set): reported in the audit for a second look.
-    DecidedOutsideGem,
-}
-
-impl CellStatus {
-    /// Every status, in report order.
-    pub const ALL: [CellStatus; 12] = [
-        CellStatus::Exact,
-        CellStatus::Approximate,
-        CellStatus::Combination,
-        CellStatus::Ambiguous,
-        CellStatus::NoMap,
-        CellStatus::NotInCrosswalk,
-        CellStatus::Malformed,
-        CellStatus::Overflow,
-        CellStatus::NotBillable,
-        CellStatus::PassedThrough,
-        CellStatus::Decided,
-        CellStatus::DecidedOutsideGem,
-    ];
-
-    /// The name used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CellStatus::Exact => "exact",
-            CellStatus::Approximate => "approximate",
-            CellStatus::Combination => "combination",
-            CellStatus::Ambiguous => "ambiguous",
-            CellStatus::NoMap => "no_map",
-            CellStatus::NotInCrosswalk => "not_in_crosswalk",
-            CellStatus::Malformed => "malformed",
-            CellStatus::Overflow => "overflow",
-            CellStatus::NotBillable => "not_billable",
-            CellStatus::PassedThrough => "passed_through",
-            CellStatus::Decided => "decided",
-            CellStatus::DecidedOutsideGem => "decided_outside_gem",
-        }
-    }
-
-    /// True for the statuses a person must look at.
-    pub fn needs_review(self) -> bool {
-        matches!(
-            self,
-            CellStatus::Ambiguous
-                | CellStatus::NoMap
-                | CellStatus::NotInCrosswalk
-                | CellStatus::Malformed
-                | CellStatus::Overflow
-                | CellStatus::NotBillable
-        )
-    }
-
-    /// True for the statuses named in the flags column: those that need review and those a
-    /// decisions file settled.
-    pub fn flagged(self) -> bool {
-        self.needs_review() || matches!(self, CellStatus::Decided | CellStatus::DecidedOutsideGem)
-    }
-
-    /// True for the statuses listed in the audit file: those that need review, and decisions
-    /// that went outside the GEM.
-    pub fn audited(self) -> bool {
-        self.needs_review() || self == CellStatus::DecidedOutsideGem
-    }
-
-    fn from_lookup(status: Status) -> CellStatus {
-        match status {
-            Status::Exact => CellStatus::Exact,
-            Status::Approximate => CellStatus::Approximate,
-            Status::Combination => CellStatus::Combination,
-            Status::Ambiguous => CellStatus::Ambiguous,
-            Status::NoMap => CellStatus::NoMap,
-            Status::NotInCrosswalk => CellStatus::NotInCrosswalk,
-            Status::Malformed => CellStatus::Malformed,
-        }
-    }
-}
-
-impl fmt::Display for CellStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// One code met in a record, as reported to a [`Sink`].
 #[derive(Debug)]
 pub struct CodeEvent<'a> {
@@ -199,8 +86,8 @@ pub struct CodeEvent<'a> {
     pub original: &'a [u8],
     /// The parsed code, if it is one.
     pub code: Option<Code>,
-    /// What happened.
-    pub status: CellStatus,
+    /// What happened: the outcome and any problems on top of it.
+    pub statuses: Statuses,
     /// Why a code is malformed.
     pub reason: Option<&'a str>,
     /// The table the code was looked up in (ICD-9 codes that were parsed).
@@ -241,8 +128,8 @@ pub struct OwnedEvent {
     pub system: System,
     /// Original cell.
     pub original: String,
-    /// Status.
-    pub status: CellStatus,
+    /// Statuses.
+    pub statuses: Statuses,
     /// Value written.
     pub written: String,
     /// Leftover codes of an overflow.
@@ -256,7 +143,7 @@ impl Sink for Vec<OwnedEvent> {
             column: e.column.name.clone(),
             system: e.system,
             original: String::from_utf8_lossy(e.original).into_owned(),
-            status: e.status,
+            statuses: e.statuses,
             written: String::from_utf8_lossy(e.written).into_owned(),
             leftover: e.leftover.to_vec(),
         });
@@ -584,6 +471,7 @@ impl<'c> Rewriter<'c> {
 
         // Write: place the decided or chosen codes, or apply --unmapped.
         let s = &mut self.scratch;
+        let mut not_billable = false;
         let to_write: Option<&[Code]> = match decided {
             Some(d) => {
                 status = if d.outside_gem {
@@ -620,18 +508,8 @@ impl<'c> Rewriter<'c> {
                     None => s.leftover.push(*code),
                 }
             }
-            if !s.leftover.is_empty() {
-                status = CellStatus::Overflow;
-            }
             if let (None, Some(r)) = (decided, resolved) {
-                if r.chosen_not_billable
-                    && matches!(
-                        status,
-                        CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination
-                    )
-                {
-                    status = CellStatus::NotBillable;
-                }
+                not_billable = r.chosen_not_billable;
                 s.reason
                     .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
             }
@@ -652,13 +530,20 @@ impl<'c> Rewriter<'c> {
                 .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
         }
 
-        if status.flagged() && self.options.flags_column {
+        let mut statuses = Statuses::one(status);
+        if !s.leftover.is_empty() {
+            statuses.add_problem(CellStatus::Overflow);
+        }
+        if not_billable {
+            statuses.add_problem(CellStatus::NotBillable);
+        }
+        if statuses.flagged() && self.options.flags_column {
             if !s.flags.is_empty() {
                 s.flags.push(b';');
             }
             s.flags.extend_from_slice(column.name.as_bytes());
             s.flags.push(b':');
-            s.flags.extend_from_slice(status.as_str().as_bytes());
+            statuses.write_label(&mut s.flags);
             s.flags.push(b':');
             s.flags.extend_from_slice(original.trim_ascii());
             if !s.leftover.is_empty() {
@@ -685,7 +570,7 @@ impl<'c> Rewriter<'c> {
             system,
             original,
             code: parsed,
-            status,
+            statuses,
             reason,
             gem,
             written,
@@ -892,7 +777,7 @@ mod tests {
             2,
             "one event per input code, none for placed codes"
         );
-        assert_eq!(events[0].status, CellStatus::Combination);
+        assert_eq!(events[0].statuses, CellStatus::Combination.into());
         // A later cell's cluster uses the next free cell.
         let (out, _) = run("DX1,DX2,DX3,DX4", ",0730,0730,", flagged());
         assert_eq!(out, ["J17", "A70", "A70", "J17", ""]);
@@ -902,7 +787,7 @@ mod tests {
     fn overflow_keeps_leftovers_in_flags_and_event() {
         let (out, events) = run("DX1,DX2", "0730,2731", flagged());
         assert_eq!(out, ["A70", "D472", "DX1:overflow:0730:J17"]);
-        assert_eq!(events[0].status, CellStatus::Overflow);
+        assert_eq!(events[0].statuses.to_string(), "overflow");
         assert_eq!(events[0].leftover.len(), 1);
         // A single-valued field is a group of its own.
         let (out, _) = run("ADMTG_DGNS_CD,DX1,DX2", "073.0,,", flagged());
@@ -931,7 +816,7 @@ mod tests {
                 "DX1:ambiguous:99681;DX2:no_map:7796;DX3:malformed:27.31"
             ]
         );
-        assert!(events[2].status == CellStatus::Malformed && events[2].written.is_empty());
+        assert!(events[2].statuses == CellStatus::Malformed.into() && events[2].written.is_empty());
         let cw = Crosswalk::builtin();
         let h = csv::ByteRecord::from(vec!["DX1"]);
         let plan = Plan::new(Some(&h), 1, &ColumnOptions::default()).unwrap();

@@ -46,6 +46,7 @@ pub mod input;
 pub mod mapping;
 pub mod output;
 pub mod report;
+pub mod status;
 pub mod summary;
 pub mod tablefile;
 pub mod years;

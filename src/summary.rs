@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::code::{Code, System};
-use crate::convert::{CellStatus, CodeEvent, Sink};
+use crate::convert::{CellStatus, CodeEvent, Sink, Statuses};
 use crate::crosswalk::Crosswalk;
 use crate::error::Result;
 
@@ -16,7 +16,7 @@ use crate::error::Result;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct ReviewKey {
     system: System,
-    status: CellStatus,
+    status: Statuses,
     text: [u8; 16],
     len: u8,
 }
@@ -31,8 +31,9 @@ pub struct Summary {
     /// Rows with a number of fields different from the header (passed through with `--flexible`).
     pub ragged_rows: u64,
     // By system (System::ALL order) and status (CellStatus::ALL order): an array, since this is
-    // bumped for every code cell.
+    // bumped for every code cell. A cell with several statuses counts under each.
     counts: [[u64; CellStatus::ALL.len()]; 4],
+    cells: u64,
     review: FxHashMap<ReviewKey, u64>,
     /// Keys of `review` that are malformed text rather than codes: unbounded in a bad file.
     texts_ranked: usize,
@@ -54,8 +55,8 @@ pub struct ReviewCount {
     pub system: &'static str,
     /// The code (canonical, or the cell as written when malformed).
     pub code: String,
-    /// Its status.
-    pub status: CellStatus,
+    /// Its statuses (`ambiguous`, or several joined by `+`).
+    pub status: Statuses,
     /// How many cells.
     pub count: u64,
     /// Its title, when known.
@@ -78,7 +79,8 @@ pub struct Report {
     pub ragged_rows: u64,
     /// Code cells seen.
     pub codes: u64,
-    /// Codes by system, then by status.
+    /// Codes by system, then by status; a cell with several statuses (`ambiguous+overflow`)
+    /// counts under each.
     pub by_system: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
     /// Code cells that need review.
     pub review_codes: u64,
@@ -126,8 +128,11 @@ impl DecisionReport {
 
 impl Sink for Summary {
     fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
-        self.counts[system_index(e.system)][e.status as usize] += 1;
-        if e.status.needs_review() {
+        for status in e.statuses.iter() {
+            self.counts[system_index(e.system)][status as usize] += 1;
+        }
+        self.cells += 1;
+        if e.statuses.needs_review() {
             let bytes = match &e.code {
                 Some(code) => code.as_bytes(),
                 None => e.original.trim_ascii(),
@@ -137,7 +142,7 @@ impl Sink for Summary {
             text[..len].copy_from_slice(&bytes[..len]);
             let key = ReviewKey {
                 system: e.system,
-                status: e.status,
+                status: e.statuses,
                 text,
                 len: len as u8,
             };
@@ -247,7 +252,7 @@ impl Summary {
             rows_in: self.rows_in,
             rows_out: self.rows_out,
             ragged_rows: self.ragged_rows,
-            codes: self.counted().map(|(_, _, n)| n).sum(),
+            codes: self.cells,
             by_system,
             review_codes: self.review_codes(),
             review_rows: self.review_rows,
@@ -303,7 +308,7 @@ impl Report {
                     r.count,
                     r.system,
                     r.code,
-                    r.status.as_str(),
+                    r.status.to_string(),
                     r.title
                 );
                 let _ = writeln!(out, "{}", line.trim_end());

@@ -90,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(a, b, "column {index} holds no codes");
             }
         }
-        let flagged = events.iter().any(|e| e.status.flagged());
+        let flagged = events.iter().any(|e| e.statuses.flagged());
         assert_eq!(output[input.len()].is_empty(), !flagged, "{events:?}");
     }
     let mut batch = Batch::default();

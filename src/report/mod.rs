@@ -15,7 +15,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use serde::Deserialize;
 
 use crate::code::{Code, System};
-use crate::convert::CellStatus;
+use crate::convert::{CellStatus, Statuses};
 use crate::error::{Error, Result};
 
 /// Distinct values kept per tally (columns, values written, decisions); the rest are counted.
@@ -108,7 +108,8 @@ pub struct Group {
     pub shown: String,
     /// The code's title, from the audit.
     pub title: String,
-    /// Audit rows by status, in [`CellStatus::ALL`] order.
+    /// Audit rows by status, in [`CellStatus::ALL`] order (a row with several statuses counts
+    /// under each).
     pub statuses: Vec<(CellStatus, u64)>,
     /// Audit rows.
     pub occurrences: u64,
@@ -198,6 +199,7 @@ pub struct Review {
     text_groups: usize,
     groups: Vec<Group>,
     by_status: [u64; CellStatus::ALL.len()],
+    review_rows: u64,
     rows: u64,
     claims: u64,
     last_claim: Option<u64>,
@@ -271,6 +273,7 @@ impl Review {
             text_groups: 0,
             groups: Vec::new(),
             by_status: [0; CellStatus::ALL.len()],
+            review_rows: 0,
             rows: 0,
             claims: 0,
             last_claim: None,
@@ -297,9 +300,9 @@ impl Review {
                 ))
             })?;
         let status_text = get(c.status);
-        let status = CellStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str().as_bytes() == status_text)
+        let statuses = std::str::from_utf8(status_text)
+            .ok()
+            .and_then(Statuses::parse)
             .ok_or_else(|| bad(format!("unknown status {:?}", text(status_text))))?;
         let original = get(c.original);
 
@@ -319,7 +322,10 @@ impl Review {
             self.last_claim = Some(claim);
         }
         self.rows += 1;
-        self.by_status[status as usize] += 1;
+        for status in statuses.iter() {
+            self.by_status[status as usize] += 1;
+        }
+        self.review_rows += u64::from(statuses.needs_review());
 
         let code = Code::parse(system, original).ok();
         let slot = system_slot(system);
@@ -366,11 +372,13 @@ impl Review {
             }
         };
         let group = &mut self.groups[index];
-        match group.statuses.iter_mut().find(|(s, _)| *s == status) {
-            Some(entry) => entry.1 += 1,
-            None => {
-                group.statuses.push((status, 1));
-                group.statuses.sort();
+        for status in statuses.iter() {
+            match group.statuses.iter_mut().find(|(s, _)| *s == status) {
+                Some(entry) => entry.1 += 1,
+                None => {
+                    group.statuses.push((status, 1));
+                    group.statuses.sort();
+                }
             }
         }
         group.occurrences += 1;
@@ -453,11 +461,7 @@ impl Review {
     /// Audit rows that need review (the others are decisions outside the GEM, kept for a
     /// second look).
     pub fn review_rows(&self) -> u64 {
-        self.by_status()
-            .iter()
-            .filter(|(s, _)| s.needs_review())
-            .map(|(_, n)| n)
-            .sum()
+        self.review_rows
     }
 
     /// Rows beyond the tracked groups, counted but not grouped.

@@ -191,7 +191,7 @@ fn example_file_every_status() {
         .iter()
         .find(|r| r[col(ah, "original")] == "2724")
         .unwrap();
-    assert_eq!(first_is_header[col(ah, "status")], "ambiguous");
+    assert_eq!(first_is_header[col(ah, "status")], "ambiguous+not_billable");
     assert_eq!(
         first_is_header[col(ah, "reason")],
         "E78.4 is a header (not billable) in ICD-10-CM FY2026; billable codes under it: E78.41, \
@@ -927,11 +927,14 @@ fn fy2018_conversion_follows_the_reading_rule() {
                     if let Some(alternative) = alternatives.first() {
                         let first = alternative.split('+').next().unwrap();
                         assert_eq!(b[i], first, "{name}={}", a[i]);
-                        // A sure translation to a code that is no longer billable needs review.
-                        if ["exact", "approximate", "combination"].contains(&status)
-                            && alternative.split('+').any(|c| !billable.contains(c))
-                        {
-                            status = "not_billable";
+                        // A translation to a code that is no longer billable needs review: a sure
+                        // one is `not_billable`, an ambiguous one says both.
+                        if alternative.split('+').any(|c| !billable.contains(c)) {
+                            if ["exact", "approximate", "combination"].contains(&status) {
+                                status = "not_billable";
+                            } else if status == "ambiguous" {
+                                status = "ambiguous+not_billable";
+                            }
                         }
                     }
                     status
@@ -947,12 +950,13 @@ fn fy2018_conversion_follows_the_reading_rule() {
             let reported = flagged.get(name).map(String::as_str);
             match reported {
                 // A cluster that did not fit: the first alternative of a combination or of an
-                // ambiguous code.
-                Some("overflow") => assert!(
-                    ["ambiguous", "combination", "not_billable"].contains(&status),
-                    "{name}={} is {status}",
-                    a[i]
-                ),
+                // ambiguous code; its other statuses are shown beside the overflow.
+                Some(r) if r.split('+').any(|s| s == "overflow") => {
+                    let others: Vec<&str> = r.split('+').filter(|s| *s != "overflow").collect();
+                    let want: Vec<&str> =
+                        status.split('+').filter(|s| *s != "combination").collect();
+                    assert_eq!(others, want, "{name}={} is {status}", a[i]);
+                }
                 Some(r) => assert_eq!(r, status, "{name}={}", a[i]),
                 None => assert!(
                     ["exact", "approximate", "combination"].contains(&status),
@@ -1184,11 +1188,18 @@ fn fy2018_every_icd9_source_code_converts_by_the_reading_rule() {
             }
             assert_eq!(cells, &want[..], "{choose}: {prefix} {code} ({status})");
             let flagged = flags(row.last().unwrap());
+            // An ambiguous code whose written alternative is not billable says both.
+            let label = match *status {
+                "ambiguous" if chosen.is_some_and(|a| !all_billable(a)) => {
+                    "ambiguous+not_billable".to_string()
+                }
+                other => other.to_string(),
+            };
             if ["exact", "approximate", "combination"].contains(status) {
                 assert!(flagged.is_empty(), "{prefix} {code}: {flagged:?}");
             } else {
                 review += 1;
-                let entry = vec![format!("{prefix}1"), status.to_string(), code.clone()];
+                let entry = vec![format!("{prefix}1"), label, code.clone()];
                 assert_eq!(flagged, vec![entry], "{choose}: {prefix} {code}");
             }
         }
@@ -1208,4 +1219,73 @@ fn fy2018_every_icd9_source_code_converts_by_the_reading_rule() {
     }
     eprintln!("first-billable wrote another alternative for {chose_otherwise} codes");
     assert!(chose_otherwise > 0);
+}
+
+/// A cell can carry several problems: 00.50 is ambiguous (243 clusters of four codes) and its
+/// cluster does not fit a group of two; 272.4's first alternative, E78.4, is a header. The flags
+/// column, the audit, the summary and the page show every one, so each filter finds the cell.
+#[test]
+fn several_problems_on_one_cell_are_all_shown() {
+    let wd = Workdir::new();
+    wd.write(
+        "c.csv",
+        "ID,ICD9_DGNS_CD_1,ICD9_PRCDR_CD_1,ICD9_PRCDR_CD_2\n1,272.4,0050,\n",
+    );
+    let run = wd
+        .run(&[
+            "convert",
+            "c.csv",
+            "--audit",
+            "a.csv",
+            "--summary",
+            "s.json",
+            "--report",
+            "r.html",
+        ])
+        .expect_exit(0);
+    let out = read_csv(run.stdout.as_bytes(), b',');
+    assert_eq!(
+        flags(&out[1][4]),
+        [
+            vec!["ICD9_DGNS_CD_1", "ambiguous+not_billable", "272.4"],
+            vec![
+                "ICD9_PRCDR_CD_1",
+                "ambiguous+overflow",
+                "0050",
+                "02H40JZ+02H60JZ"
+            ],
+        ],
+        "{}",
+        run.describe()
+    );
+    let audit = read_file(&wd.path("a.csv"), b',');
+    let status = col(&audit[0], "status");
+    assert_eq!(audit[1][status], "ambiguous+not_billable");
+    assert_eq!(audit[2][status], "ambiguous+overflow");
+    let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
+    assert_eq!(
+        summary["by_system"],
+        serde_json::json!({"icd9-dx": {"ambiguous": 1, "not_billable": 1},
+                           "icd9-proc": {"ambiguous": 1, "overflow": 1}})
+    );
+    assert_eq!(summary["codes"], 2);
+    assert_eq!(summary["review_codes"], 2);
+    assert!(
+        run.stderr.contains("icd9-proc 00.50    ambiguous+overflow"),
+        "{}",
+        run.describe()
+    );
+    let page = wd.read("r.html");
+    for badge in ["ambiguous 1", "overflow 1", "not_billable 1"] {
+        assert!(
+            page.contains(&format!("badge review\">{badge}<")),
+            "{badge}"
+        );
+    }
+    let search = |code: &str| {
+        let at = page.find(&format!("data-search=\"{code} ")).unwrap();
+        page[at..at + page[at..].find('>').unwrap()].to_string()
+    };
+    assert!(search("00.50").contains(" ambiguous overflow "));
+    assert!(search("272.4").contains(" ambiguous not_billable "));
 }
