@@ -83,15 +83,7 @@ fn csv_error(e: csv::Error) -> Error {
 
 /// Push a field, neutralising a leading formula character.
 fn push_safe(record: &mut csv::ByteRecord, field: &[u8]) {
-    match field.first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
-            let mut safe = Vec::with_capacity(field.len() + 1);
-            safe.push(b'\'');
-            safe.extend_from_slice(field);
-            record.push_field(&safe);
-        }
-        _ => record.push_field(field),
-    }
+    record.push_field(&crate::inert::guard(field));
 }
 
 /// A CSV writer set up as audit files are written (the caller writes [`AuditRows::header`] first).

@@ -24,7 +24,9 @@ use serde::Serialize;
 use crate::code::{Code, System};
 use crate::codeset::Validity;
 use crate::crosswalk::Crosswalk;
+use crate::csvio::Records;
 use crate::error::{Error, Result};
+use crate::inert::unguard;
 
 /// What a decision writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,13 +126,19 @@ pub struct Decisions {
 /// Separates key values in an occurrence key.
 const KEY_SEPARATOR: u8 = 0x1F;
 
-fn field<'r>(record: &'r csv::StringRecord, header: &csv::StringRecord, name: &str) -> &'r str {
+/// A field of `record` by header name, unguarded and trimmed; empty when absent.
+fn field<'r>(record: &'r csv::ByteRecord, header: &csv::ByteRecord, name: &str) -> &'r [u8] {
     header
         .iter()
-        .position(|h| h == name)
+        .position(|h| unguard(h) == name.as_bytes())
         .and_then(|i| record.get(i))
-        .unwrap_or("")
-        .trim()
+        .map_or(&b""[..], |f| unguard(f.trim_ascii()))
+}
+
+/// A field as text: decisions, systems, codes and columns are ASCII; anything else is shown
+/// as the bytes read, escaped.
+fn text(field: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(field)
 }
 
 impl Decisions {
@@ -166,19 +174,22 @@ impl Decisions {
         self.read(path, file, crosswalk)
     }
 
-    /// As [`Decisions::load`], from a reader; `path` names it in errors.
+    /// As [`Decisions::load`], from a reader; `path` names it in errors. The file is read as
+    /// bytes (an audit of a Latin-1 claim file holds Latin-1 keys), with the line numbers a text
+    /// editor shows whatever the line ends, and each cell's formula guard removed exactly.
     pub fn read(
         &mut self,
         path: &Path,
         input: impl std::io::Read,
         crosswalk: &Crosswalk,
     ) -> Result<()> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-        let header = reader
-            .headers()
-            .map_err(|e| Error::parse(path, 1, e.to_string()))?
-            .clone();
-        let has = |name: &str| header.iter().any(|h| h == name);
+        let name = path.display().to_string();
+        let mut records = Records::new(input, &name, b',');
+        let mut header = csv::ByteRecord::new();
+        if !records.read(&mut header)? {
+            return Err(Error::parse(path, 1, "the file is empty"));
+        }
+        let has = |name: &str| header.iter().any(|h| unguard(h) == name.as_bytes());
         if !has("decision") || !has("system") {
             return Err(Error::parse(
                 path,
@@ -192,132 +203,191 @@ impl Decisions {
             return Err(Error::parse(path, 1, "no `code` column"));
         }
         // In an audit file, the key columns sit between `line` and `column`.
-        let key_from = header.iter().position(|h| h == "line").map_or(0, |i| i + 1);
+        let position = |name: &str| header.iter().position(|h| unguard(h) == name.as_bytes());
+        let key_from = position("line").map_or(0, |i| i + 1);
         let keys: Vec<String> = if audit_form {
-            let to = header
-                .iter()
-                .position(|h| h == "column")
-                .unwrap_or(key_from);
+            let to = position("column").unwrap_or(key_from);
             header
                 .iter()
                 .skip(key_from)
                 .take(to.saturating_sub(key_from))
-                .map(|k| k.trim_start_matches('\'').to_string())
+                .map(|k| text(unguard(k)).into_owned())
                 .collect()
         } else {
             Vec::new()
         };
-        let mut record = csv::StringRecord::new();
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    return Err(Error::parse(path, line, e.to_string()));
-                }
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            let value = field(&record, &header, "decision");
-            if value.is_empty() {
-                continue;
-            }
+        // One record ahead: the csv parser reads an unclosed quote as a field running to the
+        // end of the file, so a last record holding a line break is that, not data.
+        let (mut record, mut next) = (csv::ByteRecord::new(), csv::ByteRecord::new());
+        let mut have = records.read(&mut record)?;
+        while have {
+            have = records.read(&mut next)?;
+            let line = records.line_of(&record);
             let at = |message: String| Error::parse(path, line, message);
-            let system: System = field(&record, &header, "system")
-                .parse()
-                .map_err(|e: String| at(e))?;
-            if !system.is_icd9() {
+            let breaks = memchr::memchr2_iter(b'\n', b'\r', record.as_slice()).count();
+            if !have && breaks > 0 {
+                return Err(at(
+                    "a quoted field that is never closed: it would swallow the rest of the file"
+                        .to_string(),
+                ));
+            }
+            if record.len() != header.len() {
+                return Err(at(if breaks > 0 {
+                    format!(
+                        "{} fields, but the header has {}: a quote opened on line {line} is \
+                         probably never closed",
+                        record.len(),
+                        header.len()
+                    )
+                } else {
+                    format!(
+                        "{} fields, but the header has {}",
+                        record.len(),
+                        header.len()
+                    )
+                }));
+            }
+            let value = text(field(&record, &header, "decision")).into_owned();
+            if !value.is_empty() {
+                self.read_row(
+                    path,
+                    line,
+                    &record,
+                    &header,
+                    (audit_form, key_from, &keys),
+                    value,
+                    crosswalk,
+                )?;
+            }
+            std::mem::swap(&mut record, &mut next);
+        }
+        Ok(())
+    }
+
+    /// One row of a decisions file with a decision in it.
+    #[allow(clippy::too_many_arguments)]
+    fn read_row(
+        &mut self,
+        path: &Path,
+        line: u64,
+        record: &csv::ByteRecord,
+        header: &csv::ByteRecord,
+        (audit_form, key_from, keys): (bool, usize, &[String]),
+        value: String,
+        crosswalk: &Crosswalk,
+    ) -> Result<()> {
+        let at = |message: String| Error::parse(path, line, message);
+        let system: System = text(field(record, header, "system"))
+            .parse()
+            .map_err(|e: String| at(e))?;
+        if !system.is_icd9() {
+            return Err(at(format!(
+                "system {}: decisions are for ICD-9 codes (icd9-dx, icd9-proc)",
+                system.name()
+            )));
+        }
+        let raw = field(record, header, if audit_form { "original" } else { "code" });
+        let (subject, alternatives) = match Code::parse(system, raw) {
+            Ok(code) => {
+                let mapping = crosswalk.gem(system)?.mapping(&code);
+                if mapping.is_none()
+                    && !audit_form
+                    && crosswalk.validity(system, &code) == Validity::NotInCodeSet
+                {
+                    return Err(at(format!(
+                        "{} {} is neither in the crosswalk nor in the {} code set",
+                        system.label(),
+                        code.dotted(system),
+                        system.label()
+                    )));
+                }
+                let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
+                (Subject::Code(code), alternatives)
+            }
+            // An audit lists malformed cells too; a decision for one is for that text.
+            Err(_) if audit_form => (Subject::text(raw), Vec::new()),
+            Err(e) => {
                 return Err(at(format!(
-                    "system {}: decisions are for ICD-9 codes (icd9-dx, icd9-proc)",
-                    system.name()
+                    "{:?}: {e}; a decision needs a valid code",
+                    text(raw)
                 )));
             }
-            let raw = field(
-                &record,
-                &header,
-                if audit_form { "original" } else { "code" },
-            )
-            .trim_start_matches('\'');
-            let (subject, alternatives) = match Code::parse_str(system, raw) {
-                Ok(code) => {
-                    let mapping = crosswalk.gem(system)?.mapping(&code);
-                    if mapping.is_none()
-                        && !audit_form
-                        && crosswalk.validity(system, &code) == Validity::NotInCodeSet
-                    {
-                        return Err(at(format!(
-                            "{} {} is neither in the crosswalk nor in the {} code set",
-                            system.label(),
-                            code.dotted(system),
-                            system.label()
-                        )));
-                    }
-                    let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
-                    (Subject::Code(code), alternatives)
-                }
-                // An audit lists malformed cells too; a decision for one is for that text.
-                Err(_) if audit_form => (Subject::text(raw.as_bytes()), Vec::new()),
-                Err(e) => return Err(at(format!("{raw:?}: {e}; a decision needs a valid code"))),
-            };
-            let shown = subject.shown(system);
-            if audit_form && let Subject::Code(code) = &subject {
-                let listed = field(&record, &header, "alternatives").trim_start_matches('\'');
-                let now = crate::audit::listed_alternatives(system, code, &alternatives);
-                if listed != now {
+        };
+        let shown = subject.shown(system);
+        if audit_form && let Subject::Code(code) = &subject {
+            let listed = text(field(record, header, "alternatives"));
+            let now = crate::audit::listed_alternatives(system, code, &alternatives);
+            if listed != now {
+                return Err(at(format!(
+                    "the alternatives of {} {shown} changed since this audit was written \
+                     (then: {listed:?}, now: {now:?}); decide it again",
+                    system.label(),
+                )));
+            }
+        }
+        let (choice, outside_gem) = parse_choice(&value, system, &alternatives, crosswalk)
+            .map_err(|m| at(format!("decision {value:?} for {shown}: {m}")))?;
+        let scope = if audit_form {
+            let scope = text(field(record, header, "scope")).to_ascii_lowercase();
+            match scope.as_str() {
+                "code" => Scope::Code,
+                "" | "occurrence" => self.occurrence(record, header, (key_from, keys), &at)?,
+                other => {
                     return Err(at(format!(
-                        "the alternatives of {} {shown} changed since this audit was written \
-                         (then: {listed:?}, now: {now:?}); decide it again",
-                        system.label(),
+                        "scope {other:?}: write `code` to decide every occurrence of the code, \
+                         or leave it empty (or `occurrence`) to decide this one"
                     )));
                 }
             }
-            let (choice, outside_gem) = parse_choice(value, system, &alternatives, crosswalk)
-                .map_err(|m| at(format!("decision {value:?} for {shown}: {m}")))?;
+        } else {
+            Scope::Code
+        };
+        self.add(Decision {
+            system,
+            subject,
+            choice,
+            outside_gem,
+            value,
+            origin: path.to_path_buf(),
+            line,
+            scope,
+        })
+    }
 
-            let scope = if !audit_form || field(&record, &header, "scope") == "code" {
-                Scope::Code
-            } else {
-                let column = field(&record, &header, "column")
-                    .trim_start_matches('\'')
-                    .to_string();
-                let key_values: Vec<&str> = (key_from..key_from + keys.len())
-                    .map(|i| record.get(i).unwrap_or("").trim().trim_start_matches('\''))
-                    .collect();
-                if !keys.is_empty() && key_values.iter().any(|v| !v.is_empty()) {
-                    if !self.key_columns.is_empty() && self.key_columns != keys {
-                        return Err(at(format!(
-                            "key columns {keys:?} differ from {:?} of the decisions read before",
-                            self.key_columns
-                        )));
-                    }
-                    self.key_columns = keys.clone();
-                    let mut key = Vec::new();
-                    for (n, v) in key_values.iter().enumerate() {
-                        if n > 0 {
-                            key.push(KEY_SEPARATOR);
-                        }
-                        key.extend_from_slice(v.as_bytes());
-                    }
-                    Scope::Key(key, column)
-                } else {
-                    let row = field(&record, &header, "row")
-                        .parse()
-                        .map_err(|_| at("no data row number in column `row`".to_string()))?;
-                    Scope::Row(row, column)
+    /// The occurrence an audit row names: its key columns' values, else its data row number,
+    /// plus its column.
+    fn occurrence(
+        &mut self,
+        record: &csv::ByteRecord,
+        header: &csv::ByteRecord,
+        (key_from, keys): (usize, &[String]),
+        at: &dyn Fn(String) -> Error,
+    ) -> Result<Scope> {
+        let column = text(field(record, header, "column")).into_owned();
+        let key_values: Vec<&[u8]> = (key_from..key_from + keys.len())
+            .map(|i| unguard(record.get(i).unwrap_or(b"").trim_ascii()))
+            .collect();
+        if !keys.is_empty() && key_values.iter().any(|v| !v.is_empty()) {
+            if !self.key_columns.is_empty() && self.key_columns != keys {
+                return Err(at(format!(
+                    "key columns {keys:?} differ from {:?} of the decisions read before",
+                    self.key_columns
+                )));
+            }
+            self.key_columns = keys.to_vec();
+            let mut key = Vec::new();
+            for (n, v) in key_values.iter().enumerate() {
+                if n > 0 {
+                    key.push(KEY_SEPARATOR);
                 }
-            };
-            self.add(Decision {
-                system,
-                subject,
-                choice,
-                outside_gem,
-                value: value.to_string(),
-                origin: path.to_path_buf(),
-                line,
-                scope,
-            })?;
+                key.extend_from_slice(v);
+            }
+            return Ok(Scope::Key(key, column));
         }
-        Ok(())
+        let row = text(field(record, header, "row"))
+            .parse()
+            .map_err(|_| at("no data row number in column `row`".to_string()))?;
+        Ok(Scope::Row(row, column))
     }
 
     fn add(&mut self, d: Decision) -> Result<()> {

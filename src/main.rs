@@ -73,11 +73,11 @@ fn main() -> ExitCode {
         Ok(Outcome::Unresolved) => ExitCode::from(3),
         Err(err) if cmd::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) if err.downcast_ref::<cmd::UsageError>().is_some() => {
-            eprintln!("crosswalk: {err:#}");
+            cmd::say(format!("{err:#}"));
             ExitCode::from(2)
         }
         Err(err) => {
-            eprintln!("crosswalk: {err:#}");
+            cmd::say(format!("{err:#}"));
             ExitCode::from(1)
         }
     }

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use crosswalk::audit::{self, AuditRows};
 use crosswalk::columns::{ColumnOptions, Plan};
 use crosswalk::convert::{Choose, Dots, Options, Rewriter, Sink};
+use crosswalk::csvio::{self, Records};
 use crosswalk::decisions::Decisions;
 use crosswalk::input::CheckedFile;
 use crosswalk::output::{self, Output};
@@ -155,57 +156,6 @@ pub struct Args {
     crosswalk: CrosswalkArgs,
 }
 
-/// Parse `-d`: one ASCII byte, `\t` accepted.
-fn parse_delimiter(value: &str) -> anyhow::Result<u8> {
-    match value {
-        r"\t" | "tab" => Ok(b'\t'),
-        v if v.len() == 1 && v.is_ascii() => Ok(v.as_bytes()[0]),
-        v => bail!("--delimiter {v:?}: expected one ASCII character, or \\t for tab"),
-    }
-}
-
-/// The first line, for detecting the delimiter and the line terminator.
-struct Sniffed {
-    delimiter: u8,
-    crlf: bool,
-}
-
-fn sniff(prefix: &[u8]) -> Sniffed {
-    let end = memchr::memchr(b'\n', prefix).unwrap_or(prefix.len());
-    let line = &prefix[..end];
-    let mut counts = [(b',', 0usize), (b'|', 0), (b'\t', 0)];
-    let mut quoted = false;
-    for &b in line {
-        if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted && let Some(c) = counts.iter_mut().find(|(d, _)| *d == b) {
-            c.1 += 1;
-        }
-    }
-    let best = counts
-        .iter()
-        .max_by_key(|(_, n)| *n)
-        .expect("three candidates");
-    Sniffed {
-        delimiter: if best.1 == 0 { b',' } else { best.0 },
-        crlf: line.last() == Some(&b'\r'),
-    }
-}
-
-/// Read up to the first line break (at most 1 MiB) so it can be inspected and then replayed.
-fn read_prefix(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
-    let mut prefix = Vec::with_capacity(64 * 1024);
-    let mut chunk = [0u8; 64 * 1024];
-    while prefix.len() < (1 << 20) && !prefix.contains(&b'\n') {
-        let n = reader.read(&mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        prefix.extend_from_slice(&chunk[..n]);
-    }
-    Ok(prefix)
-}
-
 /// The outputs may not clash with each other or with a file the run reads: a usage error.
 fn check_targets(args: &Args) -> anyhow::Result<()> {
     let mut outputs = vec![("--output", args.output.as_deref())];
@@ -251,31 +201,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let size = file.size();
         (path.display().to_string(), Box::new(file), size)
     };
-    let prefix = read_prefix(&mut reader).with_context(|| format!("cannot read {name}"))?;
-    let sniffed = sniff(&prefix);
+    let prefix = csvio::read_prefix(&mut reader).with_context(|| format!("cannot read {name}"))?;
+    let sniffed = csvio::sniff(&prefix);
     let delimiter = match &args.delimiter {
-        Some(d) => parse_delimiter(d)?,
+        Some(d) => csvio::parse_delimiter(d).map_err(super::usage)?,
         None => sniffed.delimiter,
     };
-    let mut csv_reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        // Field counts are checked here, so that a ragged row is reported with file and line
-        // (or passed through with --flexible).
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(pipeline::Bounded::new(
-            io::Cursor::new(prefix).chain(reader),
-            sniffed.crlf,
-        ));
-
+    let mut csv_reader = Records::new(io::Cursor::new(prefix).chain(reader), &name, delimiter);
+    let lines = csv_reader.lines();
     let mut record = csv::ByteRecord::new();
     let header = if args.no_headers {
         None
     } else {
-        if !pipeline::read_record(&mut csv_reader, &mut record)
-            .map_err(|e| pipeline::read_error(&name, e))?
-        {
+        if !csv_reader.read(&mut record)? {
             bail!(
                 "{name}: the file is empty; a header line was expected (use --no-headers for files without one)"
             );
@@ -301,9 +239,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Some(h) => h.len(),
         None => {
             let mut first = csv::ByteRecord::new();
-            if pipeline::read_record(&mut csv_reader, &mut first)
-                .map_err(|e| pipeline::read_error(&name, e))?
-            {
+            if csv_reader.read(&mut first)? {
                 let w = first.len();
                 pending = Some(first);
                 w
@@ -315,7 +251,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = Plan::new(header.as_ref(), width, &columns).with_context(|| name.clone())?;
     if !args.quiet {
         for line in plan.describe().iter().chain(&plan.notes) {
-            eprintln!("crosswalk: {line}");
+            super::say(line);
         }
     }
 
@@ -403,12 +339,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .flatten()
         .map(super::progress::bar);
 
-    // With CRLF line ends, the csv parser takes a record's position before the `\n` that ends
-    // the previous line, so every record after the first is reported one line early.
-    let crlf_line_fix = |record: &csv::ByteRecord| -> u64 {
-        let first = record.position().is_none_or(|p| p.byte() == 0);
-        u64::from(sniffed.crlf && !first)
-    };
     let mut ragged_note = Vec::new();
     let mut last_had_line_break = None;
     let mut row = 0u64;
@@ -421,12 +351,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         audit: audit_writer,
         review,
     };
-    let writers = pipeline::run(threads, source, writers, &name, |input, output| {
+    let writers = pipeline::run(threads, source, writers, |input, output| {
         output.rows.clear();
         for record in input.records() {
             row += 1;
             summary.rows_in += 1;
-            let line = record.position().map_or(0, |p| p.line()) + crlf_line_fix(record);
+            let line = csvio::line_of(&lines, record);
             let extra_flag = if record.len() != width {
                 if !args.flexible {
                     let fields = format!(
@@ -482,6 +412,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         if let Some(audit) = &mut audit {
             audit.take(&mut output.audit);
+        }
+        if let Some(last) = input.records().last().and_then(|r| r.position()) {
+            lines.lock().forget_before(last.byte());
         }
         if let (Some(bar), Some(last)) = (&progress, input.records().last()) {
             bar.set_position(last.position().map_or(0, |p| p.byte()));
@@ -547,17 +480,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     if !args.quiet {
         for line in report.render_text().lines() {
-            eprintln!("crosswalk: {line}");
+            super::say(line);
         }
         if let (Some(rows), Some(path)) = (audit_rows, &args.audit) {
-            eprintln!("crosswalk: audit: {rows} rows in {}", path.display());
+            super::say(format!("audit: {rows} rows in {}", path.display()));
         }
         if let (Some(review), Some(path)) = (&writers.review, &args.report) {
-            eprintln!(
-                "crosswalk: review page: {} source codes in {}",
+            super::say(format!(
+                "review page: {} source codes in {}",
                 review.group_count(),
                 path.display()
-            );
+            ));
         }
     }
     if args.strict && report.review_codes > 0 {

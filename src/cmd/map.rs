@@ -52,11 +52,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let gem = crosswalk.gem(system)?;
     let release = gem.provenance().to_string();
 
-    let inputs = read_inputs(&args.codes)?;
+    if args.codes.is_empty() && std::io::stdin().is_terminal() {
+        bail!(
+            "no codes given; name them as arguments (crosswalk map 273.1) or pipe them in, one per line"
+        );
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let (mut malformed, mut missing) = (0usize, 0usize);
-    for input in &inputs {
+    let (mut malformed, mut missing, mut count) = (0usize, 0usize, 0usize);
+    for_each_input(&args.codes, |input| {
+        count += 1;
         let lookup = crosswalk.lookup(system, input.as_bytes())?;
         match lookup.mapping.status {
             Status::Malformed => malformed += 1,
@@ -71,7 +76,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             write_text(&mut out, &crosswalk, input, &lookup)?;
             writeln!(out)?;
         }
-    }
+        Ok(())
+    })?;
     if !args.json {
         writeln!(out, "crosswalk: {release}")?;
     }
@@ -80,56 +86,74 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if malformed + missing == 0 {
         return Ok(Outcome::Done);
     }
-    eprintln!(
-        "crosswalk: {} of {} codes could not be looked up ({malformed} malformed, {missing} not in the crosswalk)",
+    super::say(format!(
+        "{} of {count} codes could not be looked up ({malformed} malformed, {missing} not in the crosswalk)",
         malformed + missing,
-        inputs.len()
-    );
+    ));
     Ok(Outcome::Unresolved)
 }
 
-/// The codes from the arguments, with `-` (or no argument at all) replaced by the lines of stdin.
-fn read_inputs(codes: &[String]) -> anyhow::Result<Vec<String>> {
-    if codes.is_empty() && std::io::stdin().is_terminal() {
-        bail!(
-            "no codes given; name them as arguments (crosswalk map 273.1) or pipe them in, one per line"
-        );
-    }
-    let mut stdin_lines = if codes.is_empty() || codes.iter().any(|c| c == "-") {
-        Some(read_stdin_lines()?)
+/// The most bytes of one stdin line kept: no code is near it, and a huge line (a file piped in
+/// by mistake) must not be held in memory. A longer line is looked up as its first bytes, which
+/// are malformed anyway.
+const MAX_LINE: usize = 1024;
+
+/// Call `each` with every code of the arguments in order, `-` (or no argument at all) standing
+/// for the lines of stdin, read one at a time so that memory stays flat however much is piped.
+fn for_each_input(
+    codes: &[String],
+    mut each: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut stdin_read = false;
+    let all_stdin = [String::from("-")];
+    let codes = if codes.is_empty() {
+        &all_stdin[..]
     } else {
-        None
+        codes
     };
-    if codes.is_empty() {
-        return Ok(stdin_lines.unwrap_or_default());
-    }
-    let mut inputs = Vec::new();
     for code in codes {
-        if code == "-" {
+        if code != "-" {
+            each(code)?;
+        } else if !stdin_read {
             // stdin is read once, at the place of the first `-`.
-            inputs.extend(stdin_lines.take().unwrap_or_default());
-        } else {
-            inputs.push(code.clone());
+            stdin_read = true;
+            let mut reader = std::io::stdin().lock();
+            let mut line = Vec::with_capacity(MAX_LINE);
+            let mut number = 0u64;
+            while read_bounded_line(&mut reader, &mut line)
+                .with_context(|| format!("cannot read codes from stdin (line {})", number + 1))?
+            {
+                number += 1;
+                let text = line.strip_suffix(b"\r").unwrap_or(&line);
+                each(&String::from_utf8_lossy(text))?;
+            }
         }
     }
-    Ok(inputs)
+    Ok(())
 }
 
-fn read_stdin_lines() -> anyhow::Result<Vec<String>> {
-    let mut reader = std::io::stdin().lock();
-    let mut lines = Vec::new();
-    let mut line = Vec::new();
+/// Read one line into `line` (cleared first, without its `\n`), keeping at most [`MAX_LINE`]
+/// bytes of it; false at the end of the input.
+fn read_bounded_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<bool> {
+    line.clear();
+    let mut any = false;
     loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("cannot read codes from stdin (line {})", lines.len() + 1))?;
-        if n == 0 {
-            return Ok(lines);
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(any);
         }
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        lines.push(String::from_utf8_lossy(text).into_owned());
+        any = true;
+        let (part, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        let room = MAX_LINE.saturating_sub(line.len());
+        line.extend_from_slice(&part[..part.len().min(room)]);
+        let used = done.unwrap_or(buf.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(true);
+        }
     }
 }
 

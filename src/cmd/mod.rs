@@ -115,6 +115,16 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// Print one line of diagnostics on stderr, prefixed `crosswalk: `, with control characters and
+/// invisible format characters escaped: messages quote claim-file text, which must not drive
+/// the terminal.
+pub fn say(line: impl std::fmt::Display) {
+    eprintln!(
+        "crosswalk: {}",
+        crosswalk::inert::for_terminal(&line.to_string())
+    );
+}
+
 /// A command line that cannot be run as given: exit status 2, as for clap's own usage errors.
 #[derive(Debug)]
 pub struct UsageError(pub String);

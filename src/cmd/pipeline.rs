@@ -4,11 +4,12 @@
 //! the output is the same byte for byte whatever the thread count; full batches are handed back
 //! for reuse, so memory stays flat however long the input.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::mpsc;
 
 use crosswalk::batch::Batch;
+use crosswalk::csvio::Records;
 use crosswalk::report::Review;
 
 /// Records per batch: large enough that a channel hand-over costs nothing per record, small enough
@@ -18,112 +19,26 @@ const BATCH: usize = 128;
 /// Batches that may wait between two stages before the earlier one blocks.
 const DEPTH: usize = 2;
 
-/// The most bytes one record may take. A quote that is never closed turns the rest of the file
-/// into one record, which the CSV parser would hold in memory whole (a 50 GiB Medicare file: 50
-/// GiB); real claim records are a few KiB, so 16 MiB is a bound no real record meets.
-pub const MAX_RECORD_BYTES: u64 = 16 << 20;
-
-/// The input as the CSV parser reads it, refusing to go more than [`MAX_RECORD_BYTES`] past the
-/// start of the record being read, so that memory stays flat whatever the input.
-pub struct Bounded<R> {
-    inner: R,
-    read: u64,
-    record_start: u64,
-    record_line: u64,
-    /// CRLF line ends: the parser's line numbers after the first record are one early.
-    crlf: bool,
-}
-
-/// The error [`Bounded`] reads fail with.
-#[derive(Debug)]
-struct RecordTooLong {
-    line: u64,
-}
-
-impl std::fmt::Display for RecordTooLong {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the record starting on line {} runs over {} MiB: a quote opened in it is probably \
-             never closed",
-            self.line,
-            MAX_RECORD_BYTES >> 20
-        )
-    }
-}
-
-impl std::error::Error for RecordTooLong {}
-
-impl<R> Bounded<R> {
-    /// `crlf`: the input's lines end with CRLF (the parser's line numbers are then fixed up).
-    pub fn new(inner: R, crlf: bool) -> Bounded<R> {
-        Bounded {
-            inner,
-            read: 0,
-            record_start: 0,
-            record_line: 1,
-            crlf,
-        }
-    }
-}
-
-impl<R: Read> Read for Bounded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.read - self.record_start > MAX_RECORD_BYTES {
-            return Err(io::Error::other(RecordTooLong {
-                line: self.record_line,
-            }));
-        }
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
-    }
-}
-
-/// Read one record and note where the next one starts (for [`Bounded`]'s limit).
-pub fn read_record<R: Read>(
-    reader: &mut csv::Reader<Bounded<R>>,
-    record: &mut csv::ByteRecord,
-) -> csv::Result<bool> {
-    let more = reader.read_byte_record(record)?;
-    let next = reader.position().clone();
-    let input = reader.get_mut();
-    input.record_start = next.byte();
-    input.record_line = next.line() + u64::from(input.crlf && next.byte() > 0);
-    Ok(more)
-}
-
-/// A read error of the input `name`: a record over [`MAX_RECORD_BYTES`] is named by file and
-/// line like every other input error.
-pub fn read_error(name: &str, error: csv::Error) -> anyhow::Error {
-    if let csv::ErrorKind::Io(e) = error.kind()
-        && let Some(too_long) = e.get_ref().and_then(|e| e.downcast_ref::<RecordTooLong>())
-    {
-        return anyhow::anyhow!("{name}:{}: {too_long}", too_long.line);
-    }
-    anyhow::Error::new(error).context(format!("cannot read {name}"))
-}
-
 /// The records of the input, after the header.
 pub struct Source<R> {
-    reader: csv::Reader<Bounded<R>>,
+    reader: Records<R>,
     /// A record already read (the first one, without headers, to learn the width).
     pending: Option<csv::ByteRecord>,
 }
 
 impl<R: Read> Source<R> {
-    pub fn new(reader: csv::Reader<Bounded<R>>, pending: Option<csv::ByteRecord>) -> Source<R> {
+    pub fn new(reader: Records<R>, pending: Option<csv::ByteRecord>) -> Source<R> {
         Source { reader, pending }
     }
 
     /// Fill `batch` with up to [`BATCH`] records; an empty batch means the input has ended.
-    fn fill(&mut self, batch: &mut Batch) -> csv::Result<()> {
+    fn fill(&mut self, batch: &mut Batch) -> crosswalk::Result<()> {
         batch.clear();
         if let Some(first) = self.pending.take() {
             *batch.push() = first;
         }
         while batch.len() < BATCH {
-            if !read_record(&mut self.reader, batch.push())? {
+            if !self.reader.read(batch.push())? {
                 batch.truncate(batch.len() - 1);
                 break;
             }
@@ -164,12 +79,11 @@ impl<W: Write> Writers<W> {
 
 /// Run every record of `source` through `convert` (which turns one input batch into output and
 /// audit records) and write the results to `writers`, on `threads` threads. Returns the writers
-/// for the caller to finish. `name` names the input in read errors.
+/// for the caller to finish.
 pub fn run<R, W, F>(
     threads: usize,
     mut source: Source<R>,
     mut writers: Writers<W>,
-    name: &str,
     mut convert: F,
 ) -> anyhow::Result<Writers<W>>
 where
@@ -180,7 +94,7 @@ where
     if threads <= 1 {
         let (mut input, mut output) = (Batch::default(), Converted::default());
         loop {
-            source.fill(&mut input).map_err(|e| read_error(name, e))?;
+            source.fill(&mut input)?;
             if input.is_empty() {
                 return Ok(writers);
             }
@@ -190,7 +104,7 @@ where
     }
 
     std::thread::scope(|scope| {
-        let (full_tx, full_rx) = mpsc::sync_channel::<csv::Result<Batch>>(DEPTH);
+        let (full_tx, full_rx) = mpsc::sync_channel::<crosswalk::Result<Batch>>(DEPTH);
         let (spent_in_tx, spent_in_rx) = mpsc::channel::<Batch>();
         let reading = scope.spawn(move || {
             loop {
@@ -216,7 +130,7 @@ where
 
         let converted = (|| -> anyhow::Result<()> {
             for filled in &full_rx {
-                let input = filled.map_err(|e| read_error(name, e))?;
+                let input = filled?;
                 if input.is_empty() {
                     break;
                 }

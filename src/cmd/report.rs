@@ -81,13 +81,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let ready = out.finish().context("cannot write the report")?;
     output::commit(vec![ready]).context("cannot write the report")?;
     if let Some(path) = &args.output {
-        eprintln!(
-            "crosswalk: report: {} codes to review in {} claims, {} source codes, in {}",
+        super::say(format!(
+            "report: {} codes to review in {} claims, {} source codes, in {}",
             review.review_rows(),
             review.claims(),
             review.group_count(),
             path.display()
-        );
+        ));
     }
     Ok(Outcome::Done)
 }

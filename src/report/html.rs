@@ -27,7 +27,8 @@ pub struct About {
 }
 
 /// Write `text` with the characters that mean something in HTML replaced by entities. Control
-/// characters (other than tab and line breaks) become U+FFFD.
+/// characters (other than tab and line breaks) become U+FFFD; bidi controls and zero-width
+/// characters are written as their names (`[U+202E]`).
 pub fn escape(out: &mut String, text: &str) {
     for ch in text.chars() {
         match ch {
@@ -38,6 +39,11 @@ pub fn escape(out: &mut String, text: &str) {
             '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(ch),
             c if c.is_control() => out.push('\u{FFFD}'),
+            // Shown by name, never applied: a right-to-left override would make `4272` read
+            // as `2724`.
+            c if crate::inert::is_invisible(c) => {
+                let _ = write!(out, "[U+{:04X}]", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -730,9 +736,11 @@ mod tests {
                 let expected: String = text
                     .chars()
                     .map(|c| if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
-                        '\u{FFFD}'
+                        '\u{FFFD}'.to_string()
+                    } else if crate::inert::is_invisible(c) {
+                        format!("[U+{:04X}]", c as u32)
                     } else {
-                        c
+                        c.to_string()
                     })
                     .collect();
                 prop_assert_eq!(unescape(&out), expected);

@@ -206,13 +206,7 @@ pub struct Review {
     untracked_rows: u64,
 }
 
-/// Strip the `'` an audit puts before a cell a spreadsheet would read as a formula.
-fn unguarded(field: &[u8]) -> &[u8] {
-    match field {
-        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..] => &field[1..],
-        _ => field,
-    }
-}
+use crate::inert::unguard as unguarded;
 
 fn system_slot(system: System) -> usize {
     System::ALL

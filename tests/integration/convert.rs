@@ -316,7 +316,7 @@ fn tab_delimiter_no_headers_and_options() {
             ";;",
             "-q",
         ])
-        .expect_exit(1);
+        .expect_exit(2);
     assert!(
         run.stderr.contains("--delimiter \";;\""),
         "{}",
@@ -1288,4 +1288,86 @@ fn several_problems_on_one_cell_are_all_shown() {
     };
     assert!(search("00.50").contains(" ambiguous overflow "));
     assert!(search("272.4").contains(" ambiguous not_billable "));
+}
+
+/// Line numbers are the file's own whatever its line ends: LF, CRLF, CR alone, or a mix. Errors
+/// and the audit's `line` column name the line a text editor shows.
+#[test]
+fn line_numbers_are_true_for_every_line_end() {
+    let wd = Workdir::new();
+    for (name, end) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r"), ("mixed", "")] {
+        let lines = ["ID,DX1", "1,2731", "2,99681", "3,2731,extra", "4,2731"];
+        let text = if end.is_empty() {
+            // Each line its own ending.
+            format!(
+                "{}\r\n{}\n{}\r{}\r\n{}\n",
+                lines[0], lines[1], lines[2], lines[3], lines[4]
+            )
+        } else {
+            lines.iter().map(|l| format!("{l}{end}")).collect()
+        };
+        let file = format!("{name}.csv");
+        wd.write(&file, &text);
+        let run = wd.run(&["convert", &file, "-q"]).expect_exit(1);
+        assert!(
+            run.stderr.contains(&format!(
+                "{file}:4: record 3 has 3 fields, but the header has 2"
+            )),
+            "{}",
+            run.describe()
+        );
+        wd.run(&[
+            "convert",
+            &file,
+            "-q",
+            "--flexible",
+            "--audit",
+            "a.csv",
+            "-o",
+            "o.csv",
+        ])
+        .expect_exit(0);
+        let audit = read_file(&wd.path("a.csv"), b',');
+        assert_eq!(audit[1][col(&audit[0], "line")], "3", "{name}");
+        assert_eq!(audit[1][col(&audit[0], "original")], "99681", "{name}");
+    }
+}
+
+/// Hostile claim text stays inert everywhere it is shown: a formula behind a control character
+/// is guarded in the audit, escape sequences reach stderr escaped, and a right-to-left override
+/// is shown by name on the page instead of turning `4272` into `2724`.
+#[test]
+fn hostile_text_stays_inert() {
+    let wd = Workdir::new();
+    wd.write(
+        "h.csv",
+        "CLM_ID,DX1\n1,\u{1b}[2J\u{1b}]0;owned\u{7}\n2,\u{202E}4272\n\"\0=HYPERLINK(\"\"x\"\")\",\t=1\n",
+    );
+    let run = wd
+        .run(&[
+            "convert", "h.csv", "--audit", "a.csv", "--report", "r.html", "-o", "o.csv",
+        ])
+        .expect_exit(0);
+    assert!(
+        !run.stderr.contains(['\u{1b}', '\u{7}', '\u{202E}', '\0']),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr.contains("\\x1B[2J\\x1B]0;owned\\x07"),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stderr.contains("\\u{202E}4272"), "{}", run.describe());
+    let audit = read_file(&wd.path("a.csv"), b',');
+    let (id, original) = (col(&audit[0], "CLM_ID"), col(&audit[0], "original"));
+    assert_eq!(audit[3][id], "'\0=HYPERLINK(\"x\")");
+    assert_eq!(audit[3][original], "'\t=1");
+    let page = wd.read("r.html");
+    assert!(!page.contains('\u{202E}'));
+    assert!(page.contains("[U+202E]4272"));
+    // An error quoting claim text escapes it too.
+    wd.write("bad.csv", "ID,DX1\n1,2731\n2,\u{1b}[31m,x\n");
+    let run = wd.run(&["convert", "bad.csv", "-q"]).expect_exit(1);
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.describe());
 }

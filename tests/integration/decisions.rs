@@ -257,3 +257,104 @@ fn round_trip_on_a_real_sample_leaves_nothing_to_review() {
     };
     round_trip(&wd, "sample.csv");
 }
+
+/// The decisions reader names true lines whatever the line ends, reads Latin-1 bytes, removes
+/// exactly the formula guard it wrote (a key `'77` is a key `'77`), and refuses an unclosed
+/// quote and an unknown scope instead of reading "0 decisions".
+#[test]
+fn decisions_files_as_spreadsheets_save_them() {
+    let wd = Workdir::new();
+    wd.write("claims.csv", CLAIMS);
+    let head = "system,code,decision";
+    for end in ["\r\n", "\r", "\n"] {
+        let text = [head, "icd9-dx,996.81,T86.12", "icd9-dx,999.99,T86.12", ""].join(end);
+        expect_refused(
+            &wd,
+            &text,
+            "bad.csv:3: ICD-9-CM diagnosis 999.99 is neither in the crosswalk",
+        );
+    }
+    // Mixed line ends: the bad row is on line 4.
+    expect_refused(
+        &wd,
+        &format!("{head}\r\nicd9-dx,996.81,T86.12\nicd9-dx,294.8,F06.8\ricd9-dx,999.99,x\r\n"),
+        "bad.csv:4: ICD-9-CM diagnosis 999.99",
+    );
+    expect_refused(
+        &wd,
+        &format!("{head}\nicd9-dx,996.81,\"T86.12\nicd9-dx,294.8,F06.8\n"),
+        "bad.csv:2: a quoted field that is never closed",
+    );
+    expect_refused(
+        &wd,
+        "row,line,CLM_ID,column,system,original,status,alternatives,decision,scope\n\
+         1,2,1,DX1,icd9-dx,99681,ambiguous,T86.10 | T86.11 | T86.12,T86.11,claim\n",
+        "bad.csv:2: scope \"claim\": write `code`",
+    );
+    expect_refused(
+        &wd,
+        "row,line,CLM_ID,column,system,original,status,alternatives,decision,scope\n\
+         1,2,1,DX1,icd9-dx,99681,ambiguous,T86.10 | T86.11 | T86.12,T86.11\n",
+        "bad.csv:2: 9 fields, but the header has 10",
+    );
+
+    // Keys that need the guard, and keys in Latin-1, round-trip through the audit.
+    let claims = b"CLM_ID,DX1\n'77,99681\n=1+2,99681\nJos\xe9,99681\n77,99681\n";
+    wd.write("keys.csv", claims);
+    wd.run(&[
+        "convert",
+        "keys.csv",
+        "-q",
+        "--audit",
+        "audit.csv",
+        "-o",
+        "o.csv",
+    ])
+    .expect_exit(0);
+    let audit = std::fs::read(wd.path("audit.csv")).unwrap();
+    assert!(
+        audit.windows(5).any(|w| w == b"\n1,2,"),
+        "row 1 in the audit"
+    );
+    assert!(
+        audit.windows(6).any(|w| w == b",'=1+2"),
+        "the formula key is guarded"
+    );
+    // Decide each occurrence differently.
+    let mut filled = Vec::new();
+    for (i, line) in audit.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let mut line = line.to_vec();
+        if i > 0 {
+            // The audit row ends with `,decision,scope`: both empty.
+            assert!(line.ends_with(b",,"));
+            line.truncate(line.len() - 1);
+            line.extend_from_slice(["T86.10,", "T86.11,", "T86.12,", "keep,"][i - 1].as_bytes());
+        }
+        filled.extend_from_slice(&line);
+        filled.extend_from_slice(b"\r\n");
+    }
+    wd.write("decided.csv", &filled);
+    let run = wd
+        .run(&[
+            "convert",
+            "keys.csv",
+            "--decisions",
+            "decided.csv",
+            "--summary",
+            "s.json",
+            "-o",
+            "decided-out.csv",
+        ])
+        .expect_exit(0);
+    let out = std::fs::read(wd.path("decided-out.csv")).unwrap();
+    let rows: Vec<&[u8]> = out.split(|&b| b == b'\n').collect();
+    assert!(rows[1].starts_with(b"'77,T8610,"), "{}", run.describe());
+    assert!(rows[2].starts_with(b"=1+2,T8611,"), "{}", run.describe());
+    assert!(rows[3].starts_with(b"Jos\xe9,T8612,"), "{}", run.describe());
+    assert!(rows[4].starts_with(b"77,99681,"), "{}", run.describe());
+    let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
+    assert_eq!(summary["decisions"]["applied"], 4);
+}

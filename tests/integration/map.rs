@@ -413,3 +413,38 @@ fn broken_pipe_exits_quietly() {
     let codes = "249.51\n".repeat(20_000);
     Workdir::new().expect_quiet_broken_pipe(&["map", "--json", "-"], codes.into_bytes());
 }
+
+/// `map -` reads stdin a line at a time and keeps at most 1 KiB of a line: a million codes and a
+/// 128 MiB line run under a 160 MiB address-space limit.
+#[cfg(unix)]
+#[test]
+fn stdin_is_streamed_in_bounded_memory() {
+    let wd = Workdir::new();
+    let mut text = "273.1\n".repeat(1_000_000);
+    text.push_str(&"9".repeat(128 << 20));
+    text.push_str("\n288.09\n");
+    wd.write("codes.txt", &text);
+    drop(text);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 163840 && {} map --json - < codes.txt | tail -n 2",
+            env!("CARGO_BIN_EXE_crosswalk")
+        ))
+        .current_dir(wd.path("."))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}\n{stderr}");
+    let long: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(long["status"], "malformed");
+    assert_eq!(long["input"].as_str().unwrap().len(), 1024);
+    let last: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(last["code"], "28809");
+    assert!(
+        stderr.contains("1 of 1000002 codes could not be looked up"),
+        "{stderr}"
+    );
+}
