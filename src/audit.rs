@@ -11,9 +11,9 @@ use rustc_hash::FxHashMap;
 
 use crate::batch::Batch;
 use crate::code::{Code, System};
-use crate::convert::{CodeEvent, Sink};
 use crate::crosswalk::Crosswalk;
 use crate::error::{Error, Result};
+use crate::event::{CodeEvent, Sink};
 use crate::mapping::Alternative;
 
 /// Turns review events into audit records, kept in a [`Batch`] until the caller takes them (to

@@ -96,7 +96,7 @@ impl CodeSet {
     pub fn order_file_from_path(path: &Path) -> Result<CodeSet> {
         let text = crate::tablefile::read(path, "code set")?;
         let year =
-            crate::crosswalk::year_in(path.file_name().and_then(|n| n.to_str()).unwrap_or(""));
+            crate::tablefile::year_in(path.file_name().and_then(|n| n.to_str()).unwrap_or(""));
         let release = match year {
             Some(year) => format!("ICD-10-CM FY{year} ({})", path.display()),
             None => format!("ICD-10-CM, release not stated ({})", path.display()),

@@ -14,6 +14,7 @@ use crate::codeset::{CodeSet, Validity};
 use crate::error::{Error, Result};
 use crate::gem::{Gem, Provenance};
 use crate::mapping::{Mapping, Status};
+use crate::tablefile::year_in;
 use crate::years;
 
 struct BuiltinFile {
@@ -392,20 +393,6 @@ fn find_gem_files(dir: &Path) -> Result<Vec<(System, PathBuf)>> {
     }
     found.sort();
     Ok(found)
-}
-
-/// The first four-digit number starting with 1 or 2 that stands alone in a file or folder name.
-pub fn year_in(name: &str) -> Option<String> {
-    let b = name.as_bytes();
-    (0..b.len().saturating_sub(3)).find_map(|i| {
-        let w = &b[i..i + 4];
-        let boundary = |j: Option<&u8>| j.is_none_or(|c| !c.is_ascii_digit());
-        (w.iter().all(u8::is_ascii_digit)
-            && (w[0] == b'1' || w[0] == b'2')
-            && boundary(i.checked_sub(1).and_then(|j| b.get(j)))
-            && boundary(b.get(i + 4)))
-        .then(|| String::from_utf8_lossy(w).into_owned())
-    })
 }
 
 /// The release of a GEM file from its name (`2018_I9gem.txt`) or its folder (`fy2018/`), with

@@ -19,7 +19,7 @@ use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use crate::code::{Code, System};
-use crate::gem::{Flags, Row};
+use crate::row::{Flags, Row};
 
 /// How a code translates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

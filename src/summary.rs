@@ -7,9 +7,10 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::code::{Code, System};
-use crate::convert::{CellStatus, CodeEvent, Sink, Statuses};
 use crate::crosswalk::Crosswalk;
 use crate::error::Result;
+use crate::event::{CodeEvent, Sink};
+use crate::status::{CellStatus, Statuses};
 
 /// A review item's identity: system, status and the code (or the first 16 bytes of a malformed
 /// cell), packed so counting needs no allocation.

@@ -47,3 +47,17 @@ pub fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
     }
     Ok(data)
 }
+
+/// The first four-digit number starting with 1 or 2 that stands alone in a file or folder name.
+pub fn year_in(name: &str) -> Option<String> {
+    let b = name.as_bytes();
+    (0..b.len().saturating_sub(3)).find_map(|i| {
+        let w = &b[i..i + 4];
+        let boundary = |j: Option<&u8>| j.is_none_or(|c| !c.is_ascii_digit());
+        (w.iter().all(u8::is_ascii_digit)
+            && (w[0] == b'1' || w[0] == b'2')
+            && boundary(i.checked_sub(1).and_then(|j| b.get(j)))
+            && boundary(b.get(i + 4)))
+        .then(|| String::from_utf8_lossy(w).into_owned())
+    })
+}

@@ -7,8 +7,8 @@ use super::{Group, Review, RunTotals, Tally};
 use crate::audit::MAX_LISTED_ALTERNATIVES;
 use crate::code::System;
 use crate::codeset::BILLABLE_UNDER_SHOWN;
-use crate::convert::CellStatus;
 use crate::crosswalk::Crosswalk;
+use crate::status::CellStatus;
 
 /// Source codes shown one by one unless the caller says otherwise; the rest are counted.
 pub const DEFAULT_MAX_GROUPS: usize = 500;

@@ -15,8 +15,8 @@ use rustc_hash::{FxHashMap, FxHasher};
 use serde::Deserialize;
 
 use crate::code::{Code, System};
-use crate::convert::{CellStatus, Statuses};
 use crate::error::{Error, Result};
+use crate::status::{CellStatus, Statuses};
 
 /// Distinct values kept per tally (columns, values written, decisions); the rest are counted.
 const TALLY_VALUES: usize = 6;

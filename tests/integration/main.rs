@@ -7,5 +7,6 @@ mod fy2018;
 mod map;
 mod outputs;
 mod report;
+mod shape;
 mod stats;
 mod workdir;
