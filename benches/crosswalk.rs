@@ -8,9 +8,8 @@ use std::hint::black_box;
 mod generator;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use crosswalk::columns::{ColumnOptions, Plan};
-use crosswalk::convert::{Options, Rewriter};
-use crosswalk::summary::Summary;
+use crosswalk::convert::{Config, Converter, Options, Outputs};
+use crosswalk::decisions::Decisions;
 use crosswalk::{Code, Crosswalk, System};
 
 fn load(c: &mut Criterion) {
@@ -122,29 +121,29 @@ fn convert_vs_passthrough(c: &mut Criterion) {
                 w.flush().unwrap();
             })
         });
+        // The converter the binary runs, on one thread like the passthrough.
+        let decisions = Decisions::new();
+        let config = Config {
+            options: Options {
+                flags_column: true,
+                ..Options::default()
+            },
+            flags_column_name: "crosswalk_flags".into(),
+            flexible: true,
+            threads: 1,
+            ..Config::default()
+        };
+        let converter = Converter::new(&crosswalk, &decisions, config);
         group.bench_function("convert", |b| {
             b.iter(|| {
-                let (mut r, mut w) = (reader_with(&data, delimiter), writer());
-                let mut record = csv::ByteRecord::new();
-                r.read_byte_record(&mut record).unwrap();
-                let plan =
-                    Plan::new(Some(&record), record.len(), &ColumnOptions::default()).unwrap();
-                let options = Options {
-                    flags_column: true,
-                    ..Options::default()
+                let opened = converter.open(&data[..], "bench").unwrap();
+                let outputs = Outputs {
+                    rows: Vec::with_capacity(data.len() + data.len() / 4),
+                    audit: None,
+                    review: false,
                 };
-                let mut rewriter = Rewriter::new(&crosswalk, plan, options, "bench".into());
-                let mut summary = Summary::default();
-                let mut row = 0;
-                while r.read_byte_record(&mut record).unwrap() {
-                    row += 1;
-                    let fields = rewriter
-                        .rewrite_fields(row, row + 1, &record, None, &mut summary)
-                        .unwrap();
-                    w.write_record(fields).unwrap();
-                }
-                w.flush().unwrap();
-                black_box(summary.rows_in);
+                let finished = opened.run(outputs, |_| {}).unwrap();
+                black_box(finished.summary.rows_in);
             })
         });
         group.finish();

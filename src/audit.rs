@@ -1,9 +1,8 @@
 //! The audit file: one CSV row per code that needs a person's judgment, with everything a
 //! reviewer needs to decide and an empty `decision` column to record it.
 //!
-//! Claim files are untrusted input and audit files are opened in spreadsheets: a cell that a
-//! spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, tab or carriage return) is
-//! prefixed with `'`.
+//! Claim files are untrusted input and audit files are opened in spreadsheets: every cell goes
+//! through [`crate::inert::guard`], so that none is run as a formula.
 
 use std::io::Write;
 
@@ -12,12 +11,12 @@ use rustc_hash::FxHashMap;
 use crate::batch::Batch;
 use crate::code::{Code, System};
 use crate::crosswalk::Crosswalk;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event::{CodeEvent, Sink};
 use crate::mapping::Alternative;
 
 /// Turns review events into audit records, kept in a [`Batch`] until the caller takes them (to
-/// write them on another thread, say). [`AuditWriter`] writes them as they come.
+/// write them on another thread, say).
 pub struct AuditRows<'c> {
     crosswalk: &'c Crosswalk,
     keys: Vec<usize>,
@@ -32,12 +31,6 @@ pub struct AuditRows<'c> {
     input: String,
     data: [Option<Box<[u8]>>; 4],
     label: Vec<u8>,
-}
-
-/// Writes review events as CSV.
-pub struct AuditWriter<'c, W: Write> {
-    rows: AuditRows<'c>,
-    writer: csv::Writer<W>,
 }
 
 /// Bytes of rendered audit text kept for re-use.
@@ -73,13 +66,6 @@ const COLUMNS: [&str; 14] = [
     "decision",
     "scope",
 ];
-
-fn csv_error(e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io(None, io),
-        other => Error::config(format!("cannot write the audit file: {other:?}")),
-    }
-}
 
 /// Push a field, neutralising a leading formula character.
 fn push_safe(record: &mut csv::ByteRecord, field: &[u8]) {
@@ -161,42 +147,6 @@ impl<'c> AuditRows<'c> {
     /// Review records made so far.
     pub fn count(&self) -> u64 {
         self.rows
-    }
-}
-
-impl<'c, W: Write> AuditWriter<'c, W> {
-    /// Start an audit file: writes the header row. `keys` are (index, name) of the key columns.
-    pub fn new(out: W, crosswalk: &'c Crosswalk, keys: &[(usize, String)]) -> Result<Self> {
-        let mut writer = csv_writer(out);
-        writer
-            .write_byte_record(&AuditRows::header(keys))
-            .map_err(csv_error)?;
-        Ok(AuditWriter {
-            rows: AuditRows::new(crosswalk, keys, ""),
-            writer,
-        })
-    }
-
-    /// Flush and return the number of review rows written and the writer.
-    pub fn finish(self) -> Result<(u64, W)> {
-        let rows = self.rows.count();
-        let out = self
-            .writer
-            .into_inner()
-            .map_err(|e| Error::io(None, std::io::Error::other(e.to_string())))?;
-        Ok((rows, out))
-    }
-}
-
-impl<W: Write> Sink for AuditWriter<'_, W> {
-    fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
-        self.rows.code(e)?;
-        self.rows
-            .pending
-            .write_to(&mut self.writer)
-            .map_err(csv_error)?;
-        self.rows.pending.clear();
-        Ok(())
     }
 }
 

@@ -33,6 +33,16 @@ impl System {
         System::Icd10Pcs,
     ];
 
+    /// The position of the system in [`System::ALL`], for tables indexed by system.
+    pub fn index(self) -> usize {
+        match self {
+            System::Icd9Dx => 0,
+            System::Icd10Cm => 1,
+            System::Icd9Proc => 2,
+            System::Icd10Pcs => 3,
+        }
+    }
+
     /// The name used on the command line and in JSON output (`icd9-dx`, …).
     pub fn name(self) -> &'static str {
         match self {
@@ -429,6 +439,13 @@ fn validate(system: System, code: &[u8]) -> Result<(), CodeErrorKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_is_the_position_in_all() {
+        for (i, system) in System::ALL.into_iter().enumerate() {
+            assert_eq!(system.index(), i, "{system:?}");
+        }
+    }
 
     fn ok(system: System, input: &str) -> String {
         Code::parse_str(system, input)

@@ -126,10 +126,7 @@ pub fn builtin_releases() -> String {
 }
 
 fn slot(system: System) -> usize {
-    System::ALL
-        .iter()
-        .position(|s| *s == system)
-        .expect("System::ALL lists every system")
+    system.index()
 }
 
 /// Mapping tables for up to four directions, and a code set per system.

@@ -47,6 +47,7 @@ mod index;
 pub mod inert;
 pub mod input;
 pub mod mapping;
+pub mod options;
 pub mod output;
 pub mod report;
 pub mod row;

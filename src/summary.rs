@@ -99,7 +99,7 @@ pub struct Report {
     pub code_sets: BTreeMap<&'static str, String>,
     /// The options that decided what was written, when the caller gives them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<crate::convert::Options>,
+    pub options: Option<crate::options::Options>,
     /// Decisions read with `--decisions`, when any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions: Option<DecisionReport>,
@@ -130,7 +130,7 @@ impl DecisionReport {
 impl Sink for Summary {
     fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
         for status in e.statuses.iter() {
-            self.counts[system_index(e.system)][status as usize] += 1;
+            self.counts[e.system.index()][status as usize] += 1;
         }
         self.cells += 1;
         if e.statuses.needs_review() {
@@ -169,11 +169,17 @@ impl Sink for Summary {
     }
 }
 
-fn system_index(system: System) -> usize {
-    System::ALL
-        .iter()
-        .position(|s| *s == system)
-        .expect("System::ALL lists every system")
+/// `n` with thousands separators (`1,290`), as every figure is shown to people.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 impl Summary {

@@ -1,28 +1,39 @@
-//! Any bytes as a claim file (the first byte picks the options): every record comes out with
+//! Any bytes as a claim file (the first byte picks the options), through the same `Converter`
+//! the binary runs: it either fails with an error naming the file, or writes every record with
 //! its fields plus the flags column, columns that hold no codes untouched, the flags column
-//! empty exactly when no code needs review; the audit records it makes group into a review page.
+//! non-empty exactly for the rows the audit lists (or that are ragged); the review page renders.
 #![no_main]
 
-use std::path::Path;
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use crosswalk::Crosswalk;
-use crosswalk::audit::AuditRows;
-use crosswalk::batch::Batch;
-use crosswalk::columns::{ColumnOptions, Plan};
-use crosswalk::convert::{Choose, Dots, Options, OwnedEvent, Rewriter, Unmapped};
-use crosswalk::report::{Review, html};
+use crosswalk::columns::ColumnOptions;
+use crosswalk::convert::{Choose, Config, Converter, Dots, Options, Outputs, Unmapped};
+use crosswalk::decisions::Decisions;
+use crosswalk::report::html;
 use libfuzzer_sys::fuzz_target;
 
 // Loaded once: the built-in tables are the same for every input.
 static CROSSWALK: LazyLock<Crosswalk> = LazyLock::new(Crosswalk::builtin);
+
+fn records(data: &[u8], delimiter: u8) -> Vec<csv::ByteRecord> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(data)
+        .byte_records()
+        .map_while(Result::ok)
+        .collect()
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, data)) = data.split_first() else {
         return;
     };
     let crosswalk = &*CROSSWALK;
-    let headers = mode & 1 == 0;
+    let decisions = Decisions::new();
     let columns = if mode & 2 == 0 {
         // Detected from the header's names.
         ColumnOptions::default()
@@ -49,58 +60,52 @@ fuzz_target!(|data: &[u8]| {
         flags_column: true,
     };
     let delimiter = if mode & 128 == 0 { b',' } else { b'|' };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(data);
-    let mut records = reader.byte_records();
-    let header = if headers {
-        match records.next() {
-            Some(Ok(h)) => Some(h),
-            _ => return,
-        }
-    } else {
-        None
+    let config = Config {
+        options,
+        columns,
+        delimiter: Some(delimiter),
+        no_headers: mode & 1 == 1,
+        flexible: true,
+        flags_column_name: "crosswalk_flags".to_string(),
+        threads: 1,
     };
-    let rest: Vec<csv::ByteRecord> = records.map_while(Result::ok).collect();
-    let width = header
-        .as_ref()
-        .map_or_else(|| rest.first().map_or(0, csv::ByteRecord::len), |h| h.len());
-    let Ok(plan) = Plan::new(header.as_ref(), width, &columns) else {
+    let converter = Converter::new(crosswalk, &decisions, config);
+    let Ok(opened) = converter.open(data, "fuzz.csv") else {
         return;
     };
-    let code_columns: Vec<usize> = plan.columns.iter().map(|c| c.index).collect();
-    let keys = plan.keys.clone();
-    let mut rewriter = Rewriter::new(crosswalk, plan, options, "fuzz.csv".to_string());
-    let mut audit = AuditRows::new(crosswalk, &keys, "fuzz.csv");
-    let mut output = csv::ByteRecord::new();
-    for (i, input) in rest.iter().enumerate() {
-        let row = i as u64 + 1;
-        let mut events: Vec<OwnedEvent> = Vec::new();
-        let mut sink = (&mut events, &mut audit);
-        if let Err(e) = rewriter.rewrite(row, row + 1, input, &mut output, None, &mut sink) {
-            assert!(options.choose == Choose::Fail, "{e}");
-            assert!(e.to_string().starts_with("fuzz.csv:"), "{e}");
+    let code_columns: Vec<usize> = opened.plan().columns.iter().map(|c| c.index).collect();
+    let outputs = Outputs {
+        rows: Vec::new(),
+        audit: Some(Vec::new()),
+        review: true,
+    };
+    let finished = match opened.run(outputs, |_| {}) {
+        Ok(finished) => finished,
+        Err(e) => {
+            assert!(e.to_string().starts_with("fuzz.csv"), "{e}");
             return;
         }
-        assert_eq!(output.len(), input.len() + 1);
-        for (index, (a, b)) in input.iter().zip(output.iter()).enumerate() {
+    };
+    let input = records(data, delimiter);
+    let output = records(&finished.rows, delimiter);
+    assert_eq!(output.len(), input.len(), "every record comes out");
+    let audit = records(finished.audit.as_ref().expect("asked for"), b',');
+    let audited: BTreeSet<&[u8]> = audit.iter().skip(1).map(|r| &r[0]).collect();
+    let first_row = usize::from(mode & 1 == 0);
+    for (i, (a, b)) in input.iter().zip(&output).enumerate().skip(first_row) {
+        for (index, (x, y)) in a.iter().zip(b.iter()).enumerate() {
             if !code_columns.contains(&index) {
-                assert_eq!(a, b, "column {index} holds no codes");
+                assert_eq!(x, y, "column {index} holds no codes");
             }
         }
-        let flagged = events.iter().any(|e| e.statuses.flagged());
-        assert_eq!(output[input.len()].is_empty(), !flagged, "{events:?}");
-    }
-    let mut batch = Batch::default();
-    audit.take(&mut batch);
-    let path = Path::new("audit.csv");
-    let mut review = Review::new(&AuditRows::header(&keys), path).expect("our own audit header");
-    for (i, record) in batch.records().iter().enumerate() {
-        review
-            .add(record, path, i as u64 + 2)
-            .expect("our own audit rows read back");
+        let flags = b.get(b.len() - 1).unwrap_or(b"");
+        let row = (i + 1 - first_row).to_string();
+        let ragged = flags.starts_with(b"(row):ragged");
+        assert_eq!(
+            !flags.is_empty(),
+            ragged || audited.contains(row.as_bytes()),
+            "row {row}: {flags:?}"
+        );
     }
     let about = html::About {
         source: "fuzz.csv".to_string(),
@@ -108,6 +113,7 @@ fuzz_target!(|data: &[u8]| {
         totals: None,
         max_groups: html::DEFAULT_MAX_GROUPS,
     };
+    let review = finished.review.expect("asked for");
     let page = html::render(&review, crosswalk, &about);
     assert!(page.ends_with("</html>\n"));
 });

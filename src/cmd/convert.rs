@@ -4,21 +4,21 @@
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use crosswalk::audit::{self, AuditRows};
-use crosswalk::columns::{ColumnOptions, Plan};
-use crosswalk::convert::{Choose, Dots, Options, Rewriter, Sink};
-use crosswalk::csvio::{self, Records};
+use anyhow::Context;
+use crosswalk::columns::ColumnOptions;
+use crosswalk::convert::{
+    Choose, Config, Converter, Dots, Options, Outputs, Unmapped, default_threads,
+};
+use crosswalk::csvio;
 use crosswalk::decisions::Decisions;
 use crosswalk::input::CheckedFile;
 use crosswalk::output::{self, Output};
 use crosswalk::report::{
-    Review, RunTotals,
+    RunTotals,
     html::{self, About},
 };
-use crosswalk::summary::{DecisionReport, Summary};
+use crosswalk::summary::DecisionReport;
 
-use super::pipeline;
 use super::{CrosswalkArgs, Outcome};
 
 const EXAMPLES: &str = "\
@@ -82,13 +82,13 @@ pub struct Args {
     /// What to write for an ambiguous code: the first alternative in the crosswalk's order, the
     /// first whose codes are all billable today (else the first), the ICD-9 code unchanged, or
     /// stop with an error. Always flagged.
-    #[arg(long, value_name = "HOW", default_value = "first", value_parser = ["first", "first-billable", "keep", "fail"])]
-    choose: String,
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = Choose::First)]
+    choose: Choose,
 
     /// What to write for a code that cannot be converted (no_map, not_in_crosswalk, malformed):
     /// keep the original or blank the cell. Always flagged; the original stays in flags and audit.
-    #[arg(long, value_name = "HOW", default_value = "keep", value_parser = ["keep", "blank"])]
-    unmapped: String,
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = Unmapped::Keep)]
+    unmapped: Unmapped,
 
     /// Write converted codes with a decimal point (default: as the input cell was).
     #[arg(long, conflicts_with = "no_dots")]
@@ -183,16 +183,18 @@ fn check_targets(args: &Args) -> anyhow::Result<()> {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     check_targets(&args)?;
+    let config = config(&args)?;
     let crosswalk = args.crosswalk.load()?;
     // Decisions are checked before anything is written.
     let mut decisions = Decisions::new();
     for path in &args.decisions {
         decisions.load(path, &crosswalk)?;
     }
+    let converter = Converter::new(&crosswalk, &decisions, config);
 
-    // Input: a file or stdin, with its first line read ahead for detection.
+    // Input: a file or stdin.
     let stdin_input = args.input.as_ref().is_none_or(|p| p.as_os_str() == "-");
-    let (name, mut reader, size): (String, Box<dyn Read + Send>, Option<u64>) = if stdin_input {
+    let (name, reader, size): (String, Box<dyn Read + Send>, Option<u64>) = if stdin_input {
         ("<stdin>".to_string(), Box::new(io::stdin()), None)
     } else {
         let path = args.input.as_ref().expect("not stdin");
@@ -201,265 +203,47 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let size = file.size();
         (path.display().to_string(), Box::new(file), size)
     };
-    let prefix = csvio::read_prefix(&mut reader).with_context(|| format!("cannot read {name}"))?;
-    let sniffed = csvio::sniff(&prefix);
-    let delimiter = match &args.delimiter {
-        Some(d) => csvio::parse_delimiter(d).map_err(super::usage)?,
-        None => sniffed.delimiter,
-    };
-    let mut csv_reader = Records::new(io::Cursor::new(prefix).chain(reader), &name, delimiter);
-    let lines = csv_reader.lines();
-    let mut record = csv::ByteRecord::new();
-    let header = if args.no_headers {
-        None
-    } else {
-        if !csv_reader.read(&mut record)? {
-            bail!(
-                "{name}: the file is empty; a header line was expected (use --no-headers for files without one)"
-            );
-        }
-        Some(record.clone())
-    };
-    let columns = ColumnOptions {
-        dx: args.dx.clone(),
-        proc: args.proc_cols.clone(),
-        version_cols: args.version_col.clone(),
-        date_col: args.date_col.clone(),
-        key: args.key.clone(),
-        file_name: args
-            .input
-            .as_ref()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned()),
-    };
-
-    // Without a header, the width comes from the first record.
-    let mut pending = None;
-    let width = match &header {
-        Some(h) => h.len(),
-        None => {
-            let mut first = csv::ByteRecord::new();
-            if csv_reader.read(&mut first)? {
-                let w = first.len();
-                pending = Some(first);
-                w
-            } else {
-                0
-            }
-        }
-    };
-    let plan = Plan::new(header.as_ref(), width, &columns).with_context(|| name.clone())?;
+    let opened = converter.open(reader, &name)?;
     if !args.quiet {
-        for line in plan.describe().iter().chain(&plan.notes) {
+        for line in opened.plan().describe().iter().chain(&opened.plan().notes) {
             super::say(line);
         }
     }
 
-    let options = Options {
-        choose: match args.choose.as_str() {
-            "keep" => Choose::Keep,
-            "fail" => Choose::Fail,
-            "first-billable" => Choose::FirstBillable,
-            _ => Choose::First,
-        },
-        unmapped: if args.unmapped == "blank" {
-            crosswalk::convert::Unmapped::Blank
-        } else {
-            crosswalk::convert::Unmapped::Keep
-        },
-        dots: if args.dots {
-            Dots::Dotted
-        } else if args.no_dots {
-            Dots::Undotted
-        } else {
-            Dots::AsInput
-        },
-        flags_column: !args.no_flags_column,
+    let outputs = Outputs {
+        rows: Output::create(args.output.as_deref())?,
+        audit: args
+            .audit
+            .as_deref()
+            .map(|path| Output::create(Some(path)))
+            .transpose()?,
+        review: args.report.is_some(),
     };
-    let keys = plan.keys.clone();
-    let decision_keys = decisions
-        .key_columns()
-        .iter()
-        .map(|k| {
-            header
-                .as_ref()
-                .and_then(|h| h.iter().position(|f| f == k.as_bytes()))
-                .with_context(|| {
-                    format!(
-                        "{name}: the decisions name claims by the column {k}, which this file \
-                         does not have"
-                    )
-                })
-        })
-        .collect::<anyhow::Result<Vec<usize>>>()?;
-    let mut rewriter = Rewriter::new(&crosswalk, plan, options, name.clone())
-        .with_decisions(&decisions, decision_keys);
-
-    // Outputs.
-    let output = Output::create(args.output.as_deref())?;
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .terminator(if sniffed.crlf {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
-        .flexible(args.flexible)
-        // Large enough to amortise write calls; the writer is not wrapped in a BufWriter.
-        .buffer_capacity(1 << 16)
-        .from_writer(output);
-    if let Some(h) = &header {
-        let mut out = h.clone();
-        if !args.no_flags_column {
-            out.push_field(args.flags_column.as_bytes());
-        }
-        writer.write_byte_record(&out)?;
-    }
-    let audit_writer = match &args.audit {
-        Some(path) => {
-            let mut audit = audit::csv_writer(Output::create(Some(path))?);
-            audit.write_byte_record(&AuditRows::header(&keys))?;
-            Some(audit)
-        }
-        None => None,
-    };
-    let mut audit = (args.audit.is_some() || args.report.is_some())
-        .then(|| AuditRows::new(&crosswalk, &keys, &name));
-    let review = match &args.report {
-        Some(_) => Some(Review::new(
-            &AuditRows::header(&keys),
-            Path::new("(audit)"),
-        )?),
-        None => None,
-    };
-    let mut summary = Summary::default();
-
     let progress = (!args.quiet && io::stderr().is_terminal())
         .then_some(size)
         .flatten()
         .map(super::progress::bar);
-
-    let mut ragged_note = Vec::new();
-    let mut last_had_line_break = None;
-    let mut row = 0u64;
-    let threads = args
-        .threads
-        .map_or_else(pipeline::default_threads, usize::from);
-    let source = pipeline::Source::new(csv_reader, pending);
-    let writers = pipeline::Writers {
-        rows: writer,
-        audit: audit_writer,
-        review,
-    };
-    let writers = pipeline::run(threads, source, writers, |input, output| {
-        output.rows.clear();
-        for record in input.records() {
-            row += 1;
-            summary.rows_in += 1;
-            let line = csvio::line_of(&lines, record);
-            let extra_flag = if record.len() != width {
-                if !args.flexible {
-                    let fields = format!(
-                        "{} fields, but {} {width}",
-                        record.len(),
-                        if header.is_some() {
-                            "the header has"
-                        } else {
-                            "the first record has"
-                        }
-                    );
-                    // A quote that is never closed makes one record of the rest of the file,
-                    // which then has the wrong number of fields: name the likelier cause.
-                    let text = record.as_slice().trim_ascii_end();
-                    let lines = memchr::memchr_iter(b'\n', text).count();
-                    if lines > 0 {
-                        bail!(
-                            "{name}:{line}: record {row} runs over {} lines and has {fields}: a \
-                             quote opened on line {line} is probably never closed",
-                            lines + 1
-                        );
-                    }
-                    bail!(
-                        "{name}:{line}: record {row} has {fields}; pass --flexible to keep such \
-                         rows, flagged"
-                    );
-                }
-                summary.ragged_rows += 1;
-                ragged_note.clear();
-                write!(ragged_note, "(row):ragged:{} fields", record.len())?;
-                Some(&ragged_note[..])
-            } else {
-                None
-            };
-            last_had_line_break = memchr::memchr2(b'\n', b'\r', record.as_slice())
-                .is_some()
-                .then_some((line, row));
-            let fields = match &mut audit {
-                Some(audit) => {
-                    let mut sinks = (&mut summary, audit);
-                    rewriter.rewrite_fields(
-                        row,
-                        line,
-                        record,
-                        extra_flag,
-                        &mut sinks as &mut dyn Sink,
-                    )?
-                }
-                None => rewriter.rewrite_fields(row, line, record, extra_flag, &mut summary)?,
-            };
-            output.rows.push().extend(fields);
-            summary.rows_out += 1;
+    let finished = opened.run(outputs, |read| {
+        if let Some(bar) = &progress {
+            bar.set_position(read);
         }
-        if let Some(audit) = &mut audit {
-            audit.take(&mut output.audit);
-        }
-        if let Some(last) = input.records().last().and_then(|r| r.position()) {
-            lines.lock().forget_before(last.byte());
-        }
-        if let (Some(bar), Some(last)) = (&progress, input.records().last()) {
-            bar.set_position(last.position().map_or(0, |p| p.byte()));
-        }
-        Ok(())
     })?;
-    // The csv parser takes an unterminated quote as a field running to the end of the input; a
-    // last record holding line breaks is that, not data.
-    if let Some((line, row)) = last_had_line_break {
-        bail!(
-            "{name}:{line}: record {row} has a quoted field that is never closed; it would swallow \
-             the rest of the file"
-        );
-    }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    if summary.rows_in != summary.rows_out {
-        bail!(
-            "{name}: {} rows read but {} written; nothing was kept",
-            summary.rows_in,
-            summary.rows_out
-        );
-    }
 
-    let finish = |writer: csv::Writer<Output>, what: &str| -> anyhow::Result<output::Ready> {
-        writer
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("cannot write the {what}: {}", e.error()))?
-            .finish()
-            .with_context(|| format!("cannot write the {what}"))
-    };
     // Every output is complete before any is moved into place.
-    let mut ready = vec![finish(writers.rows, "output")?];
-    if let Some(audit) = writers.audit {
-        ready.push(finish(audit, "audit file")?);
+    let mut ready = vec![finished.rows.finish().context("cannot write the output")?];
+    if let Some(audit) = finished.audit {
+        ready.push(audit.finish().context("cannot write the audit file")?);
     }
-    let audit_rows = audit.map(|audit| audit.count());
-    let mut report = summary.report(&crosswalk);
-    report.options = Some(options);
+    let mut report = finished.summary.report(&crosswalk);
+    report.options = Some(converter.config().options);
     report.input = Some(name.clone());
     if !args.decisions.is_empty() {
-        report.decisions = Some(DecisionReport::new(&decisions, rewriter.decisions_used()));
+        report.decisions = Some(DecisionReport::new(&decisions, &finished.decisions_used));
     }
-    if let (Some(path), Some(review)) = (&args.report, &writers.review) {
+    if let (Some(path), Some(review)) = (&args.report, &finished.review) {
         let about = About {
             source: name.clone(),
             audit_file: args.audit.as_ref().map(|p| p.display().to_string()),
@@ -482,10 +266,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         for line in report.render_text().lines() {
             super::say(line);
         }
-        if let (Some(rows), Some(path)) = (audit_rows, &args.audit) {
-            super::say(format!("audit: {rows} rows in {}", path.display()));
+        if let Some(path) = &args.audit {
+            super::say(format!(
+                "audit: {} rows in {}",
+                finished.audit_rows,
+                path.display()
+            ));
         }
-        if let (Some(review), Some(path)) = (&writers.review, &args.report) {
+        if let (Some(review), Some(path)) = (&finished.review, &args.report) {
             super::say(format!(
                 "review page: {} source codes in {}",
                 review.group_count(),
@@ -497,4 +285,43 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Unresolved);
     }
     Ok(Outcome::Done)
+}
+
+/// The converter's settings from the command line.
+fn config(args: &Args) -> anyhow::Result<Config> {
+    let delimiter = match &args.delimiter {
+        Some(d) => Some(csvio::parse_delimiter(d).map_err(super::usage)?),
+        None => None,
+    };
+    Ok(Config {
+        options: Options {
+            choose: args.choose,
+            unmapped: args.unmapped,
+            dots: if args.dots {
+                Dots::Dotted
+            } else if args.no_dots {
+                Dots::Undotted
+            } else {
+                Dots::AsInput
+            },
+            flags_column: !args.no_flags_column,
+        },
+        columns: ColumnOptions {
+            dx: args.dx.clone(),
+            proc: args.proc_cols.clone(),
+            version_cols: args.version_col.clone(),
+            date_col: args.date_col.clone(),
+            key: args.key.clone(),
+            file_name: args
+                .input
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned()),
+        },
+        delimiter,
+        no_headers: args.no_headers,
+        flexible: args.flexible,
+        flags_column_name: args.flags_column.clone(),
+        threads: args.threads.map_or_else(default_threads, usize::from),
+    })
 }

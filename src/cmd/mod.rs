@@ -2,7 +2,6 @@
 
 pub mod convert;
 pub mod map;
-pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod stats;

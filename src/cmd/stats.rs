@@ -147,13 +147,5 @@ fn write_text(out: &mut impl Write, system: System, s: &TableStats) -> std::io::
 }
 
 fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crosswalk::summary::thousands(n as u64)
 }

@@ -9,6 +9,7 @@ use crate::code::System;
 use crate::codeset::BILLABLE_UNDER_SHOWN;
 use crate::crosswalk::Crosswalk;
 use crate::status::CellStatus;
+use crate::summary::thousands;
 
 /// Source codes shown one by one unless the caller says otherwise; the rest are counted.
 pub const DEFAULT_MAX_GROUPS: usize = 500;
@@ -91,18 +92,6 @@ fn status_class(status: CellStatus) -> &'static str {
         CellStatus::PassedThrough => "passed",
         _ => "ok",
     }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {

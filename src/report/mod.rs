@@ -208,13 +208,6 @@ pub struct Review {
 
 use crate::inert::unguard as unguarded;
 
-fn system_slot(system: System) -> usize {
-    System::ALL
-        .iter()
-        .position(|s| *s == system)
-        .expect("every system is in ALL")
-}
-
 impl Review {
     /// A review of the audit file `path` (named in errors) whose header row is `header`.
     pub fn new(header: &csv::ByteRecord, path: &Path) -> Result<Review> {
@@ -322,7 +315,7 @@ impl Review {
         self.review_rows += u64::from(statuses.needs_review());
 
         let code = Code::parse(system, original).ok();
-        let slot = system_slot(system);
+        let slot = system.index();
         let found = match &code {
             Some(code) => self.codes[slot].get(code).copied(),
             None => self.texts[slot].get(original.trim_ascii()).copied(),

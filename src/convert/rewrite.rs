@@ -1,12 +1,10 @@
-//! Rewriting claim records: every ICD-9 code cell replaced by its ICD-10 translation or visibly
-//! flagged, with an event for every code so that summaries and audits never miss one.
+//! Rewriting one claim record: every ICD-9 code cell replaced by its ICD-10 translation or
+//! visibly flagged, with an event for every code so that summaries and audits never miss one.
 //!
 //! The [`Rewriter`] works on one `csv::ByteRecord` at a time and reports each code it meets to a
-//! [`Sink`] (the audit writer, the summary, a `Vec` in tests), as ripgrep's searcher reports to
-//! its sink. Bytes outside code cells pass through untouched.
+//! [`Sink`]. Bytes outside code cells pass through untouched.
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
 use crate::code::{Code, System};
 use crate::codeset::{BILLABLE_UNDER_SHOWN, CodeSet, Validity};
@@ -14,63 +12,12 @@ use crate::columns::{CodeColumn, Plan, Version};
 use crate::crosswalk::Crosswalk;
 use crate::decisions::{Choice, Decision, Decisions, Subject, occurrence_key};
 use crate::error::{Error, Result};
-pub use crate::event::{CodeEvent, OwnedEvent, Sink};
+use crate::event::{CodeEvent, Sink};
 use crate::gem::Gem;
 use crate::mapping::Mapping;
-pub use crate::status::{CellStatus, Statuses};
+use crate::status::{CellStatus, Statuses};
 
-/// What to write for an `ambiguous` code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Choose {
-    /// The first alternative in the crosswalk's order (flagged).
-    #[default]
-    First,
-    /// The first alternative whose codes are all billable in the built-in target code set, else
-    /// the first (flagged either way).
-    FirstBillable,
-    /// Leave the ICD-9 code in place (flagged).
-    Keep,
-    /// Stop with an error naming row, column and code.
-    Fail,
-}
-
-/// What to write for a code that cannot be converted (`no_map`, `not_in_crosswalk`, `malformed`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Unmapped {
-    /// Keep the original value (flagged).
-    #[default]
-    Keep,
-    /// Blank the cell (the original stays in the flags column and the audit).
-    Blank,
-}
-
-/// How converted codes are spelled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Dots {
-    /// Dotted where the input cell was dotted.
-    #[default]
-    AsInput,
-    /// Always dotted.
-    Dotted,
-    /// Never dotted.
-    Undotted,
-}
-
-/// Choices that change what is written.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct Options {
-    /// For ambiguous codes.
-    pub choose: Choose,
-    /// For codes that cannot be converted.
-    pub unmapped: Unmapped,
-    /// Spelling of converted codes.
-    pub dots: Dots,
-    /// Append the flags column.
-    pub flags_column: bool,
-}
+use crate::options::{Choose, Dots, Options, Unmapped};
 
 /// Per-row working space, reused for every record so the hot path does not allocate.
 #[derive(Default)]
@@ -108,7 +55,7 @@ pub struct Rewriter<'c> {
     plan: Plan,
     options: Options,
     source: String,
-    // By system (see `system_slot`) and code.
+    // By system (`System::index`) and code.
     cache: [FxHashMap<Code, Resolved>; 4],
     codes: Vec<Code>,
     notes: String,
@@ -142,15 +89,6 @@ fn decide<'c>(
     let i = decisions.find(system, subject, row, &state.key, &column.name)?;
     state.used[i] += 1;
     Some(&decisions.list()[i])
-}
-
-fn system_slot(system: System) -> usize {
-    match system {
-        System::Icd9Dx => 0,
-        System::Icd10Cm => 1,
-        System::Icd9Proc => 2,
-        System::Icd10Pcs => 3,
-    }
 }
 
 impl<'c> Rewriter<'c> {
@@ -321,7 +259,7 @@ impl<'c> Rewriter<'c> {
             (Some(code), _) => {
                 let table = self.crosswalk.gem(system)?;
                 gem = Some(table);
-                let r = match self.cache[system_slot(system)].get(&code) {
+                let r = match self.cache[system.index()].get(&code) {
                     Some(r) => *r,
                     None => {
                         let prefer_billable = self.options.choose == Choose::FirstBillable;
@@ -334,7 +272,7 @@ impl<'c> Rewriter<'c> {
                             self.crosswalk,
                             prefer_billable,
                         );
-                        self.cache[system_slot(system)].insert(code, r);
+                        self.cache[system.index()].insert(code, r);
                         r
                     }
                 };
@@ -649,6 +587,7 @@ fn ambiguous_error(
 mod tests {
     use super::*;
     use crate::columns::ColumnOptions;
+    use crate::event::OwnedEvent;
 
     fn run(header: &str, row: &str, options: Options) -> (Vec<String>, Vec<OwnedEvent>) {
         let cw = Crosswalk::builtin();

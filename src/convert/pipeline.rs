@@ -8,9 +8,10 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::mpsc;
 
-use crosswalk::batch::Batch;
-use crosswalk::csvio::Records;
-use crosswalk::report::Review;
+use crate::batch::Batch;
+use crate::csvio::Records;
+use crate::error::{Error, Result};
+use crate::report::Review;
 
 /// Records per batch: large enough that a channel hand-over costs nothing per record, small enough
 /// that the batches in flight take well under a MiB.
@@ -20,19 +21,19 @@ const BATCH: usize = 128;
 const DEPTH: usize = 2;
 
 /// The records of the input, after the header.
-pub struct Source<R> {
+pub(crate) struct Source<R> {
     reader: Records<R>,
     /// A record already read (the first one, without headers, to learn the width).
     pending: Option<csv::ByteRecord>,
 }
 
 impl<R: Read> Source<R> {
-    pub fn new(reader: Records<R>, pending: Option<csv::ByteRecord>) -> Source<R> {
+    pub(crate) fn new(reader: Records<R>, pending: Option<csv::ByteRecord>) -> Source<R> {
         Source { reader, pending }
     }
 
     /// Fill `batch` with up to [`BATCH`] records; an empty batch means the input has ended.
-    fn fill(&mut self, batch: &mut Batch) -> crosswalk::Result<()> {
+    fn fill(&mut self, batch: &mut Batch) -> Result<()> {
         batch.clear();
         if let Some(first) = self.pending.take() {
             *batch.push() = first;
@@ -49,24 +50,27 @@ impl<R: Read> Source<R> {
 
 /// What converting one input batch makes: the output records and the audit records.
 #[derive(Default)]
-pub struct Converted {
-    pub rows: Batch,
-    pub audit: Batch,
+pub(crate) struct Converted {
+    pub(crate) rows: Batch,
+    pub(crate) audit: Batch,
 }
 
 /// Where converted batches go: the output file and, with `--audit`, the audit file; with
 /// `--report`, the audit records are also grouped for the review page.
-pub struct Writers<W: Write> {
-    pub rows: csv::Writer<W>,
-    pub audit: Option<csv::Writer<W>>,
-    pub review: Option<Review>,
+pub(crate) struct Writers<W: Write> {
+    pub(crate) rows: csv::Writer<W>,
+    pub(crate) audit: Option<csv::Writer<W>>,
+    pub(crate) review: Option<Review>,
 }
 
 impl<W: Write> Writers<W> {
-    fn write(&mut self, converted: &Converted) -> anyhow::Result<()> {
-        converted.rows.write_to(&mut self.rows)?;
+    fn write(&mut self, converted: &Converted) -> Result<()> {
+        converted
+            .rows
+            .write_to(&mut self.rows)
+            .map_err(Error::from_csv)?;
         if let Some(audit) = &mut self.audit {
-            converted.audit.write_to(audit)?;
+            converted.audit.write_to(audit).map_err(Error::from_csv)?;
         }
         if let Some(review) = &mut self.review {
             for (i, record) in converted.audit.records().iter().enumerate() {
@@ -80,16 +84,16 @@ impl<W: Write> Writers<W> {
 /// Run every record of `source` through `convert` (which turns one input batch into output and
 /// audit records) and write the results to `writers`, on `threads` threads. Returns the writers
 /// for the caller to finish.
-pub fn run<R, W, F>(
+pub(crate) fn run<R, W, F>(
     threads: usize,
     mut source: Source<R>,
     mut writers: Writers<W>,
     mut convert: F,
-) -> anyhow::Result<Writers<W>>
+) -> Result<Writers<W>>
 where
     R: Read + Send,
     W: Write + Send,
-    F: FnMut(&Batch, &mut Converted) -> anyhow::Result<()>,
+    F: FnMut(&Batch, &mut Converted) -> Result<()>,
 {
     if threads <= 1 {
         let (mut input, mut output) = (Batch::default(), Converted::default());
@@ -104,7 +108,7 @@ where
     }
 
     std::thread::scope(|scope| {
-        let (full_tx, full_rx) = mpsc::sync_channel::<crosswalk::Result<Batch>>(DEPTH);
+        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Batch>>(DEPTH);
         let (spent_in_tx, spent_in_rx) = mpsc::channel::<Batch>();
         let reading = scope.spawn(move || {
             loop {
@@ -120,7 +124,7 @@ where
 
         let (out_tx, out_rx) = mpsc::sync_channel::<Converted>(DEPTH);
         let (spent_out_tx, spent_out_rx) = mpsc::channel::<Converted>();
-        let writing = scope.spawn(move || -> anyhow::Result<Writers<W>> {
+        let writing = scope.spawn(move || -> Result<Writers<W>> {
             for converted in out_rx {
                 writers.write(&converted)?;
                 let _ = spent_out_tx.send(converted);
@@ -128,7 +132,7 @@ where
             Ok(writers)
         });
 
-        let converted = (|| -> anyhow::Result<()> {
+        let converted = (|| -> Result<()> {
             for filled in &full_rx {
                 let input = filled?;
                 if input.is_empty() {

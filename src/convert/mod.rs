@@ -1,0 +1,391 @@
+//! The conversion engine: a claim file in, converted rows, audit records and events out.
+//!
+//! A [`Converter`] holds what a run is configured with (the crosswalk, the decisions, the
+//! options). [`Converter::open`] reads the header and plans the columns (which the caller may
+//! show); [`Opened::run`] streams every record through the [`Rewriter`] on the pipeline's threads
+//! and writes the results, in input order, to the caller's writers. The binary, the fuzz target
+//! and the benchmarks all drive this one path.
+
+mod pipeline;
+mod rewrite;
+
+use std::io::{Read, Write};
+
+use crate::audit::AuditRows;
+use crate::columns::{ColumnOptions, Plan};
+use crate::crosswalk::Crosswalk;
+use crate::csvio::{self, Records, Sniffed};
+use crate::decisions::Decisions;
+use crate::error::{Error, Result};
+use crate::report::Review;
+use crate::summary::Summary;
+
+pub use crate::event::{CodeEvent, OwnedEvent, Sink};
+pub use crate::options::{Choose, Dots, Options, Unmapped};
+pub use crate::status::{CellStatus, Statuses};
+pub use pipeline::default_threads;
+pub use rewrite::Rewriter;
+
+/// How a run reads and writes, beside the [`Options`] that decide what is written.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// What is written for each code.
+    pub options: Options,
+    /// Which columns hold codes, their versions and the claim keys.
+    pub columns: ColumnOptions,
+    /// The delimiter; `None` sniffs it from the first line.
+    pub delimiter: Option<u8>,
+    /// The first line is data.
+    pub no_headers: bool,
+    /// Pass rows of another width through, flagged, instead of stopping.
+    pub flexible: bool,
+    /// The name of the flags column.
+    pub flags_column_name: String,
+    /// Threads: 1 reads, converts and writes in turn; 2 or more read and write on threads of
+    /// their own.
+    pub threads: usize,
+}
+
+/// A conversion's settings and data, reused for any number of inputs.
+pub struct Converter<'c> {
+    crosswalk: &'c Crosswalk,
+    decisions: &'c Decisions,
+    config: Config,
+}
+
+/// Where a run's results go. The review page's records come with the audit's.
+pub struct Outputs<W: Write> {
+    /// The converted claim file.
+    pub rows: W,
+    /// The audit file, if one is wanted.
+    pub audit: Option<W>,
+    /// Group the audit records for a review page.
+    pub review: bool,
+}
+
+/// What a run made, for the caller to finish and report.
+pub struct Finished<W: Write> {
+    /// The converted claim file's writer, flushed.
+    pub rows: W,
+    /// The audit file's writer, flushed.
+    pub audit: Option<W>,
+    /// The audit records grouped for the review page.
+    pub review: Option<Review>,
+    /// The run's counts.
+    pub summary: Summary,
+    /// Audit records written (or grouped).
+    pub audit_rows: u64,
+    /// Per decision (in [`Decisions::list`] order): how many codes it decided.
+    pub decisions_used: Vec<u64>,
+}
+
+/// A claim file with its header read and its columns planned, ready to [`Opened::run`].
+pub struct Opened<'c, R> {
+    converter: &'c Converter<'c>,
+    name: String,
+    records: Records<R>,
+    header: Option<csv::ByteRecord>,
+    pending: Option<csv::ByteRecord>,
+    width: usize,
+    sniffed: Sniffed,
+    delimiter: u8,
+    rewriter: Rewriter<'c>,
+}
+
+impl<'c> Converter<'c> {
+    /// A converter with these tables, decisions and settings.
+    pub fn new(crosswalk: &'c Crosswalk, decisions: &'c Decisions, config: Config) -> Self {
+        Converter {
+            crosswalk,
+            decisions,
+            config,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Read the header of `input` (the file called `name` in errors) and plan its columns.
+    pub fn open<R: Read>(&'c self, mut input: R, name: &str) -> Result<Opened<'c, impl Read>> {
+        let prefix = csvio::read_prefix(&mut input).map_err(|e| Error::io(Some(name.into()), e))?;
+        let sniffed = csvio::sniff(&prefix);
+        let delimiter = self.config.delimiter.unwrap_or(sniffed.delimiter);
+        let mut records = Records::new(std::io::Cursor::new(prefix).chain(input), name, delimiter);
+        let header = if self.config.no_headers {
+            None
+        } else {
+            let mut header = csv::ByteRecord::new();
+            if !records.read(&mut header)? {
+                return Err(Error::config(format!(
+                    "{name}: the file is empty; a header line was expected (use --no-headers \
+                     for files without one)"
+                )));
+            }
+            Some(header)
+        };
+        // Without a header, the width comes from the first record.
+        let mut pending = None;
+        let width = match &header {
+            Some(h) => h.len(),
+            None => {
+                let mut first = csv::ByteRecord::new();
+                if records.read(&mut first)? {
+                    let width = first.len();
+                    pending = Some(first);
+                    width
+                } else {
+                    0
+                }
+            }
+        };
+        let plan = Plan::new(header.as_ref(), width, &self.config.columns)
+            .map_err(|e| Error::config(format!("{name}: {e}")))?;
+        let decision_keys = self
+            .decisions
+            .key_columns()
+            .iter()
+            .map(|k| {
+                header
+                    .as_ref()
+                    .and_then(|h| h.iter().position(|f| f == k.as_bytes()))
+                    .ok_or_else(|| {
+                        Error::config(format!(
+                            "{name}: the decisions name claims by the column {k}, which this \
+                             file does not have"
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<usize>>>()?;
+        let rewriter = Rewriter::new(self.crosswalk, plan, self.config.options, name.into())
+            .with_decisions(self.decisions, decision_keys);
+        Ok(Opened {
+            converter: self,
+            name: name.to_string(),
+            records,
+            header,
+            pending,
+            width,
+            sniffed,
+            delimiter,
+            rewriter,
+        })
+    }
+}
+
+impl<'c, R: Read + Send> Opened<'c, R> {
+    /// The column plan, for the caller to show.
+    pub fn plan(&self) -> &Plan {
+        self.rewriter.plan()
+    }
+
+    /// The header of an audit of this file.
+    pub fn audit_header(&self) -> csv::ByteRecord {
+        AuditRows::header(&self.plan().keys)
+    }
+
+    /// Convert every record, writing the results to `outputs`; `progress` is told the bytes
+    /// read after each batch.
+    pub fn run<W: Write + Send>(
+        self,
+        outputs: Outputs<W>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<Finished<W>> {
+        let Opened {
+            converter,
+            name,
+            records,
+            header,
+            pending,
+            width,
+            sniffed,
+            delimiter,
+            mut rewriter,
+        } = self;
+        let config = &converter.config;
+        let keys = rewriter.plan().keys.clone();
+        let audit_header = AuditRows::header(&keys);
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .terminator(if sniffed.crlf {
+                csv::Terminator::CRLF
+            } else {
+                csv::Terminator::Any(b'\n')
+            })
+            .flexible(config.flexible)
+            // Large enough to amortise write calls; the writer is not wrapped in a BufWriter.
+            .buffer_capacity(1 << 16)
+            .from_writer(outputs.rows);
+        if let Some(h) = &header {
+            let mut out = h.clone();
+            if config.options.flags_column {
+                out.push_field(config.flags_column_name.as_bytes());
+            }
+            writer.write_byte_record(&out).map_err(Error::from_csv)?;
+        }
+        let audit_writer = match outputs.audit {
+            Some(out) => {
+                let mut audit = crate::audit::csv_writer(out);
+                audit
+                    .write_byte_record(&audit_header)
+                    .map_err(Error::from_csv)?;
+                Some(audit)
+            }
+            None => None,
+        };
+        let mut audit = (audit_writer.is_some() || outputs.review)
+            .then(|| AuditRows::new(converter.crosswalk, &keys, &name));
+        let review = match outputs.review {
+            true => Some(Review::new(&audit_header, std::path::Path::new("(audit)"))?),
+            false => None,
+        };
+        let lines = records.lines();
+        let mut rows = RowCheck {
+            name: &name,
+            width,
+            header: header.is_some(),
+            flexible: config.flexible,
+            ..RowCheck::default()
+        };
+        let mut summary = Summary::default();
+        let writers = pipeline::Writers {
+            rows: writer,
+            audit: audit_writer,
+            review,
+        };
+        let source = pipeline::Source::new(records, pending);
+        let writers = pipeline::run(config.threads, source, writers, |input, output| {
+            output.rows.clear();
+            for record in input.records() {
+                let line = csvio::line_of(&lines, record);
+                // The row number `check` counts this record as.
+                let row = rows.row + 1;
+                let extra_flag = rows.check(record, line, &mut summary)?;
+                let fields = match &mut audit {
+                    Some(audit) => {
+                        let mut sinks = (&mut summary, audit);
+                        rewriter.rewrite_fields(
+                            row,
+                            line,
+                            record,
+                            extra_flag,
+                            &mut sinks as &mut dyn Sink,
+                        )?
+                    }
+                    None => rewriter.rewrite_fields(row, line, record, extra_flag, &mut summary)?,
+                };
+                output.rows.push().extend(fields);
+                summary.rows_out += 1;
+            }
+            if let Some(audit) = &mut audit {
+                audit.take(&mut output.audit);
+            }
+            if let Some(last) = input.records().last().and_then(|r| r.position()) {
+                lines.lock().forget_before(last.byte());
+                progress(last.byte());
+            }
+            Ok(())
+        })?;
+        rows.finish()?;
+        if summary.rows_in != summary.rows_out {
+            return Err(Error::config(format!(
+                "{name}: {} rows read but {} written; nothing was kept",
+                summary.rows_in, summary.rows_out
+            )));
+        }
+        let finish = |w: csv::Writer<W>| {
+            w.into_inner()
+                .map_err(|e| Error::io(None, std::io::Error::other(e.error().to_string())))
+        };
+        Ok(Finished {
+            rows: finish(writers.rows)?,
+            audit: writers.audit.map(finish).transpose()?,
+            review: writers.review,
+            summary,
+            audit_rows: audit.map_or(0, |a| a.count()),
+            decisions_used: rewriter.decisions_used().to_vec(),
+        })
+    }
+}
+
+/// Checks each record's width and counts rows; remembers whether the last record held a line
+/// break (an unclosed quote swallows the rest of the file into it).
+#[derive(Default)]
+struct RowCheck<'a> {
+    name: &'a str,
+    width: usize,
+    header: bool,
+    flexible: bool,
+    row: u64,
+    ragged_note: Vec<u8>,
+    last_had_line_break: Option<(u64, u64)>,
+}
+
+impl RowCheck<'_> {
+    /// Count `record` (on `line`) and check its width: an error, or with `flexible` the flags
+    /// entry of a ragged row.
+    fn check(
+        &mut self,
+        record: &csv::ByteRecord,
+        line: u64,
+        summary: &mut Summary,
+    ) -> Result<Option<&[u8]>> {
+        self.row += 1;
+        summary.rows_in += 1;
+        let row = self.row;
+        self.last_had_line_break = memchr::memchr2(b'\n', b'\r', record.as_slice())
+            .is_some()
+            .then_some((line, row));
+        if record.len() == self.width {
+            return Ok(None);
+        }
+        if !self.flexible {
+            let fields = format!(
+                "{} fields, but {} {}",
+                record.len(),
+                if self.header {
+                    "the header has"
+                } else {
+                    "the first record has"
+                },
+                self.width
+            );
+            // A quote that is never closed makes one record of the rest of the file, which then
+            // has the wrong number of fields: name the likelier cause.
+            let text = record.as_slice().trim_ascii_end();
+            let breaks = memchr::memchr_iter(b'\n', text).count();
+            let message = if breaks > 0 {
+                format!(
+                    "record {row} runs over {} lines and has {fields}: a quote opened on line \
+                     {line} is probably never closed",
+                    breaks + 1
+                )
+            } else {
+                format!("record {row} has {fields}; pass --flexible to keep such rows, flagged")
+            };
+            return Err(Error::parse(self.name, line, message));
+        }
+        summary.ragged_rows += 1;
+        self.ragged_note.clear();
+        self.ragged_note
+            .extend_from_slice(format!("(row):ragged:{} fields", record.len()).as_bytes());
+        Ok(Some(&self.ragged_note))
+    }
+
+    /// The csv parser takes an unterminated quote as a field running to the end of the input; a
+    /// last record holding line breaks is that, not data.
+    fn finish(&self) -> Result<()> {
+        match self.last_had_line_break {
+            Some((line, row)) => Err(Error::parse(
+                self.name,
+                line,
+                format!(
+                    "record {row} has a quoted field that is never closed; it would swallow the \
+                     rest of the file"
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
