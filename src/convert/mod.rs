@@ -205,41 +205,16 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         } = self;
         let config = &converter.config;
         let keys = rewriter.plan().keys.clone();
-        let audit_header = AuditRows::header(&keys);
-        let mut writer = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .terminator(if sniffed.crlf {
-                csv::Terminator::CRLF
-            } else {
-                csv::Terminator::Any(b'\n')
-            })
-            .flexible(config.flexible)
-            // Large enough to amortise write calls; the writer is not wrapped in a BufWriter.
-            .buffer_capacity(1 << 16)
-            .from_writer(outputs.rows);
-        if let Some(h) = &header {
-            let mut out = h.clone();
-            if config.options.flags_column {
-                out.push_field(config.flags_column_name.as_bytes());
-            }
-            writer.write_byte_record(&out).map_err(Error::from_csv)?;
-        }
-        let audit_writer = match outputs.audit {
-            Some(out) => {
-                let mut audit = crate::audit::csv_writer(out);
-                audit
-                    .write_byte_record(&audit_header)
-                    .map_err(Error::from_csv)?;
-                Some(audit)
-            }
-            None => None,
-        };
-        let mut audit = (audit_writer.is_some() || outputs.review)
+        let writers = writers(
+            config,
+            header.as_ref(),
+            &keys,
+            sniffed.crlf,
+            delimiter,
+            outputs,
+        )?;
+        let mut audit = (writers.audit.is_some() || writers.review.is_some())
             .then(|| AuditRows::new(converter.crosswalk, &keys, &name));
-        let review = match outputs.review {
-            true => Some(Review::new(&audit_header, std::path::Path::new("(audit)"))?),
-            false => None,
-        };
         let lines = records.lines();
         let mut rows = RowCheck {
             name: &name,
@@ -249,11 +224,6 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             ..RowCheck::default()
         };
         let mut summary = Summary::default();
-        let writers = pipeline::Writers {
-            rows: writer,
-            audit: audit_writer,
-            review,
-        };
         let source = pipeline::Source::new(records, pending);
         let writers = pipeline::run(config.threads, source, writers, |input, output| {
             output.rows.clear();
@@ -307,6 +277,55 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             decisions_used: rewriter.decisions_used().to_vec(),
         })
     }
+}
+
+/// The writers of a run's outputs, with their header rows written.
+fn writers<W: Write>(
+    config: &Config,
+    header: Option<&csv::ByteRecord>,
+    keys: &[(usize, String)],
+    crlf: bool,
+    delimiter: u8,
+    outputs: Outputs<W>,
+) -> Result<pipeline::Writers<W>> {
+    let audit_header = AuditRows::header(keys);
+    let mut rows = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .flexible(config.flexible)
+        // Large enough to amortise write calls; the writer is not wrapped in a BufWriter.
+        .buffer_capacity(1 << 16)
+        .from_writer(outputs.rows);
+    if let Some(h) = header {
+        let mut out = h.clone();
+        if config.options.flags_column {
+            out.push_field(config.flags_column_name.as_bytes());
+        }
+        rows.write_byte_record(&out).map_err(Error::from_csv)?;
+    }
+    let audit = match outputs.audit {
+        Some(out) => {
+            let mut audit = crate::audit::csv_writer(out);
+            audit
+                .write_byte_record(&audit_header)
+                .map_err(Error::from_csv)?;
+            Some(audit)
+        }
+        None => None,
+    };
+    let review = match outputs.review {
+        true => Some(Review::new(&audit_header, std::path::Path::new("(audit)"))?),
+        false => None,
+    };
+    Ok(pipeline::Writers {
+        rows,
+        audit,
+        review,
+    })
 }
 
 /// Checks each record's width and counts rows; remembers whether the last record held a line

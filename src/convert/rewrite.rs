@@ -199,7 +199,8 @@ impl<'c> Rewriter<'c> {
             .chain(flags))
     }
 
-    /// Handle one non-empty code cell: column `m` of the plan.
+    /// Handle one non-empty code cell: column `m` of the plan. Classify it, place what is
+    /// written, flag it, and report it.
     fn cell(
         &mut self,
         row: u64,
@@ -222,102 +223,22 @@ impl<'c> Rewriter<'c> {
             Dots::Dotted => true,
             Dots::Undotted => false,
         };
-
         let parsed = match &version {
             Err(problem) => {
                 self.scratch.reason.push_str(&problem.message);
                 None
             }
-            Ok(_) => match Code::parse(system, original) {
-                Ok(code) => Some(code),
-                Err(e) => {
-                    use std::fmt::Write;
-                    let _ = write!(self.scratch.reason, "{e}");
-                    column_hint(self.crosswalk, system, original, &mut self.scratch.reason);
-                    None
-                }
-            },
+            Ok(_) => self.parse(system, original),
         };
-
-        // Decide the status and whether to write the first alternative.
-        let mut status;
-        let mut chosen = false;
-        let mut resolved: Option<Resolved> = None;
-        let mut gem: Option<&Gem> = None;
-        let mut decided: Option<&'c Decision> = None;
-        match (parsed, version) {
-            (None, _) => {
-                status = CellStatus::Malformed;
-                if self.decisions.is_some() {
-                    let subject = Subject::text(original);
-                    decided = self.decisions.and_then(|d| {
-                        decide(d, &mut self.decided, system, &subject, row, column, input)
-                    });
-                }
-            }
-            (Some(_), Ok(Version::Icd10)) => status = CellStatus::PassedThrough,
-            (Some(code), _) => {
-                let table = self.crosswalk.gem(system)?;
-                gem = Some(table);
-                let r = match self.cache[system.index()].get(&code) {
-                    Some(r) => *r,
-                    None => {
-                        let prefer_billable = self.options.choose == Choose::FirstBillable;
-                        let r = resolve(
-                            table.mapping(&code),
-                            code,
-                            system,
-                            &mut self.codes,
-                            &mut self.notes,
-                            self.crosswalk,
-                            prefer_billable,
-                        );
-                        self.cache[system.index()].insert(code, r);
-                        r
-                    }
-                };
-                resolved = Some(r);
-                status = r.status;
-                decided = self.decisions.and_then(|d| {
-                    decide(
-                        d,
-                        &mut self.decided,
-                        system,
-                        &Subject::Code(code),
-                        row,
-                        column,
-                        input,
-                    )
-                });
-                chosen = match status {
-                    _ if decided.is_some() => false,
-                    CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination => true,
-                    CellStatus::Ambiguous => match self.options.choose {
-                        Choose::First | Choose::FirstBillable => true,
-                        Choose::Keep => false,
-                        Choose::Fail => {
-                            return Err(ambiguous_error(
-                                &self.source,
-                                line,
-                                row,
-                                &column.name,
-                                system,
-                                code,
-                                &table
-                                    .mapping(&code)
-                                    .expect("an ambiguous code has a mapping"),
-                            ));
-                        }
-                    },
-                    _ => false,
-                };
-            }
-        }
+        let icd10 = matches!(version, Ok(Version::Icd10));
+        let verdict = self.judge(row, line, m, input, system, parsed, icd10)?;
+        let mut status = verdict.status;
+        let column = &self.plan.columns[m];
 
         // Write: place the decided or chosen codes, or apply --unmapped.
         let s = &mut self.scratch;
         let mut not_billable = false;
-        let to_write: Option<&[Code]> = match decided {
+        let to_write: Option<&[Code]> = match verdict.decided {
             Some(d) => {
                 status = if d.outside_gem {
                     CellStatus::DecidedOutsideGem
@@ -329,37 +250,21 @@ impl<'c> Rewriter<'c> {
                     Choice::Keep | Choice::Blank => None,
                 }
             }
-            None => resolved
-                .filter(|_| chosen)
+            None => verdict
+                .resolved
+                .filter(|_| verdict.chosen)
                 .map(|r| &self.codes[r.chosen.0 as usize..r.chosen.1 as usize]),
         };
-        if let Some(first) = to_write {
-            let target = system.gem_target();
-            for (k, code) in first.iter().enumerate() {
-                let cell = if k == 0 {
-                    Some(index)
-                } else if s.free_next < s.free.len() {
-                    s.free_next += 1;
-                    Some(s.free[s.free_next - 1])
-                } else {
-                    None
-                };
-                match cell {
-                    Some(cell) => {
-                        let start = s.bytes.len() as u32;
-                        code.write_spelled(target, dotted, &mut s.bytes);
-                        s.overrides[cell] = Some((start, s.bytes.len() as u32));
-                    }
-                    None => s.leftover.push(*code),
-                }
-            }
-            if let (None, Some(r)) = (decided, resolved) {
+        let undecided = verdict.resolved.filter(|_| verdict.decided.is_none());
+        if let Some(codes) = to_write {
+            s.place(index, codes, system.gem_target(), dotted);
+            if let Some(r) = undecided {
                 not_billable = r.chosen_not_billable;
                 s.reason
                     .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
             }
-        } else if decided.is_some_and(|d| d.choice == Choice::Blank)
-            || (decided.is_none()
+        } else if verdict.decided.is_some_and(|d| d.choice == Choice::Blank)
+            || (verdict.decided.is_none()
                 && status.needs_review()
                 && status != CellStatus::Ambiguous
                 && self.options.unmapped == Unmapped::Blank)
@@ -368,7 +273,7 @@ impl<'c> Rewriter<'c> {
             s.overrides[index] = Some((start, start));
         }
         // Nothing was written from the table; its note says why (a subdivided category, …).
-        if let (None, Some(r)) = (decided, resolved)
+        if let Some(r) = undecided
             && r.status == CellStatus::NotInCrosswalk
         {
             s.reason
@@ -383,26 +288,14 @@ impl<'c> Rewriter<'c> {
             statuses.add_problem(CellStatus::NotBillable);
         }
         if statuses.flagged() && self.options.flags_column {
-            if !s.flags.is_empty() {
-                s.flags.push(b';');
-            }
-            s.flags.extend_from_slice(column.name.as_bytes());
-            s.flags.push(b':');
-            statuses.write_label(&mut s.flags);
-            s.flags.push(b':');
-            s.flags.extend_from_slice(original.trim_ascii());
-            if !s.leftover.is_empty() {
-                s.flags.push(b':');
-                let target = system.gem_target();
-                for (k, code) in s.leftover.iter().enumerate() {
-                    if k > 0 {
-                        s.flags.push(b'+');
-                    }
-                    code.write_spelled(target, dotted, &mut s.flags);
-                }
-            }
+            s.flag(
+                &column.name,
+                statuses,
+                original,
+                system.gem_target(),
+                dotted,
+            );
         }
-
         let written: &[u8] = match s.overrides[index] {
             Some((a, b)) => &s.bytes[a as usize..b as usize],
             None => original,
@@ -417,12 +310,182 @@ impl<'c> Rewriter<'c> {
             code: parsed,
             statuses,
             reason,
-            gem,
+            gem: verdict.gem,
             written,
             leftover: &s.leftover,
             record: input,
-            decision: decided.map(|d| d.value.as_str()),
+            decision: verdict.decided.map(|d| d.value.as_str()),
         })
+    }
+
+    /// Parse a cell as a `system` code; when it is none, say why in the reason.
+    fn parse(&mut self, system: System, original: &[u8]) -> Option<Code> {
+        match Code::parse(system, original) {
+            Ok(code) => Some(code),
+            Err(e) => {
+                use std::fmt::Write;
+                let _ = write!(self.scratch.reason, "{e}");
+                column_hint(self.crosswalk, system, original, &mut self.scratch.reason);
+                None
+            }
+        }
+    }
+
+    /// What becomes of a cell: its status from the crosswalk (once per distinct code), the
+    /// decision that applies, and whether the alternative `--choose` picks is written.
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &mut self,
+        row: u64,
+        line: u64,
+        m: usize,
+        input: &csv::ByteRecord,
+        system: System,
+        parsed: Option<Code>,
+        icd10: bool,
+    ) -> Result<Verdict<'c>> {
+        let index = self.plan.columns[m].index;
+        let Some(code) = parsed else {
+            let subject = Subject::text(&input[index]);
+            let decided = self.decisions.and_then(|d| {
+                let column = &self.plan.columns[m];
+                decide(d, &mut self.decided, system, &subject, row, column, input)
+            });
+            return Ok(Verdict::new(CellStatus::Malformed, decided));
+        };
+        if icd10 {
+            return Ok(Verdict::new(CellStatus::PassedThrough, None));
+        }
+        let table = self.crosswalk.gem(system)?;
+        let r = self.resolved(system, code, table);
+        let decided = self.decisions.and_then(|d| {
+            let column = &self.plan.columns[m];
+            let subject = Subject::Code(code);
+            decide(d, &mut self.decided, system, &subject, row, column, input)
+        });
+        let column = &self.plan.columns[m];
+        let chosen = match r.status {
+            _ if decided.is_some() => false,
+            CellStatus::Exact | CellStatus::Approximate | CellStatus::Combination => true,
+            CellStatus::Ambiguous => match self.options.choose {
+                Choose::First | Choose::FirstBillable => true,
+                Choose::Keep => false,
+                Choose::Fail => {
+                    return Err(ambiguous_error(
+                        &self.source,
+                        line,
+                        row,
+                        &column.name,
+                        system,
+                        code,
+                        &table
+                            .mapping(&code)
+                            .expect("an ambiguous code has a mapping"),
+                    ));
+                }
+            },
+            _ => false,
+        };
+        Ok(Verdict {
+            status: r.status,
+            chosen,
+            resolved: Some(r),
+            gem: Some(table),
+            decided,
+        })
+    }
+
+    /// What the rewriter keeps of `code`'s mapping, from the cache or resolved now.
+    fn resolved(&mut self, system: System, code: Code, table: &Gem) -> Resolved {
+        if let Some(r) = self.cache[system.index()].get(&code) {
+            return *r;
+        }
+        let r = resolve(
+            table.mapping(&code),
+            code,
+            system,
+            &mut self.codes,
+            &mut self.notes,
+            self.crosswalk,
+            self.options.choose == Choose::FirstBillable,
+        );
+        self.cache[system.index()].insert(code, r);
+        r
+    }
+}
+
+/// What [`Rewriter::judge`] found for a cell.
+struct Verdict<'c> {
+    status: CellStatus,
+    /// The alternative `--choose` picks is written.
+    chosen: bool,
+    resolved: Option<Resolved>,
+    gem: Option<&'c Gem>,
+    decided: Option<&'c Decision>,
+}
+
+impl<'c> Verdict<'c> {
+    fn new(status: CellStatus, decided: Option<&'c Decision>) -> Verdict<'c> {
+        Verdict {
+            status,
+            chosen: false,
+            resolved: None,
+            gem: None,
+            decided,
+        }
+    }
+}
+
+impl Scratch {
+    /// Write `codes` (of `target`): the first in the cell at `index`, the others in the group's
+    /// next empty cells, left to right; what finds no cell is left over.
+    fn place(&mut self, index: usize, codes: &[Code], target: System, dotted: bool) {
+        for (k, code) in codes.iter().enumerate() {
+            let cell = if k == 0 {
+                Some(index)
+            } else if self.free_next < self.free.len() {
+                self.free_next += 1;
+                Some(self.free[self.free_next - 1])
+            } else {
+                None
+            };
+            match cell {
+                Some(cell) => {
+                    let start = self.bytes.len() as u32;
+                    code.write_spelled(target, dotted, &mut self.bytes);
+                    self.overrides[cell] = Some((start, self.bytes.len() as u32));
+                }
+                None => self.leftover.push(*code),
+            }
+        }
+    }
+
+    /// Add `COLUMN:STATUSES:ORIGINAL[:LEFTOVER]` to the row's flags.
+    fn flag(
+        &mut self,
+        column: &str,
+        statuses: Statuses,
+        original: &[u8],
+        target: System,
+        dotted: bool,
+    ) {
+        if !self.flags.is_empty() {
+            self.flags.push(b';');
+        }
+        self.flags.extend_from_slice(column.as_bytes());
+        self.flags.push(b':');
+        statuses.write_label(&mut self.flags);
+        self.flags.push(b':');
+        self.flags.extend_from_slice(original.trim_ascii());
+        if !self.leftover.is_empty() {
+            self.flags.push(b':');
+            for (k, code) in self.leftover.iter().enumerate() {
+                if k > 0 {
+                    self.flags.push(b'+');
+                }
+                code.write_spelled(target, dotted, &mut self.flags);
+            }
+        }
     }
 }
 

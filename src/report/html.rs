@@ -380,7 +380,6 @@ fn tally_text(tally: &Tally) -> String {
 
 /// One source code. Returns true when the audit listed other alternatives than the crosswalk.
 fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Crosswalk) -> bool {
-    let target = g.system.gem_target();
     let mapping = g
         .code
         .as_ref()
@@ -401,35 +400,7 @@ fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Cross
         _ => g.title.clone(),
     };
 
-    // What the filter box searches.
-    let mut search = format!("{} {} {}", g.shown, g.system.name(), title);
-    if let Some(code) = &g.code {
-        search.push(' ');
-        search.push_str(code.as_str());
-    }
-    for (s, _) in &g.statuses {
-        search.push(' ');
-        search.push_str(s.as_str());
-    }
-    for (c, _) in &g.columns.values {
-        search.push(' ');
-        search.push_str(c);
-    }
-    let target_set = crosswalk.code_set(target);
-    for a in alternatives {
-        for t in &a.codes {
-            search.push(' ');
-            search.push_str(&t.code.dotted(target));
-            // A header's billable codes are shown on the card, so they find it too.
-            for c in target_set
-                .billable_under(&t.code)
-                .take(BILLABLE_UNDER_SHOWN)
-            {
-                search.push(' ');
-                search.push_str(&c.dotted(target));
-            }
-        }
-    }
+    let search = search_text(g, &title, alternatives, crosswalk);
     let main = g.main_status();
     let _ = write!(
         out,
@@ -466,79 +437,7 @@ fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Cross
         let _ = writeln!(out, "<p>Reason: {}</p>", escaped(&g.reason));
     }
 
-    if !alternatives.is_empty() {
-        let _ = writeln!(
-            out,
-            "<table class=\"alternatives\"><thead><tr><th>#</th><th>{}</th><th>Title</th>\
-             <th>Validity</th><th>Written</th></tr></thead><tbody>",
-            target.label()
-        );
-        // How often each alternative was written: its first code is what lands in the cell.
-        let written: Vec<(crate::code::Code, u64)> = g
-            .written
-            .values
-            .iter()
-            .filter_map(|(v, n)| Some((crate::code::Code::parse_str(target, v).ok()?, *n)))
-            .collect();
-        for (i, a) in alternatives
-            .iter()
-            .take(MAX_LISTED_ALTERNATIVES)
-            .enumerate()
-        {
-            let mut codes = Vec::new();
-            let mut titles = Vec::new();
-            let mut validity = Vec::new();
-            for t in &a.codes {
-                codes.push(format!("<code>{}</code>", t.code.dotted(target)));
-                titles.push(escaped(
-                    &crosswalk.title(target, &t.code).unwrap_or_default(),
-                ));
-                let v = crosswalk.validity(target, &t.code).as_str();
-                let mut cell = format!("<span class=\"validity-{v}\">{v}</span>");
-                // A header's billable codes are what a reviewer decides between.
-                if let Some(under) = crosswalk.code_set(target).billable_under_text(
-                    &t.code,
-                    target,
-                    BILLABLE_UNDER_SHOWN,
-                ) {
-                    cell.push_str(" <span class=\"muted\">billable under it: ");
-                    cell.push_str(&escaped(&under));
-                    cell.push_str("</span>");
-                }
-                validity.push(cell);
-            }
-            let times: u64 = written
-                .iter()
-                .filter(|(c, _)| a.codes.first().is_some_and(|t| t.code == *c))
-                .map(|(_, n)| n)
-                .sum();
-            let _ = writeln!(
-                out,
-                "<tr{}><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                if times > 0 { " class=\"written\"" } else { "" },
-                i + 1,
-                codes.join(" + "),
-                titles.join("<br>"),
-                validity.join("<br>"),
-                if times > 0 {
-                    format!("{}×", thousands(times))
-                } else {
-                    String::new()
-                }
-            );
-        }
-        out.push_str("</tbody></table>\n");
-        if alternatives.len() > MAX_LISTED_ALTERNATIVES {
-            let _ = writeln!(
-                out,
-                "<p class=\"muted\">… and {} more: <code>crosswalk map --system {} {}</code> \
-                 lists them all.</p>",
-                alternatives.len() - MAX_LISTED_ALTERNATIVES,
-                g.system.name(),
-                escaped(&g.shown)
-            );
-        }
-    }
+    alternatives_table(out, g, alternatives, crosswalk);
     if differs {
         let _ = writeln!(
             out,
@@ -546,6 +445,138 @@ fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Cross
             escaped(&g.listed)
         );
     }
+    group_footer(out, g, names);
+    out.push_str("</ul>\n</article>\n");
+    differs
+}
+
+/// What the filter box searches for a card: code, system, title, statuses, columns, every
+/// alternative and the billable codes under a header alternative.
+fn search_text(
+    g: &Group,
+    title: &str,
+    alternatives: &[crate::mapping::Alternative],
+    crosswalk: &Crosswalk,
+) -> String {
+    let target = g.system.gem_target();
+    let mut search = format!("{} {} {title}", g.shown, g.system.name());
+    if let Some(code) = &g.code {
+        search.push(' ');
+        search.push_str(code.as_str());
+    }
+    for (s, _) in &g.statuses {
+        search.push(' ');
+        search.push_str(s.as_str());
+    }
+    for (c, _) in &g.columns.values {
+        search.push(' ');
+        search.push_str(c);
+    }
+    let target_set = crosswalk.code_set(target);
+    for a in alternatives {
+        for t in &a.codes {
+            search.push(' ');
+            search.push_str(&t.code.dotted(target));
+            // A header's billable codes are shown on the card, so they find it too.
+            for c in target_set
+                .billable_under(&t.code)
+                .take(BILLABLE_UNDER_SHOWN)
+            {
+                search.push(' ');
+                search.push_str(&c.dotted(target));
+            }
+        }
+    }
+    search
+}
+
+/// The table of a card's alternatives: codes, titles, validity (with the billable codes under a
+/// header) and how often each was written.
+fn alternatives_table(
+    out: &mut String,
+    g: &Group,
+    alternatives: &[crate::mapping::Alternative],
+    crosswalk: &Crosswalk,
+) {
+    if alternatives.is_empty() {
+        return;
+    }
+    let target = g.system.gem_target();
+    let _ = writeln!(
+        out,
+        "<table class=\"alternatives\"><thead><tr><th>#</th><th>{}</th><th>Title</th>\
+         <th>Validity</th><th>Written</th></tr></thead><tbody>",
+        target.label()
+    );
+    // How often each alternative was written: its first code is what lands in the cell.
+    let written: Vec<(crate::code::Code, u64)> = g
+        .written
+        .values
+        .iter()
+        .filter_map(|(v, n)| Some((crate::code::Code::parse_str(target, v).ok()?, *n)))
+        .collect();
+    for (i, a) in alternatives
+        .iter()
+        .take(MAX_LISTED_ALTERNATIVES)
+        .enumerate()
+    {
+        let mut codes = Vec::new();
+        let mut titles = Vec::new();
+        let mut validity = Vec::new();
+        for t in &a.codes {
+            codes.push(format!("<code>{}</code>", t.code.dotted(target)));
+            titles.push(escaped(
+                &crosswalk.title(target, &t.code).unwrap_or_default(),
+            ));
+            let v = crosswalk.validity(target, &t.code).as_str();
+            let mut cell = format!("<span class=\"validity-{v}\">{v}</span>");
+            // A header's billable codes are what a reviewer decides between.
+            if let Some(under) = crosswalk.code_set(target).billable_under_text(
+                &t.code,
+                target,
+                BILLABLE_UNDER_SHOWN,
+            ) {
+                cell.push_str(" <span class=\"muted\">billable under it: ");
+                cell.push_str(&escaped(&under));
+                cell.push_str("</span>");
+            }
+            validity.push(cell);
+        }
+        let times: u64 = written
+            .iter()
+            .filter(|(c, _)| a.codes.first().is_some_and(|t| t.code == *c))
+            .map(|(_, n)| n)
+            .sum();
+        let _ = writeln!(
+            out,
+            "<tr{}><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if times > 0 { " class=\"written\"" } else { "" },
+            i + 1,
+            codes.join(" + "),
+            titles.join("<br>"),
+            validity.join("<br>"),
+            if times > 0 {
+                format!("{}×", thousands(times))
+            } else {
+                String::new()
+            }
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    if alternatives.len() > MAX_LISTED_ALTERNATIVES {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">… and {} more: <code>crosswalk map --system {} {}</code> \
+             lists them all.</p>",
+            alternatives.len() - MAX_LISTED_ALTERNATIVES,
+            g.system.name(),
+            escaped(&g.shown)
+        );
+    }
+}
+
+/// The end of a card: what was written and left over, decisions filled in, sample claims.
+fn group_footer(out: &mut String, g: &Group, names: &[String]) {
     let _ = writeln!(out, "<p>Written: {}</p>", tally_text(&g.written));
     if !g.leftover.is_empty() {
         let _ = writeln!(
@@ -581,8 +612,6 @@ fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Cross
             escaped(&s.column)
         );
     }
-    out.push_str("</ul>\n</article>\n");
-    differs
 }
 
 #[cfg(test)]
