@@ -5,13 +5,20 @@
 //!
 //! * [`code`]: the four code systems and the compact canonical [`Code`].
 //! * [`gem`]: loading GEM tables (CMS text, NBER CSV, plain CSV) faithfully.
+//! * [`row`]: one GEM row, its target and five flags.
 //! * [`mapping`]: the GEM reading rule, from rows to ordered alternatives and a [`Status`].
 //! * [`codeset`]: titles and validity (billable, header, not in the code set).
 //! * [`years`]: ICD-10-CM by fiscal year, from a code list and the billable spans of its codes.
 //! * [`crosswalk`]: the built-in crosswalk and tables loaded from files.
 //! * [`columns`]: which columns of a claim file hold codes, their groups and version sources.
 //! * [`decisions`]: reviewers' decisions, read from a filled-in audit or a `system,code,decision` file.
-//! * [`convert`]: rewriting claim records, reporting every code to a [`convert::Sink`].
+//! * [`convert`]: the conversion engine: [`convert::Converter`] reads a claim file, rewrites each
+//!   record and reports every code to a [`convert::Sink`] ([`event`]), on the pipeline's threads.
+//! * [`options`] and [`status`]: what a run writes for each kind of code, and what can happen to
+//!   a cell (an outcome and the problems on top of it).
+//! * [`csvio`]: reading delimited text: sniffing, bounded records, true line numbers.
+//! * [`inert`]: keeping untrusted claim text inert in spreadsheets, terminals and the page.
+//! * [`tablefile`]: reading mapping tables and code sets, bounded in size.
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
 //! * [`report`]: audit rows grouped by source code, rendered as a self-contained HTML review page.
 //! * [`batch`]: reusable runs of records, the unit `convert` reads, converts and writes in.
