@@ -85,6 +85,9 @@ pub struct LineIndex {
     offset: u64,
     /// The last byte fed was a CR (an LF next belongs to it).
     last_cr: bool,
+    /// Quote bytes fed: an odd count at the end means a quote was never closed (a closed field
+    /// has two, an escaped quote inside it two more).
+    quotes: u64,
 }
 
 impl LineIndex {
@@ -102,12 +105,18 @@ impl LineIndex {
         if let Some(&last) = bytes.last() {
             self.last_cr = last == b'\r';
         }
+        self.quotes += memchr::memchr_iter(b'"', bytes).count() as u64;
         self.offset += bytes.len() as u64;
     }
 
     /// The 1-based line of the byte at `offset`.
     pub fn line_at(&self, offset: u64) -> u64 {
         self.passed + self.breaks.partition_point(|&b| b <= offset) as u64 + 1
+    }
+
+    /// True when the bytes fed hold an odd number of quotes: one was opened and never closed.
+    pub fn quote_open(&self) -> bool {
+        self.quotes % 2 == 1
     }
 
     /// No offset before `offset` will be asked about again.
@@ -212,25 +221,54 @@ impl<R: Read> Records<R> {
         }
     }
 
-    /// Read the next record into `record`; false at the end.
+    /// Read the next record into `record`; false at the end. The record's position carries its
+    /// true line (see [`Records::line_of`]).
     pub fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool> {
         let more = self
             .reader
             .read_byte_record(record)
             .map_err(|e| self.error(e))?;
-        let next = self.reader.position().byte();
-        self.reader.get_mut().record_start = next;
+        let end = self.reader.position().byte();
+        self.reader.get_mut().record_start = end;
+        if more {
+            // The parser gives a record the position where it started looking, before any blank
+            // lines it skipped; its true first line is its last line less the line breaks in
+            // its fields.
+            let mut lines = self.lines.lock();
+            // A record cut off by the end of the input inside an open quote has no terminator:
+            // its last byte is one of its own line breaks.
+            let unterminated = lines.quote_open() && end == lines.offset;
+            let last = lines.line_at(if unterminated {
+                end
+            } else {
+                end.saturating_sub(1)
+            });
+            let line = last.saturating_sub(inner_breaks(record.as_slice()));
+            lines.forget_before(end.saturating_sub(1));
+            let mut position = record
+                .position()
+                .cloned()
+                .unwrap_or_else(csv::Position::new);
+            position.set_line(line);
+            record.set_position(Some(position));
+        }
         Ok(more)
     }
 
-    /// The line breaks of the input, for [`Records::line_of`] on another thread.
+    /// True when the input read so far holds a quote that was never closed.
+    pub fn quote_open(&self) -> bool {
+        self.lines.lock().quote_open()
+    }
+
+    /// The input's line index, to ask [`LineIndex::quote_open`] once the records have moved to
+    /// another thread.
     pub fn lines(&self) -> Lines {
         self.lines.clone()
     }
 
     /// The 1-based line `record` (read by this reader) starts on.
     pub fn line_of(&self, record: &csv::ByteRecord) -> u64 {
-        line_of(&self.lines, record)
+        line_of(record)
     }
 
     /// The file's name, as errors give it.
@@ -255,10 +293,16 @@ impl<R: Read> Records<R> {
     }
 }
 
-/// The 1-based line `record` starts on, by its byte offset and the input's `lines`.
-pub fn line_of(lines: &Lines, record: &csv::ByteRecord) -> u64 {
-    let byte = record.position().map_or(0, |p| p.byte());
-    lines.lock().line_at(byte)
+/// The 1-based line a record read by [`Records::read`] starts on.
+pub fn line_of(record: &csv::ByteRecord) -> u64 {
+    record.position().map_or(0, |p| p.line())
+}
+
+/// Line breaks inside a record's fields, counted as [`LineIndex`] counts them.
+fn inner_breaks(bytes: &[u8]) -> u64 {
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(|&i| bytes[i] == b'\r' || i == 0 || bytes[i - 1] != b'\r')
+        .count() as u64
 }
 
 #[cfg(test)]
@@ -296,6 +340,14 @@ mod tests {
             assert_eq!(lines_of(b"a\r\nb\nc\rd\r\n", chunk), [1, 2, 3, 4], "mixed");
             // A quoted field over two lines: the next record starts on line 3.
             assert_eq!(lines_of(b"\"a\r\nb\",x\r\nc\r\n", chunk), [1, 3], "quoted");
+            // Blank lines are skipped, not counted as the next record's first line.
+            assert_eq!(
+                lines_of(b"a\n\n\nb\n\"c\nd\"\n", chunk),
+                [1, 4, 5],
+                "blank LF"
+            );
+            assert_eq!(lines_of(b"a\r\n\r\nb\r\n", chunk), [1, 3], "blank CRLF");
+            assert_eq!(lines_of(b"\n\na\rb", chunk), [3, 4], "leading blanks");
         }
     }
 

@@ -132,7 +132,7 @@ fn field<'r>(record: &'r csv::ByteRecord, header: &csv::ByteRecord, name: &str) 
         .iter()
         .position(|h| unguard(h) == name.as_bytes())
         .and_then(|i| record.get(i))
-        .map_or(&b""[..], |f| unguard(f.trim_ascii()))
+        .map_or(&b""[..], |f| unguard(f).trim_ascii())
 }
 
 /// A field as text: decisions, systems, codes and columns are ASCII; anything else is shown
@@ -225,7 +225,7 @@ impl Decisions {
             let line = records.line_of(&record);
             let at = |message: String| Error::parse(path, line, message);
             let breaks = memchr::memchr2_iter(b'\n', b'\r', record.as_slice()).count();
-            if !have && breaks > 0 {
+            if !have && breaks > 0 && records.quote_open() {
                 return Err(at(
                     "a quoted field that is never closed: it would swallow the rest of the file"
                         .to_string(),
@@ -365,7 +365,7 @@ impl Decisions {
     ) -> Result<Scope> {
         let column = text(field(record, header, "column")).into_owned();
         let key_values: Vec<&[u8]> = (key_from..key_from + keys.len())
-            .map(|i| unguard(record.get(i).unwrap_or(b"").trim_ascii()))
+            .map(|i| unguard(record.get(i).unwrap_or(b"")).trim_ascii())
             .collect();
         if !keys.is_empty() && key_values.iter().any(|v| !v.is_empty()) {
             if !self.key_columns.is_empty() && self.key_columns != keys {

@@ -51,6 +51,14 @@ impl Error {
         &self.0
     }
 
+    /// The kind of the underlying I/O error, for an I/O error.
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match &*self.0 {
+            ErrorKind::Io { source, .. } => Some(source.kind()),
+            _ => None,
+        }
+    }
+
     /// Unwrap into the kind.
     pub fn into_kind(self) -> ErrorKind {
         *self.0
@@ -115,10 +123,9 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {
+    // The I/O error is part of the message already (`path: error`); giving it as the source
+    // too would print it twice in a chain. [`Error::io_kind`] tells callers what it was.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &*self.0 {
-            ErrorKind::Io { source, .. } => Some(source),
-            _ => None,
-        }
+        None
     }
 }

@@ -5,12 +5,11 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A file whose end is checked against its size at open.
 pub struct CheckedFile {
     file: File,
-    path: PathBuf,
     // The size at open when it is a regular file; pipes and devices have none to check.
     size: Option<u64>,
     read: u64,
@@ -24,7 +23,6 @@ impl CheckedFile {
         Ok(CheckedFile {
             size: meta.is_file().then_some(meta.len()),
             file,
-            path: path.to_path_buf(),
             read: 0,
         })
     }
@@ -41,9 +39,8 @@ impl CheckedFile {
             _ => format!("it ended after {} bytes", self.read),
         };
         io::Error::other(format!(
-            "{}: the file had {size} bytes when it was opened, but {what}: it was truncated or \
-             changed while being read",
-            self.path.display()
+            "the file had {size} bytes when it was opened, but {what}: it was truncated or \
+             changed while being read"
         ))
     }
 }

@@ -1,6 +1,7 @@
 //! The outputs of a run as one transaction: every file is staged beside its target and renamed
-//! into place only once all of them are complete, so a run leaves either all its outputs or none,
-//! and never a half-written or mixed set.
+//! into place only once all of them are complete, so an error, a full disk or a signal leaves no
+//! output and no half-written file. (The renames themselves run one after another; targets are
+//! checked beforehand so that they cannot fail for a bad name.)
 //!
 //! Claim data is PHI, so the rules are strict:
 //! - a staged file is created with the mode the umask allows (a file it replaces keeps its own
@@ -57,8 +58,9 @@ enum Kind {
     Stdout,
     /// An existing file that is not a regular file: written in place.
     Through,
-    /// A regular file (or a new one): staged beside it, renamed at commit.
-    Staged,
+    /// A regular file (or a new one) at this path: staged beside it, renamed at commit. A
+    /// symbolic link to a regular file stages beside, and replaces, the file it points to.
+    Staged(PathBuf),
 }
 
 fn is_stdout(path: Option<&Path>) -> bool {
@@ -69,9 +71,13 @@ fn kind(path: Option<&Path>) -> Kind {
     let Some(path) = path.filter(|p| !is_stdout(Some(p))) else {
         return Kind::Stdout;
     };
+    // Followed through links: `/dev/stdout` is a link to whatever standard output is.
     match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() => Kind::Through,
-        _ => Kind::Staged,
+        Ok(_) if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {
+            Kind::Staged(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+        }
+        _ => Kind::Staged(path.to_path_buf()),
     }
 }
 
@@ -130,27 +136,40 @@ pub fn check_targets(
             if on_stdout.len() == 2 { "both" } else { "all" }
         ));
     }
-    let files: Vec<(&str, &Path, Identity)> = outputs
+    for (option, path) in outputs {
+        if let Some(path) = path.filter(|p| !is_stdout(Some(p)))
+            && (path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/'))
+        {
+            return Err(format!(
+                "{option} {} is a directory; name a file in it",
+                path.display()
+            ));
+        }
+    }
+    // Standard output is compared by what it is (`-o /dev/stdout` beside `--audit -` is two
+    // outputs on it); /dev/null may be shared by any number.
+    let stdout = Path::new("/dev/stdout");
+    let files: Vec<(&str, String, Identity)> = outputs
         .iter()
-        .filter_map(|(o, p)| p.filter(|p| !is_stdout(Some(p))).map(|p| (*o, p)))
-        .filter(|(_, p)| !is_null(p))
-        .map(|(o, p)| (o, p, identity(p)))
+        .map(|(o, p)| match p.filter(|p| !is_stdout(Some(p))) {
+            Some(p) => (*o, p, p.display().to_string()),
+            None => (*o, stdout, "- (standard output)".to_string()),
+        })
+        .filter(|(_, p, _)| !is_null(p))
+        .map(|(o, p, shown)| (o, shown, identity(p)))
         .collect();
     for (i, (a, pa, ia)) in files.iter().enumerate() {
         for (b, pb, ib) in &files[i + 1..] {
             if same(ia, ib) {
                 return Err(format!(
-                    "{a} {} and {b} {} are the same file; give each output its own",
-                    pa.display(),
-                    pb.display()
+                    "{a} {pa} and {b} {pb} are the same file; give each output its own"
                 ));
             }
         }
         for (what, input) in inputs {
             if input.as_os_str() != "-" && same(ia, &identity(input)) {
                 return Err(format!(
-                    "{a} {} is {what}; write the result somewhere else",
-                    pa.display()
+                    "{a} {pa} is {what}; write the result somewhere else"
                 ));
             }
         }
@@ -189,7 +208,8 @@ impl Output {
                     .map_err(|e| with_path(e, path))?,
                 path.to_path_buf(),
             ),
-            (Kind::Staged, Some(path)) => {
+            (Kind::Staged(path), Some(_)) => {
+                let path = path.as_path();
                 let dir = match path.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,
                     _ => Path::new("."),

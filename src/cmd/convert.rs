@@ -223,17 +223,24 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .then_some(size)
         .flatten()
         .map(super::progress::bar);
-    let finished = opened.run(outputs, |read| {
-        if let Some(bar) = &progress {
-            bar.set_position(read);
-        }
-    })?;
+    let finished = opened
+        .run(outputs, |read| {
+            if let Some(bar) = &progress {
+                bar.set_position(read);
+            }
+        })
+        .map_err(|e| closed_stdout(&args, e.into()))?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
 
     // Every output is complete before any is moved into place.
-    let mut ready = vec![finished.rows.finish().context("cannot write the output")?];
+    let rows = finished
+        .rows
+        .finish()
+        .map_err(|e| closed_stdout(&args, anyhow::Error::new(e)))
+        .context("cannot write the output")?;
+    let mut ready = vec![rows];
     if let Some(audit) = finished.audit {
         ready.push(audit.finish().context("cannot write the audit file")?);
     }
@@ -285,6 +292,27 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Unresolved);
     }
     Ok(Outcome::Done)
+}
+
+/// A closed standard output (`| head`) ends a run quietly, unless other outputs were asked for:
+/// they are not written then, and saying nothing would leave an older audit looking current.
+fn closed_stdout(args: &Args, error: anyhow::Error) -> anyhow::Error {
+    let others: Vec<&str> = [
+        ("--audit", args.audit.is_some()),
+        ("--report", args.report.is_some()),
+        ("--summary", args.summary.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(option, given)| given.then_some(option))
+    .collect();
+    if !super::is_broken_pipe(&error) || others.is_empty() {
+        return error;
+    }
+    anyhow::anyhow!(
+        "standard output was closed before the conversion ended, so the files of {} were not \
+         written",
+        others.join(", ")
+    )
 }
 
 /// The converter's settings from the command line.

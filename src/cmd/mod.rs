@@ -106,6 +106,9 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == BrokenPipe)
             || cause
+                .downcast_ref::<crosswalk::Error>()
+                .is_some_and(|e| e.io_kind() == Some(BrokenPipe))
+            || cause
                 .downcast_ref::<serde_json::Error>()
                 .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
             || cause.downcast_ref::<csv::Error>().is_some_and(

@@ -228,7 +228,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         let writers = pipeline::run(config.threads, source, writers, |input, output| {
             output.rows.clear();
             for record in input.records() {
-                let line = csvio::line_of(&lines, record);
+                let line = csvio::line_of(record);
                 // The row number `check` counts this record as.
                 let row = rows.row + 1;
                 let extra_flag = rows.check(record, line, &mut summary)?;
@@ -252,12 +252,11 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 audit.take(&mut output.audit);
             }
             if let Some(last) = input.records().last().and_then(|r| r.position()) {
-                lines.lock().forget_before(last.byte());
                 progress(last.byte());
             }
             Ok(())
         })?;
-        rows.finish()?;
+        rows.finish(lines.lock().quote_open())?;
         if summary.rows_in != summary.rows_out {
             return Err(Error::config(format!(
                 "{name}: {} rows read but {} written; nothing was kept",
@@ -392,10 +391,11 @@ impl RowCheck<'_> {
         Ok(Some(&self.ragged_note))
     }
 
-    /// The csv parser takes an unterminated quote as a field running to the end of the input; a
-    /// last record holding line breaks is that, not data.
-    fn finish(&self) -> Result<()> {
-        match self.last_had_line_break {
+    /// The csv parser takes an unterminated quote as a field running to the end of the input: a
+    /// last record holding line breaks, in an input with an odd number of quotes, is that, not
+    /// data (`quote_open`).
+    fn finish(&self, quote_open: bool) -> Result<()> {
+        match self.last_had_line_break.filter(|_| quote_open) {
             Some((line, row)) => Err(Error::parse(
                 self.name,
                 line,

@@ -74,8 +74,8 @@ fn explain(status: CellStatus) -> &'static str {
              kept in the flags column."
         }
         CellStatus::NotBillable => {
-            "The GEM's translation was written, but it is not a billable code of the built-in \
-             ICD-10 code set (a category that has since been split, or a deleted code): choose a \
+            "The translation written is not a billable code of the ICD-10 code set of the chosen \
+             fiscal year (a category that has since been split, or a deleted code): choose a \
              valid code."
         }
         CellStatus::DecidedOutsideGem => {

@@ -80,7 +80,7 @@ codes, claims, last, per_code = 0, 0, None, {}
 for r in rows:
     if r["CLM_ID"] != last:
         claims, last = claims + 1, r["CLM_ID"]
-    codes += r["status"] in review
+    codes += any(s in review for s in r["status"].split("+"))
     key = (r["system"], r["original"].strip().replace(".", "").upper())
     per_code.setdefault(key, set()).add(r["CLM_ID"])
 # The code in the most claims whose text is in no other code of its system, so that filtering

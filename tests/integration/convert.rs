@@ -1331,6 +1331,25 @@ fn line_numbers_are_true_for_every_line_end() {
         assert_eq!(audit[1][col(&audit[0], "line")], "3", "{name}");
         assert_eq!(audit[1][col(&audit[0], "original")], "99681", "{name}");
     }
+    // Blank lines are skipped but counted.
+    wd.write("blank.csv", "ID,DX1\r\n1,2731\r\n\r\n\r\n2,2731,x\r\n");
+    let run = wd.run(&["convert", "blank.csv", "-q"]).expect_exit(1);
+    assert!(
+        run.stderr.contains("blank.csv:5: record 2 has 3 fields"),
+        "{}",
+        run.describe()
+    );
+    // A last record with a quoted line break, its quote closed, is data.
+    wd.write(
+        "notes.csv",
+        "ID,DX1,NOTE\n1,2731,x\n2,2731,\"two\nlines\"\n",
+    );
+    let run = wd.run(&["convert", "notes.csv", "-q"]).expect_exit(0);
+    assert!(
+        run.stdout.ends_with("2,D472,\"two\nlines\",\n"),
+        "{}",
+        run.describe()
+    );
 }
 
 /// Hostile claim text stays inert everywhere it is shown: a formula behind a control character

@@ -299,7 +299,7 @@ fn decisions_files_as_spreadsheets_save_them() {
     );
 
     // Keys that need the guard, and keys in Latin-1, round-trip through the audit.
-    let claims = b"CLM_ID,DX1\n'77,99681\n=1+2,99681\nJos\xe9,99681\n77,99681\n";
+    let claims = b"CLM_ID,DX1\n'77,99681\n=1+2,99681\nJos\xe9,99681\n77,99681\n\"\t-5\",99681\n";
     wd.write("keys.csv", claims);
     wd.run(&[
         "convert",
@@ -331,7 +331,9 @@ fn decisions_files_as_spreadsheets_save_them() {
             // The audit row ends with `,decision,scope`: both empty.
             assert!(line.ends_with(b",,"));
             line.truncate(line.len() - 1);
-            line.extend_from_slice(["T86.10,", "T86.11,", "T86.12,", "keep,"][i - 1].as_bytes());
+            line.extend_from_slice(
+                ["T86.10,", "T86.11,", "T86.12,", "keep,", "T86.11,"][i - 1].as_bytes(),
+            );
         }
         filled.extend_from_slice(&line);
         filled.extend_from_slice(b"\r\n");
@@ -355,6 +357,7 @@ fn decisions_files_as_spreadsheets_save_them() {
     assert!(rows[2].starts_with(b"=1+2,T8611,"), "{}", run.describe());
     assert!(rows[3].starts_with(b"Jos\xe9,T8612,"), "{}", run.describe());
     assert!(rows[4].starts_with(b"77,99681,"), "{}", run.describe());
+    assert!(rows[5].starts_with(b"\t-5,T8611,"), "{}", run.describe());
     let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
-    assert_eq!(summary["decisions"]["applied"], 4);
+    assert_eq!(summary["decisions"]["applied"], 5);
 }

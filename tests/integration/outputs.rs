@@ -306,3 +306,97 @@ fn a_full_disk_at_the_last_output_leaves_no_new_file() {
         "old\n"
     );
 }
+
+/// `-o /dev/stdout` writes through to whatever standard output is (here a file), a symbolic link
+/// to a file replaces the file it points to and stays a link, and `/dev/stdout` beside
+/// `--audit -` is two outputs on standard output.
+#[cfg(unix)]
+#[test]
+fn links_and_dev_stdout_are_followed() {
+    let wd = Workdir::new();
+    wd.write("in.csv", example());
+    let direct = wd.run(&["convert", "in.csv", "-q"]).expect_exit(0).stdout;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} convert in.csv -q -o /dev/stdout > via.csv",
+            env!("CARGO_BIN_EXE_crosswalk")
+        ))
+        .current_dir(wd.path("."))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(wd.read("via.csv"), direct);
+    std::fs::create_dir(wd.path("data")).unwrap();
+    wd.write("data/target.csv", "old\n");
+    std::os::unix::fs::symlink(wd.path("data/target.csv"), wd.path("link.csv")).unwrap();
+    wd.run(&["convert", "in.csv", "-q", "-o", "link.csv"])
+        .expect_exit(0);
+    assert!(
+        std::fs::symlink_metadata(wd.path("link.csv"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(wd.read("data/target.csv"), direct);
+    let run = wd
+        .run(&[
+            "convert",
+            "in.csv",
+            "-q",
+            "-o",
+            "/dev/stdout",
+            "--audit",
+            "-",
+        ])
+        .expect_exit(2);
+    assert!(
+        run.stderr
+            .contains("--output /dev/stdout and --audit - (standard output) are the same file"),
+        "{}",
+        run.describe()
+    );
+    let run = wd
+        .run(&["convert", "in.csv", "-q", "-o", "x.csv", "--audit", "data/"])
+        .expect_exit(2);
+    assert!(
+        run.stderr.contains("--audit data/ is a directory"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// A closed standard output (`| head`) ends a plain run quietly, but a run that was also to write
+/// an audit says that it did not, and fails.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_with_other_outputs_is_an_error() {
+    let wd = Workdir::new();
+    wd.write("big.csv", big_example(3000));
+    let mut child = wd
+        .command(&["convert", "big.csv", "-q", "--audit", "a.csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut head)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "standard output was closed before the conversion ended, so the files of \
+                         --audit were not written"
+        ),
+        "{stderr}"
+    );
+    assert!(!wd.path("a.csv").exists());
+    wd.expect_quiet_broken_pipe(&["convert", "big.csv", "-q"], Vec::new());
+}
