@@ -7,7 +7,7 @@ use crosswalk::codeset::BILLABLE_UNDER_SHOWN;
 use crosswalk::{Code, CodeSet, Crosswalk, Lookup, Status, System, Validity};
 use serde::Serialize;
 
-use super::{CrosswalkArgs, Outcome};
+use super::{CrosswalkArgs, Outcome, SystemArg};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -34,9 +34,8 @@ pub struct Args {
     codes: Vec<String>,
 
     /// The code system of the codes given.
-    #[arg(short, long, default_value = "icd9-dx", value_name = "SYSTEM",
-          value_parser = ["icd9-dx", "icd9-proc", "icd10-cm", "icd10-pcs"])]
-    system: String,
+    #[arg(short, long, value_enum, default_value_t = SystemArg::Icd9Dx, value_name = "SYSTEM")]
+    system: SystemArg,
 
     /// Print one JSON object per code (JSON Lines) instead of text.
     #[arg(long)]
@@ -47,7 +46,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let system: System = args.system.parse().map_err(anyhow::Error::msg)?;
+    let system: System = args.system.into();
     let crosswalk = args.crosswalk.load()?;
     let gem = crosswalk.gem(system)?;
     let release = gem.provenance().to_string();

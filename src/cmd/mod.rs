@@ -19,6 +19,34 @@ pub enum Outcome {
     Unresolved,
 }
 
+/// A code system as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SystemArg {
+    /// ICD-9-CM diagnoses.
+    #[value(name = "icd9-dx")]
+    Icd9Dx,
+    /// ICD-9-CM procedures.
+    #[value(name = "icd9-proc")]
+    Icd9Proc,
+    /// ICD-10-CM diagnoses.
+    #[value(name = "icd10-cm")]
+    Icd10Cm,
+    /// ICD-10-PCS procedures.
+    #[value(name = "icd10-pcs")]
+    Icd10Pcs,
+}
+
+impl From<SystemArg> for System {
+    fn from(arg: SystemArg) -> System {
+        match arg {
+            SystemArg::Icd9Dx => System::Icd9Dx,
+            SystemArg::Icd9Proc => System::Icd9Proc,
+            SystemArg::Icd10Cm => System::Icd10Cm,
+            SystemArg::Icd10Pcs => System::Icd10Pcs,
+        }
+    }
+}
+
 /// Options that choose the mapping tables, shared by every command that uses them.
 #[derive(clap::Args, Debug)]
 pub struct CrosswalkArgs {

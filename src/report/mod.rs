@@ -15,6 +15,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use serde::Deserialize;
 
 use crate::code::{Code, System};
+use crate::csvio::Records;
 use crate::error::{Error, Result};
 use crate::status::{CellStatus, Statuses};
 
@@ -460,24 +461,15 @@ impl Review {
 /// Read a whole audit file into a review.
 pub fn read_audit(path: &Path) -> Result<Review> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
-    read_audit_from(std::io::BufReader::new(file), path)
+    read_audit_from(file, path)
 }
 
-/// Read an audit from `reader`; `path` names it in errors.
+/// Read an audit from `reader`; `path` names it in errors, with the lines an editor shows
+/// whatever the line ends (see [`crate::csvio`]).
 pub fn read_audit_from(reader: impl std::io::Read, path: &Path) -> Result<Review> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
-    let csv_error = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
-        match e.into_kind() {
-            csv::ErrorKind::Io(io) => Error::io(Some(path.to_path_buf()), io),
-            other => Error::parse(path, line, format!("{other:?}")),
-        }
-    };
+    let mut records = Records::new(reader, &path.display().to_string(), b',');
     let mut record = csv::ByteRecord::new();
-    if !csv.read_byte_record(&mut record).map_err(csv_error)? {
+    if !records.read(&mut record)? {
         return Err(Error::parse(
             path,
             1,
@@ -486,8 +478,8 @@ pub fn read_audit_from(reader: impl std::io::Read, path: &Path) -> Result<Review
     }
     let mut review = Review::new(&record, path)?;
     let width = record.len();
-    while csv.read_byte_record(&mut record).map_err(csv_error)? {
-        let line = record.position().map_or(0, |p| p.line());
+    while records.read(&mut record)? {
+        let line = records.line_of(&record);
         if record.len() != width {
             return Err(Error::parse(
                 path,
