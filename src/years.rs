@@ -117,10 +117,16 @@ pub fn read(
             (Masks::default(), title)
         });
     }
-    // Headers: per year, every listed code that is a proper prefix of a code billable that year.
+    mark_headers(&mut years);
+    check_newest(&years, &newest)?;
+    Ok(years)
+}
+
+/// Per year, mark as listed every code that is a proper prefix of a code billable that year.
+fn mark_headers(years: &mut Years) {
     for year in FIRST_YEAR..=LAST_YEAR {
         let mut prefixes = HashSet::new();
-        for (code, (masks, _)) in &years {
+        for (code, (masks, _)) in &*years {
             if masks.billable & bit(year) != 0 {
                 for len in 3..code.len() {
                     prefixes.insert(code[..len].to_string());
@@ -133,10 +139,13 @@ pub fn read(
             }
         }
     }
-    // The newest year's list is the authority for what that year lists; its leaves must be the
-    // spans' billable codes of that year.
+}
+
+/// The newest year's list is the authority for what that year lists: its entries must be the
+/// codes the spans make billable or headers that year.
+fn check_newest(years: &Years, newest: &HashSet<String>) -> Result<(), (&'static str, BadLine)> {
     let last = bit(LAST_YEAR);
-    for (code, (masks, _)) in &years {
+    for (code, (masks, _)) in years {
         let listed = masks.listed & last != 0;
         if listed != newest.contains(code) {
             return Err((
@@ -152,7 +161,7 @@ pub fn read(
             ));
         }
     }
-    Ok(years)
+    Ok(())
 }
 
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {

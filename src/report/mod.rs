@@ -31,6 +31,7 @@ const SAMPLES: usize = 5;
 const MAX_TEXT_GROUPS: usize = 10_000;
 
 /// The audit columns a report reads. Key columns are those between `line` and `column`.
+#[derive(Clone, Debug)]
 struct Columns {
     row: usize,
     line: usize,
@@ -271,7 +272,8 @@ impl Review {
 
     /// Add one audit row, read from `path` at `line` (named in errors).
     pub fn add(&mut self, record: &csv::ByteRecord, path: &Path, line: u64) -> Result<()> {
-        let c = &self.columns;
+        // A copy of a few indices, so that the groups can be changed while they are used.
+        let c = &self.columns.clone();
         let get = |i: usize| unguarded(record.get(i).unwrap_or(b""));
         let get_opt = |i: Option<usize>| i.map_or(&b""[..], get);
         let bad = |message: String| Error::parse(path, line, message);
@@ -315,49 +317,11 @@ impl Review {
         }
         self.review_rows += u64::from(statuses.needs_review());
 
-        let code = Code::parse(system, original).ok();
-        let slot = system.index();
-        let found = match &code {
-            Some(code) => self.codes[slot].get(code).copied(),
-            None => self.texts[slot].get(original.trim_ascii()).copied(),
-        };
-        let index = match found {
-            Some(i) => i,
-            None if code.is_none() && self.text_groups >= MAX_TEXT_GROUPS => {
-                self.untracked_rows += 1;
-                return Ok(());
-            }
-            None => {
-                let i = self.groups.len();
-                match &code {
-                    Some(code) => self.codes[slot].insert(*code, i),
-                    None => {
-                        self.text_groups += 1;
-                        self.texts[slot].insert(original.trim_ascii().into(), i)
-                    }
-                };
-                self.groups.push(Group {
-                    system,
-                    code,
-                    shown: match &code {
-                        Some(code) => code.dotted(system),
-                        None => text(original.trim_ascii()),
-                    },
-                    title: text(get_opt(c.title)),
-                    statuses: Vec::new(),
-                    occurrences: 0,
-                    claims: 0,
-                    last_claim: None,
-                    columns: Tally::default(),
-                    written: Tally::default(),
-                    leftover: Tally::default(),
-                    decisions: Tally::default(),
-                    reason: String::new(),
-                    listed: text(get_opt(c.alternatives)),
-                    samples: Vec::new(),
-                });
-                i
-            }
+        let Some(index) =
+            self.group_of(system, original, get_opt(c.title), get_opt(c.alternatives))
+        else {
+            self.untracked_rows += 1;
+            return Ok(());
         };
         let group = &mut self.groups[index];
         for status in statuses.iter() {
@@ -401,6 +365,59 @@ impl Review {
             group.reason = text(reason);
         }
         Ok(())
+    }
+
+    /// The group of a code (or of a malformed cell's text), made when first met; `None` once
+    /// [`MAX_TEXT_GROUPS`] texts are tracked and this is another one.
+    fn group_of(
+        &mut self,
+        system: System,
+        original: &[u8],
+        title: &[u8],
+        listed: &[u8],
+    ) -> Option<usize> {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let code = Code::parse(system, original).ok();
+        let slot = system.index();
+        let found = match &code {
+            Some(code) => self.codes[slot].get(code).copied(),
+            None => self.texts[slot].get(original.trim_ascii()).copied(),
+        };
+        if found.is_some() {
+            return found;
+        }
+        if code.is_none() && self.text_groups >= MAX_TEXT_GROUPS {
+            return None;
+        }
+        let i = self.groups.len();
+        match &code {
+            Some(code) => self.codes[slot].insert(*code, i),
+            None => {
+                self.text_groups += 1;
+                self.texts[slot].insert(original.trim_ascii().into(), i)
+            }
+        };
+        self.groups.push(Group {
+            system,
+            code,
+            shown: match &code {
+                Some(code) => code.dotted(system),
+                None => text(original.trim_ascii()),
+            },
+            title: text(title),
+            statuses: Vec::new(),
+            occurrences: 0,
+            claims: 0,
+            last_claim: None,
+            columns: Tally::default(),
+            written: Tally::default(),
+            leftover: Tally::default(),
+            decisions: Tally::default(),
+            reason: String::new(),
+            listed: text(listed),
+            samples: Vec::new(),
+        });
+        Some(i)
     }
 
     /// The groups, the codes affecting the most claims first (then the most occurrences, then
