@@ -83,6 +83,17 @@ read -r t m < <(tail -n 1 "$WORK/time")  # after GNU time's "exited with non-zer
 awk -v s="$t" -v m="$m" 'BEGIN{printf "  %-28s %7.2f s  peak RSS %6.1f MiB (refused)\n", "unclosed quote on line 3", s, m/1024}'
 rm -f "$WORK/quote.csv" "$WORK/review.html"
 
+# Decisions held compactly: 2M occurrence decisions (a filled-in audit) for a one-row file; the
+# peak RSS beyond a run without them, per decision.
+awk 'BEGIN { print "row,line,CLM_ID,column,system,original,status,alternatives,decision,scope";
+  for (i = 0; i < 2000000; i++)
+    printf "%d,%d,1%014d,ICD9_DGNS_CD_1,icd9-dx,99681,ambiguous,T86.10 | T86.11 | T86.12,T86.11,\n", i + 1, i + 2, i }' > "$WORK/decisions.csv"
+printf 'CLM_ID,ICD9_DGNS_CD_1\n100000000000005,99681\n' > "$WORK/one.csv"
+read -r _ td md < <(measure decisions $BIN convert "$WORK/one.csv" --decisions "$WORK/decisions.csv" -q -o "$WORK/out.csv")
+read -r _ _ m0 < <(measure no-decisions $BIN convert "$WORK/one.csv" -q -o "$WORK/out.csv")
+awk -v s="$td" -v m="$md" -v z="$m0" 'BEGIN{printf "  %-28s %7.2f s  peak RSS %6.1f MiB, %.0f bytes per decision\n", "2,000,000 decisions loaded", s, m/1024, (m-z)*1024/2000000}'
+rm -f "$WORK/decisions.csv" "$WORK/one.csv"
+
 for scale in $SCALES; do
   $GEN "$scale" > "$WORK/scale.csv"
   /usr/bin/time -f "%e %M" -o "$WORK/time" $BIN convert "$WORK/scale.csv" -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json"

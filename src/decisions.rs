@@ -64,15 +64,15 @@ impl Subject {
     }
 }
 
-/// Which occurrences a decision is for.
+/// Which occurrences a decision is for. Columns are numbers into [`Decisions::columns`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Scope {
     /// Every occurrence of the code.
     Code,
     /// The code in this column of this data row.
-    Row(u64, String),
+    Row(u64, u32),
     /// The code in this column of the record with these key values (joined by 0x1F).
-    Key(Vec<u8>, String),
+    Key(Box<[u8]>, u32),
 }
 
 /// One decision, with where it was read.
@@ -87,12 +87,14 @@ pub struct Decision {
     /// True when the codes chosen are not one of the code's alternatives.
     pub outside_gem: bool,
     /// The decision as written in the file.
-    pub value: String,
-    /// The file it was read from.
-    pub origin: PathBuf,
+    pub value: Box<str>,
+    /// The file it was read from: a number into [`Decisions::files`].
+    origin: u16,
     /// Its line in that file.
     pub line: u64,
     scope: Scope,
+    /// The next decision in the same slot of an occurrence index (`u32::MAX`: none).
+    next: u32,
 }
 
 /// A decision that matched no code of the run, for the summary.
@@ -108,19 +110,54 @@ pub struct Unused {
     pub decision: String,
 }
 
-/// Decisions by the system and subject they decide.
-type BySubject = FxHashMap<(System, Subject), Vec<usize>>;
-
-/// Every decision loaded, indexed for look-up by the converter.
+/// Every decision loaded, indexed for look-up by the converter. Held compactly, since a filled-in
+/// audit can decide millions of occurrences: an occurrence decision is found by a hash of what
+/// it names (key or row, system, code, column) to the first of a chain of candidates, each
+/// compared in full; files and columns are stored once and named by number.
 #[derive(Default)]
 pub struct Decisions {
     list: Vec<Decision>,
-    by_code: FxHashMap<(System, Subject), usize>,
-    by_row: FxHashMap<(u64, System, Subject), Vec<usize>>,
-    // By key first, so that a look-up borrows the key instead of copying it.
-    by_key: FxHashMap<Vec<u8>, BySubject>,
+    by_code: FxHashMap<(System, Subject), u32>,
+    by_occurrence: FxHashMap<u64, u32>,
     key_columns: Vec<String>,
-    seen: FxHashMap<(System, Subject, Scope), usize>,
+    files: Vec<PathBuf>,
+    columns: Vec<Box<str>>,
+    column_ids: FxHashMap<Box<str>, u32>,
+    /// Parsed decisions of the codes met, by (system, code, value) — the same few values decide
+    /// many occurrences.
+    choices: FxHashMap<(System, Code, Box<str>), (Choice, bool)>,
+    /// The `alternatives` cell each code's audit rows must list, by code.
+    listed: FxHashMap<(System, Code), (String, Vec<crate::mapping::Alternative>)>,
+}
+
+/// The hash an occurrence decision is found by.
+fn occurrence_hash(scope: &Scope, system: System, subject: &Subject) -> u64 {
+    match scope {
+        Scope::Key(key, column) => key_hash(key, *column, system, subject),
+        Scope::Row(row, column) => {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            h.write_u8(2);
+            row.hash(&mut h);
+            column.hash(&mut h);
+            system.hash(&mut h);
+            subject.hash(&mut h);
+            h.finish()
+        }
+        Scope::Code => 0,
+    }
+}
+
+/// The hash of the occurrence scope `Key(key, column)`, computed from a borrowed key.
+fn key_hash(key: &[u8], column: u32, system: System, subject: &Subject) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    h.write_u8(1);
+    key.hash(&mut h);
+    column.hash(&mut h);
+    system.hash(&mut h);
+    subject.hash(&mut h);
+    h.finish()
 }
 
 /// Separates key values in an occurrence key.
@@ -287,25 +324,30 @@ impl Decisions {
             )));
         }
         let raw = field(record, header, if audit_form { "original" } else { "code" });
-        let (subject, alternatives) = match Code::parse(system, raw) {
+        let no_alternatives = (String::new(), Vec::new());
+        let subject = match Code::parse(system, raw) {
             Ok(code) => {
-                let mapping = crosswalk.gem(system)?.mapping(&code);
-                if mapping.is_none()
-                    && !audit_form
-                    && crosswalk.validity(system, &code) == Validity::NotInCodeSet
-                {
-                    return Err(at(format!(
-                        "{} {} is neither in the crosswalk nor in the {} code set",
-                        system.label(),
-                        code.dotted(system),
-                        system.label()
-                    )));
+                if !self.listed.contains_key(&(system, code)) {
+                    let mapping = crosswalk.gem(system)?.mapping(&code);
+                    if mapping.is_none()
+                        && !audit_form
+                        && crosswalk.validity(system, &code) == Validity::NotInCodeSet
+                    {
+                        return Err(at(format!(
+                            "{} {} is neither in the crosswalk nor in the {} code set",
+                            system.label(),
+                            code.dotted(system),
+                            system.label()
+                        )));
+                    }
+                    let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
+                    let listed = crate::audit::listed_alternatives(system, &code, &alternatives);
+                    self.listed.insert((system, code), (listed, alternatives));
                 }
-                let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
-                (Subject::Code(code), alternatives)
+                Subject::Code(code)
             }
             // An audit lists malformed cells too; a decision for one is for that text.
-            Err(_) if audit_form => (Subject::text(raw), Vec::new()),
+            Err(_) if audit_form => Subject::text(raw),
             Err(e) => {
                 return Err(at(format!(
                     "{:?}: {e}; a decision needs a valid code",
@@ -314,10 +356,16 @@ impl Decisions {
             }
         };
         let shown = subject.shown(system);
-        if audit_form && let Subject::Code(code) = &subject {
+        let code = match &subject {
+            Subject::Code(code) => Some(*code),
+            Subject::Text(_) => None,
+        };
+        let (now, alternatives) = code
+            .and_then(|c| self.listed.get(&(system, c)))
+            .unwrap_or(&no_alternatives);
+        if audit_form && code.is_some() {
             let listed = text(field(record, header, "alternatives"));
-            let now = crate::audit::listed_alternatives(system, code, &alternatives);
-            if listed != now {
+            if listed != *now {
                 return Err(at(format!(
                     "the alternatives of {} {shown} changed since this audit was written \
                      (then: {listed:?}, now: {now:?}); decide it again",
@@ -325,8 +373,19 @@ impl Decisions {
                 )));
             }
         }
-        let (choice, outside_gem) = parse_choice(&value, system, &alternatives, crosswalk)
-            .map_err(|m| at(format!("decision {value:?} for {shown}: {m}")))?;
+        let cached = code.and_then(|c| self.choices.get(&(system, c, value.as_str().into())));
+        let (choice, outside_gem) = match cached {
+            Some(parsed) => parsed.clone(),
+            None => {
+                let parsed = parse_choice(&value, system, alternatives, crosswalk)
+                    .map_err(|m| at(format!("decision {value:?} for {shown}: {m}")))?;
+                if let Some(c) = code {
+                    self.choices
+                        .insert((system, c, value.as_str().into()), parsed.clone());
+                }
+                parsed
+            }
+        };
         let scope = if audit_form {
             let scope = text(field(record, header, "scope")).to_ascii_lowercase();
             match scope.as_str() {
@@ -342,15 +401,17 @@ impl Decisions {
         } else {
             Scope::Code
         };
+        let origin = self.file_number(path);
         self.add(Decision {
             system,
             subject,
             choice,
             outside_gem,
-            value,
-            origin: path.to_path_buf(),
+            value: value.into(),
+            origin,
             line,
             scope,
+            next: u32::MAX,
         })
     }
 
@@ -363,7 +424,7 @@ impl Decisions {
         (key_from, keys): (usize, &[String]),
         at: &dyn Fn(String) -> Error,
     ) -> Result<Scope> {
-        let column = text(field(record, header, "column")).into_owned();
+        let column = self.column_number(&text(field(record, header, "column")));
         let key_values: Vec<&[u8]> = (key_from..key_from + keys.len())
             .map(|i| unguard(record.get(i).unwrap_or(b"")).trim_ascii())
             .collect();
@@ -382,7 +443,7 @@ impl Decisions {
                 }
                 key.extend_from_slice(v);
             }
-            return Ok(Scope::Key(key, column));
+            return Ok(Scope::Key(key.into(), column));
         }
         let row = text(field(record, header, "row"))
             .parse()
@@ -390,44 +451,83 @@ impl Decisions {
         Ok(Scope::Row(row, column))
     }
 
-    fn add(&mut self, d: Decision) -> Result<()> {
-        let id = (d.system, d.subject.clone(), d.scope.clone());
-        if let Some(&i) = self.seen.get(&id) {
+    /// The number of a decisions file, stored once.
+    fn file_number(&mut self, path: &Path) -> u16 {
+        match self.files.iter().position(|f| f == path) {
+            Some(i) => i as u16,
+            None => {
+                self.files.push(path.to_path_buf());
+                (self.files.len() - 1) as u16
+            }
+        }
+    }
+
+    /// The number of a column name, stored once.
+    fn column_number(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.column_ids.get(name) {
+            return id;
+        }
+        let id = self.columns.len() as u32;
+        self.columns.push(name.into());
+        self.column_ids.insert(name.into(), id);
+        id
+    }
+
+    /// The file a decision was read from.
+    pub fn origin(&self, d: &Decision) -> &Path {
+        &self.files[usize::from(d.origin)]
+    }
+
+    /// The decision of an occurrence index slot's chain that decides exactly this.
+    fn in_chain(&self, head: Option<u32>, same: impl Fn(&Decision) -> bool) -> Option<usize> {
+        let mut at = head?;
+        while at != u32::MAX {
+            let d = &self.list[at as usize];
+            if same(d) {
+                return Some(at as usize);
+            }
+            at = d.next;
+        }
+        None
+    }
+
+    fn add(&mut self, mut d: Decision) -> Result<()> {
+        let index = self.list.len() as u32;
+        let hash = occurrence_hash(&d.scope, d.system, &d.subject);
+        let existing = match &d.scope {
+            Scope::Code => self
+                .by_code
+                .get(&(d.system, d.subject.clone()))
+                .map(|&i| i as usize),
+            _ => self.in_chain(self.by_occurrence.get(&hash).copied(), |o| {
+                o.system == d.system && o.subject == d.subject && o.scope == d.scope
+            }),
+        };
+        if let Some(i) = existing {
             let o = &self.list[i];
             if o.choice == d.choice {
                 return Ok(());
             }
             return Err(Error::parse(
-                &d.origin,
+                self.origin(&d),
                 d.line,
                 format!(
                     "decision {:?} for {} conflicts with {:?} at {}:{}",
                     d.value,
                     d.subject.shown(d.system),
                     o.value,
-                    o.origin.display(),
+                    self.origin(o).display(),
                     o.line
                 ),
             ));
         }
-        let index = self.list.len();
-        self.seen.insert(id, index);
         match &d.scope {
             Scope::Code => {
                 self.by_code.insert((d.system, d.subject.clone()), index);
             }
-            Scope::Row(row, _) => self
-                .by_row
-                .entry((*row, d.system, d.subject.clone()))
-                .or_default()
-                .push(index),
-            Scope::Key(key, _) => self
-                .by_key
-                .entry(key.clone())
-                .or_default()
-                .entry((d.system, d.subject.clone()))
-                .or_default()
-                .push(index),
+            _ => {
+                d.next = self.by_occurrence.insert(hash, index).unwrap_or(u32::MAX);
+            }
         }
         self.list.push(d);
         Ok(())
@@ -444,29 +544,34 @@ impl Decisions {
         key: &[u8],
         column: &str,
     ) -> Option<usize> {
-        let in_column = |found: &Vec<usize>| {
-            found.iter().copied().find(|&i| match &self.list[i].scope {
-                Scope::Row(_, c) | Scope::Key(_, c) => c == column,
-                Scope::Code => false,
-            })
-        };
-        if !self.by_key.is_empty()
-            && let Some(i) = self
-                .by_key
-                .get(key)
-                .and_then(|of_key| of_key.get(&(system, subject.clone())))
-                .and_then(in_column)
+        if !self.by_occurrence.is_empty()
+            && let Some(&col) = self.column_ids.get(column)
         {
-            return Some(i);
+            let same = |d: &Decision, scope_matches: &dyn Fn(&Scope) -> bool| {
+                d.system == system && d.subject == *subject && scope_matches(&d.scope)
+            };
+            let by_key = self.by_occurrence.get(&key_hash(key, col, system, subject));
+            let found = self.in_chain(by_key.copied(), |d| {
+                same(
+                    d,
+                    &|s| matches!(s, Scope::Key(k, c) if **k == *key && *c == col),
+                )
+            });
+            if found.is_some() {
+                return found;
+            }
+            let scope = Scope::Row(row, col);
+            let by_row = self
+                .by_occurrence
+                .get(&occurrence_hash(&scope, system, subject));
+            let found = self.in_chain(by_row.copied(), |d| same(d, &|s| *s == scope));
+            if found.is_some() {
+                return found;
+            }
         }
-        if let Some(i) = self
-            .by_row
-            .get(&(row, system, subject.clone()))
-            .and_then(in_column)
-        {
-            return Some(i);
-        }
-        self.by_code.get(&(system, subject.clone())).copied()
+        self.by_code
+            .get(&(system, subject.clone()))
+            .map(|&i| i as usize)
     }
 
     /// The decisions whose use count in `used` (indexed like [`Decisions::list`]) is zero.
@@ -476,10 +581,10 @@ impl Decisions {
             .enumerate()
             .filter(|(i, _)| used.get(*i).copied().unwrap_or(0) == 0)
             .map(|(_, d)| Unused {
-                at: format!("{}:{}", d.origin.display(), d.line),
+                at: format!("{}:{}", self.origin(d).display(), d.line),
                 system: d.system.name(),
                 code: d.subject.shown(d.system),
-                decision: d.value.clone(),
+                decision: d.value.to_string(),
             })
             .collect()
     }

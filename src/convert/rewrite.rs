@@ -314,7 +314,7 @@ impl<'c> Rewriter<'c> {
             written,
             leftover: &s.leftover,
             record: input,
-            decision: verdict.decided.map(|d| d.value.as_str()),
+            decision: verdict.decided.map(|d| &*d.value),
         })
     }
 
