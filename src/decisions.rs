@@ -327,7 +327,9 @@ impl Decisions {
         let no_alternatives = (String::new(), Vec::new());
         let subject = match Code::parse(system, raw) {
             Ok(code) => {
-                if !self.listed.contains_key(&(system, code)) {
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    self.listed.entry((system, code))
+                {
                     let mapping = crosswalk.gem(system)?.mapping(&code);
                     if mapping.is_none()
                         && !audit_form
@@ -342,7 +344,7 @@ impl Decisions {
                     }
                     let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
                     let listed = crate::audit::listed_alternatives(system, &code, &alternatives);
-                    self.listed.insert((system, code), (listed, alternatives));
+                    slot.insert((listed, alternatives));
                 }
                 Subject::Code(code)
             }
