@@ -87,6 +87,19 @@ pub fn builtin_code_set_years() -> Vec<u16> {
         .collect()
 }
 
+/// What is said of a fiscal year `text` with no built-in ICD-10-CM code set.
+pub fn unknown_year(text: &str) -> String {
+    let list: Vec<String> = builtin_code_set_years()
+        .iter()
+        .map(u16::to_string)
+        .collect();
+    format!(
+        "no built-in ICD-10-CM code set for {text:?}; built-in fiscal years: {} (another year's \
+         CMS order file can be loaded with --code-set FILE)",
+        list.join(", ")
+    )
+}
+
 /// The built-in data, one line per table or code set, for `crosswalk --version`.
 pub fn builtin_releases() -> String {
     let mut text = String::new();
@@ -101,7 +114,6 @@ pub fn builtin_releases() -> String {
             ));
         }
     }
-    let years = builtin_code_set_years();
     for (system, set) in System::ALL.into_iter().zip(&BUILTIN_CODE_SETS) {
         if system == System::Icd10Cm {
             text.push_str(&format!(
@@ -112,7 +124,6 @@ pub fn builtin_releases() -> String {
                 years::LAST_YEAR,
                 set.file
             ));
-            debug_assert_eq!(years.first(), Some(&ORDER_FILE_YEAR));
         } else {
             text.push_str(&format!(
                 "{} code set: {} (crosswalk/{})\n",
@@ -169,14 +180,8 @@ impl Crosswalk {
     /// Judge ICD-10-CM codes (billable, header, not in the code set) and title them as of fiscal
     /// year `year`, one of [`builtin_code_set_years`].
     pub fn set_code_set_year(&mut self, year: u16) -> Result<()> {
-        let built_in = builtin_code_set_years();
-        if !built_in.contains(&year) {
-            let list: Vec<String> = built_in.iter().map(u16::to_string).collect();
-            return Err(Error::config(format!(
-                "no built-in ICD-10-CM code set for fiscal year {year}; built in: {} \
-                 (load another year's CMS order file with --code-set FILE)",
-                list.join(", ")
-            )));
+        if !builtin_code_set_years().contains(&year) {
+            return Err(Error::config(unknown_year(&year.to_string())));
         }
         self.icd10cm_year = year;
         self.code_sets[slot(System::Icd10Cm)] = OnceLock::new();

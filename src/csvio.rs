@@ -88,6 +88,9 @@ pub struct LineIndex {
     /// Quote bytes fed: an odd count at the end means a quote was never closed (a closed field
     /// has two, an escaped quote inside it two more).
     quotes: u64,
+    /// The first line and the number (counting from 1, header included) of a record that an
+    /// unclosed quote ran to the end of the input.
+    swallowed: Option<(u64, u64)>,
 }
 
 impl LineIndex {
@@ -115,8 +118,14 @@ impl LineIndex {
     }
 
     /// True when the bytes fed hold an odd number of quotes: one was opened and never closed.
-    pub fn quote_open(&self) -> bool {
+    fn quote_open(&self) -> bool {
         self.quotes % 2 == 1
+    }
+
+    /// The first line and number (from 1, header included) of the record an unclosed quote
+    /// turned into the rest of the input, once it has been read.
+    pub fn swallowed(&self) -> Option<(u64, u64)> {
+        self.swallowed
     }
 
     /// No offset before `offset` will be asked about again.
@@ -199,6 +208,7 @@ pub struct Records<R> {
     reader: csv::Reader<Bounded<R>>,
     lines: Lines,
     name: String,
+    count: u64,
 }
 
 impl<R: Read> Records<R> {
@@ -218,6 +228,7 @@ impl<R: Read> Records<R> {
             reader,
             lines,
             name: name.to_string(),
+            count: 0,
         }
     }
 
@@ -231,6 +242,7 @@ impl<R: Read> Records<R> {
         let end = self.reader.position().byte();
         self.reader.get_mut().record_start = end;
         if more {
+            self.count += 1;
             // The parser gives a record the position where it started looking, before any blank
             // lines it skipped; its true first line is its last line less the line breaks in
             // its fields.
@@ -243,7 +255,13 @@ impl<R: Read> Records<R> {
             } else {
                 end.saturating_sub(1)
             });
-            let line = last.saturating_sub(inner_breaks(record.as_slice()));
+            let breaks = inner_breaks(record.as_slice());
+            let line = last.saturating_sub(breaks);
+            // The csv parser reads an unclosed quote as a field running to the end of the
+            // input: a record cut off so, holding line breaks, is that, not data.
+            if unterminated && breaks > 0 {
+                lines.swallowed = Some((line, self.count));
+            }
             lines.forget_before(end.saturating_sub(1));
             let mut position = record
                 .position()
@@ -255,12 +273,13 @@ impl<R: Read> Records<R> {
         Ok(more)
     }
 
-    /// True when the input read so far holds a quote that was never closed.
-    pub fn quote_open(&self) -> bool {
-        self.lines.lock().quote_open()
+    /// The record an unclosed quote ran to the end of the input, once read: its first line and
+    /// its number (from 1, header included).
+    pub fn swallowed(&self) -> Option<(u64, u64)> {
+        self.lines.lock().swallowed()
     }
 
-    /// The input's line index, to ask [`LineIndex::quote_open`] once the records have moved to
+    /// The input's line index, to ask [`LineIndex::swallowed`] once the records have moved to
     /// another thread.
     pub fn lines(&self) -> Lines {
         self.lines.clone()
@@ -269,11 +288,6 @@ impl<R: Read> Records<R> {
     /// The 1-based line `record` (read by this reader) starts on.
     pub fn line_of(&self, record: &csv::ByteRecord) -> u64 {
         line_of(record)
-    }
-
-    /// The file's name, as errors give it.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     fn error(&self, error: csv::Error) -> Error {

@@ -253,22 +253,18 @@ impl Decisions {
         } else {
             Vec::new()
         };
-        // One record ahead: the csv parser reads an unclosed quote as a field running to the
-        // end of the file, so a last record holding a line break is that, not data.
-        let (mut record, mut next) = (csv::ByteRecord::new(), csv::ByteRecord::new());
-        let mut have = records.read(&mut record)?;
-        while have {
-            have = records.read(&mut next)?;
+        let mut record = csv::ByteRecord::new();
+        while records.read(&mut record)? {
             let line = records.line_of(&record);
             let at = |message: String| Error::parse(path, line, message);
-            let breaks = memchr::memchr2_iter(b'\n', b'\r', record.as_slice()).count();
-            if !have && breaks > 0 && records.quote_open() {
+            if records.swallowed().is_some() {
                 return Err(at(
                     "a quoted field that is never closed: it would swallow the rest of the file"
                         .to_string(),
                 ));
             }
             if record.len() != header.len() {
+                let breaks = memchr::memchr2_iter(b'\n', b'\r', record.as_slice()).count();
                 return Err(at(if breaks > 0 {
                     format!(
                         "{} fields, but the header has {}: a quote opened on line {line} is \
@@ -296,7 +292,6 @@ impl Decisions {
                     crosswalk,
                 )?;
             }
-            std::mem::swap(&mut record, &mut next);
         }
         Ok(())
     }

@@ -57,7 +57,7 @@ pub fn install_signal_cleanup() -> io::Result<()> {
 enum Kind {
     Stdout,
     /// An existing file that is not a regular file: written in place.
-    Through,
+    Through(PathBuf),
     /// A regular file (or a new one) at this path: staged beside it, renamed at commit. A
     /// symbolic link to a regular file stages beside, and replaces, the file it points to.
     Staged(PathBuf),
@@ -73,7 +73,7 @@ fn kind(path: Option<&Path>) -> Kind {
     };
     // Followed through links: `/dev/stdout` is a link to whatever standard output is.
     match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => Kind::Through,
+        Ok(meta) if !meta.is_file() => Kind::Through(path.to_path_buf()),
         Ok(_) if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {
             Kind::Staged(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
         }
@@ -199,16 +199,16 @@ impl Output {
     /// Open the output `path` (`None` or `-`: standard output). A regular or new file is staged
     /// as `.NAME.crosswalk-PID-N.tmp` beside it.
     pub fn create(path: Option<&Path>) -> io::Result<Output> {
-        let target = match (kind(path), path) {
-            (Kind::Stdout, _) | (_, None) => Target::Stdout(io::stdout()),
-            (Kind::Through, Some(path)) => Target::Through(
+        let target = match kind(path) {
+            Kind::Stdout => Target::Stdout(io::stdout()),
+            Kind::Through(path) => Target::Through(
                 OpenOptions::new()
                     .write(true)
-                    .open(path)
-                    .map_err(|e| with_path(e, path))?,
-                path.to_path_buf(),
+                    .open(&path)
+                    .map_err(|e| with_path(e, &path))?,
+                path,
             ),
-            (Kind::Staged(path), Some(_)) => {
+            Kind::Staged(path) => {
                 let path = path.as_path();
                 let dir = match path.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,

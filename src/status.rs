@@ -161,14 +161,14 @@ impl Statuses {
 
     /// The statuses of the set, in [`CellStatus::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = CellStatus> {
-        CellStatus::ALL
-            .into_iter()
-            .filter(move |s| self.contains(*s))
-    }
-
-    /// The first status of the set in [`CellStatus::ALL`] order (the outcome).
-    pub fn primary(self) -> CellStatus {
-        self.iter().next().unwrap_or(CellStatus::Malformed)
+        // Bit `n` is the status of discriminant `n`, which is its place in `ALL`: visit the set
+        // bits only (this runs for every code cell).
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            let n = bits.trailing_zeros() as usize;
+            bits &= bits.checked_sub(1)?;
+            Some(CellStatus::ALL[n])
+        })
     }
 
     /// True when a person must look at the cell.
@@ -234,6 +234,13 @@ impl Serialize for Statuses {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_is_in_discriminant_order() {
+        for (n, status) in CellStatus::ALL.into_iter().enumerate() {
+            assert_eq!(status as usize, n, "{status}");
+        }
+    }
 
     #[test]
     fn labels_join_every_status_and_read_back() {

@@ -74,22 +74,10 @@ pub struct CrosswalkArgs {
 
 /// A fiscal year with a built-in ICD-10-CM code set; anything else is a usage error naming them.
 fn parse_code_set_year(text: &str) -> Result<u16, String> {
-    let years = crosswalk::crosswalk::builtin_code_set_years();
-    let list = || {
-        years
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match text.parse::<u16>() {
-        Ok(year) if years.contains(&year) => Ok(year),
-        _ => Err(format!(
-            "no built-in ICD-10-CM code set for {text:?}; built-in fiscal years: {} \
-             (another year's CMS order file can be loaded with --code-set FILE)",
-            list()
-        )),
-    }
+    text.parse::<u16>()
+        .ok()
+        .filter(|year| crosswalk::crosswalk::builtin_code_set_years().contains(year))
+        .ok_or_else(|| crosswalk::crosswalk::unknown_year(text))
 }
 
 impl CrosswalkArgs {

@@ -180,11 +180,6 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         self.rewriter.plan()
     }
 
-    /// The header of an audit of this file.
-    pub fn audit_header(&self) -> csv::ByteRecord {
-        AuditRows::header(&self.plan().keys)
-    }
-
     /// Convert every record, writing the results to `outputs`; `progress` is told the bytes
     /// read after each batch.
     pub fn run<W: Write + Send>(
@@ -256,7 +251,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             }
             Ok(())
         })?;
-        rows.finish(lines.lock().quote_open())?;
+        rows.finish(lines.lock().swallowed())?;
         if summary.rows_in != summary.rows_out {
             return Err(Error::config(format!(
                 "{name}: {} rows read but {} written; nothing was kept",
@@ -327,8 +322,7 @@ fn writers<W: Write>(
     })
 }
 
-/// Checks each record's width and counts rows; remembers whether the last record held a line
-/// break (an unclosed quote swallows the rest of the file into it).
+/// Checks each record's width and counts rows.
 #[derive(Default)]
 struct RowCheck<'a> {
     name: &'a str,
@@ -337,7 +331,6 @@ struct RowCheck<'a> {
     flexible: bool,
     row: u64,
     ragged_note: Vec<u8>,
-    last_had_line_break: Option<(u64, u64)>,
 }
 
 impl RowCheck<'_> {
@@ -352,9 +345,6 @@ impl RowCheck<'_> {
         self.row += 1;
         summary.rows_in += 1;
         let row = self.row;
-        self.last_had_line_break = memchr::memchr2(b'\n', b'\r', record.as_slice())
-            .is_some()
-            .then_some((line, row));
         if record.len() == self.width {
             return Ok(None);
         }
@@ -391,19 +381,21 @@ impl RowCheck<'_> {
         Ok(Some(&self.ragged_note))
     }
 
-    /// The csv parser takes an unterminated quote as a field running to the end of the input: a
-    /// last record holding line breaks, in an input with an odd number of quotes, is that, not
-    /// data (`quote_open`).
-    fn finish(&self, quote_open: bool) -> Result<()> {
-        match self.last_had_line_break.filter(|_| quote_open) {
-            Some((line, row)) => Err(Error::parse(
-                self.name,
-                line,
-                format!(
-                    "record {row} has a quoted field that is never closed; it would swallow the \
-                     rest of the file"
-                ),
-            )),
+    /// An unclosed quote that ran to the end of the input (`swallowed`: its record's first line
+    /// and number, header included) is an error, not data.
+    fn finish(&self, swallowed: Option<(u64, u64)>) -> Result<()> {
+        match swallowed {
+            Some((line, number)) => {
+                let row = number - u64::from(self.header);
+                Err(Error::parse(
+                    self.name,
+                    line,
+                    format!(
+                        "record {row} has a quoted field that is never closed; it would swallow \
+                         the rest of the file"
+                    ),
+                ))
+            }
             None => Ok(()),
         }
     }
