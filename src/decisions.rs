@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use crate::audit::{AuditRecord, Layout};
 use crate::code::{Code, System};
 use crate::codeset::Validity;
 use crate::crosswalk::Crosswalk;
@@ -163,13 +164,86 @@ fn key_hash(key: &[u8], column: u32, system: System, subject: &Subject) -> u64 {
 /// Separates key values in an occurrence key.
 const KEY_SEPARATOR: u8 = 0x1F;
 
-/// A field of `record` by header name, unguarded and trimmed; empty when absent.
-fn field<'r>(record: &'r csv::ByteRecord, header: &csv::ByteRecord, name: &str) -> &'r [u8] {
-    header
-        .iter()
-        .position(|h| unguard(h) == name.as_bytes())
-        .and_then(|i| record.get(i))
-        .map_or(&b""[..], |f| unguard(f).trim_ascii())
+/// A row of a decisions file with its cells unguarded: an audit row, or a
+/// `system,code,decision` row.
+// One row at a time on the stack: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum Row<'r> {
+    /// An audit row, and the names of the audit's key columns.
+    Audit(AuditRecord<'r>, &'r [String]),
+    Plain(Plain<'r>),
+}
+
+/// A row of a `system,code,decision` file.
+struct Plain<'r> {
+    system: System,
+    code: &'r [u8],
+    decision: &'r [u8],
+}
+
+impl<'r> Plain<'r> {
+    fn read(
+        record: &'r csv::ByteRecord,
+        header: &csv::ByteRecord,
+        path: &Path,
+        line: u64,
+    ) -> Result<Plain<'r>> {
+        if record.len() != header.len() {
+            return Err(Error::parse(
+                path,
+                line,
+                format!(
+                    "{} fields, but the header has {}",
+                    record.len(),
+                    header.len()
+                ),
+            ));
+        }
+        let field = |name: &str| {
+            header
+                .iter()
+                .position(|h| unguard(h) == name.as_bytes())
+                .and_then(|i| record.get(i))
+                .map_or(&b""[..], |f| unguard(f).trim_ascii())
+        };
+        let decision = field("decision");
+        // A row without a decision is skipped, whatever else it holds.
+        let system = match decision.is_empty() {
+            true => System::Icd9Dx,
+            false => text(field("system"))
+                .parse()
+                .map_err(|e: String| Error::parse(path, line, e))?,
+        };
+        Ok(Plain {
+            system,
+            code: field("code"),
+            decision,
+        })
+    }
+}
+
+impl Row<'_> {
+    fn system(&self) -> System {
+        match self {
+            Row::Audit(r, _) => r.system,
+            Row::Plain(p) => p.system,
+        }
+    }
+
+    /// The source code as written (an audit's `original`).
+    fn code(&self) -> &[u8] {
+        match self {
+            Row::Audit(r, _) => r.original.trim_ascii(),
+            Row::Plain(p) => p.code,
+        }
+    }
+
+    fn decision(&self) -> &[u8] {
+        match self {
+            Row::Audit(r, _) => r.decision.trim_ascii(),
+            Row::Plain(p) => p.decision,
+        }
+    }
 }
 
 /// A field as text: decisions, systems, codes and columns are ASCII; anything else is shown
@@ -235,23 +309,12 @@ impl Decisions {
                  file written by --audit)",
             ));
         }
-        let audit_form = has("original") && has("column") && has("row");
-        if !audit_form && !has("code") {
-            return Err(Error::parse(path, 1, "no `code` column"));
-        }
-        // In an audit file, the key columns sit between `line` and `column`.
-        let position = |name: &str| header.iter().position(|h| unguard(h) == name.as_bytes());
-        let key_from = position("line").map_or(0, |i| i + 1);
-        let keys: Vec<String> = if audit_form {
-            let to = position("column").unwrap_or(key_from);
-            header
-                .iter()
-                .skip(key_from)
-                .take(to.saturating_sub(key_from))
-                .map(|k| text(unguard(k)).into_owned())
-                .collect()
+        let layout = if has("original") {
+            Some(Layout::read_header(&header, path)?)
+        } else if has("code") {
+            None
         } else {
-            Vec::new()
+            return Err(Error::parse(path, 1, "no `code` column"));
         };
         let mut record = csv::ByteRecord::new();
         while records.read(&mut record)? {
@@ -263,62 +326,41 @@ impl Decisions {
                         .to_string(),
                 ));
             }
-            if record.len() != header.len() {
-                let breaks = memchr::memchr2_iter(b'\n', b'\r', record.as_slice()).count();
-                return Err(at(if breaks > 0 {
-                    format!(
-                        "{} fields, but the header has {}: a quote opened on line {line} is \
-                         probably never closed",
-                        record.len(),
-                        header.len()
-                    )
-                } else {
-                    format!(
-                        "{} fields, but the header has {}",
-                        record.len(),
-                        header.len()
-                    )
-                }));
-            }
-            let value = text(field(&record, &header, "decision")).into_owned();
-            if !value.is_empty() {
-                self.read_row(
-                    path,
-                    line,
-                    &record,
-                    &header,
-                    (audit_form, key_from, &keys),
-                    value,
-                    crosswalk,
-                )?;
+            let row = match &layout {
+                // A row without a decision is skipped, whatever else it holds.
+                Some(layout) if layout.decision(&record).trim_ascii().is_empty() => continue,
+                Some(layout) => Row::Audit(layout.read(&record, path, line)?, layout.key_names()),
+                None => Row::Plain(Plain::read(&record, &header, path, line)?),
+            };
+            if !row.decision().is_empty() {
+                self.read_row(path, line, &row, crosswalk)?;
             }
         }
         Ok(())
     }
 
     /// One row of a decisions file with a decision in it.
-    #[allow(clippy::too_many_arguments)]
     fn read_row(
         &mut self,
         path: &Path,
         line: u64,
-        record: &csv::ByteRecord,
-        header: &csv::ByteRecord,
-        (audit_form, key_from, keys): (bool, usize, &[String]),
-        value: String,
+        row: &Row<'_>,
         crosswalk: &Crosswalk,
     ) -> Result<()> {
         let at = |message: String| Error::parse(path, line, message);
-        let system: System = text(field(record, header, "system"))
-            .parse()
-            .map_err(|e: String| at(e))?;
+        let value = text(row.decision()).into_owned();
+        let system = row.system();
         if !system.is_icd9() {
             return Err(at(format!(
                 "system {}: decisions are for ICD-9 codes (icd9-dx, icd9-proc)",
                 system.name()
             )));
         }
-        let raw = field(record, header, if audit_form { "original" } else { "code" });
+        let audit = match row {
+            Row::Audit(record, keys) => Some((record, *keys)),
+            Row::Plain(_) => None,
+        };
+        let raw = row.code();
         let no_alternatives = (String::new(), Vec::new());
         let subject = match Code::parse(system, raw) {
             Ok(code) => {
@@ -327,7 +369,7 @@ impl Decisions {
                 {
                     let mapping = crosswalk.gem(system)?.mapping(&code);
                     if mapping.is_none()
-                        && !audit_form
+                        && audit.is_none()
                         && crosswalk.validity(system, &code) == Validity::NotInCodeSet
                     {
                         return Err(at(format!(
@@ -344,7 +386,7 @@ impl Decisions {
                 Subject::Code(code)
             }
             // An audit lists malformed cells too; a decision for one is for that text.
-            Err(_) if audit_form => Subject::text(raw),
+            Err(_) if audit.is_some() => Subject::text(raw),
             Err(e) => {
                 return Err(at(format!(
                     "{:?}: {e}; a decision needs a valid code",
@@ -360,8 +402,10 @@ impl Decisions {
         let (now, alternatives) = code
             .and_then(|c| self.listed.get(&(system, c)))
             .unwrap_or(&no_alternatives);
-        if audit_form && code.is_some() {
-            let listed = text(field(record, header, "alternatives"));
+        if let Some((record, _)) = audit
+            && code.is_some()
+        {
+            let listed = text(record.alternatives.trim_ascii());
             if listed != *now {
                 return Err(at(format!(
                     "the alternatives of {} {shown} changed since this audit was written \
@@ -383,20 +427,21 @@ impl Decisions {
                 parsed
             }
         };
-        let scope = if audit_form {
-            let scope = text(field(record, header, "scope")).to_ascii_lowercase();
-            match scope.as_str() {
-                "code" => Scope::Code,
-                "" | "occurrence" => self.occurrence(record, header, (key_from, keys), &at)?,
-                other => {
-                    return Err(at(format!(
-                        "scope {other:?}: write `code` to decide every occurrence of the code, \
-                         or leave it empty (or `occurrence`) to decide this one"
-                    )));
+        let scope = match audit {
+            Some((record, keys)) => {
+                let scope = text(record.scope.trim_ascii()).to_ascii_lowercase();
+                match scope.as_str() {
+                    "code" => Scope::Code,
+                    "" | "occurrence" => self.occurrence(record, keys, &at)?,
+                    other => {
+                        return Err(at(format!(
+                            "scope {other:?}: write `code` to decide every occurrence of the \
+                             code, or leave it empty (or `occurrence`) to decide this one"
+                        )));
+                    }
                 }
             }
-        } else {
-            Scope::Code
+            None => Scope::Code,
         };
         let origin = self.file_number(path);
         self.add(Decision {
@@ -416,36 +461,31 @@ impl Decisions {
     /// plus its column.
     fn occurrence(
         &mut self,
-        record: &csv::ByteRecord,
-        header: &csv::ByteRecord,
-        (key_from, keys): (usize, &[String]),
+        record: &AuditRecord<'_>,
+        keys: &[String],
         at: &dyn Fn(String) -> Error,
     ) -> Result<Scope> {
-        let column = self.column_number(&text(field(record, header, "column")));
-        let key_values: Vec<&[u8]> = (key_from..key_from + keys.len())
-            .map(|i| unguard(record.get(i).unwrap_or(b"")).trim_ascii())
-            .collect();
-        if !keys.is_empty() && key_values.iter().any(|v| !v.is_empty()) {
+        let column = self.column_number(&text(record.column.trim_ascii()));
+        if record.keys.iter().any(|v| !v.trim_ascii().is_empty()) {
             if !self.key_columns.is_empty() && self.key_columns != keys {
                 return Err(at(format!(
                     "key columns {keys:?} differ from {:?} of the decisions read before",
                     self.key_columns
                 )));
             }
-            self.key_columns = keys.to_vec();
+            if self.key_columns.is_empty() {
+                self.key_columns = keys.to_vec();
+            }
             let mut key = Vec::new();
-            for (n, v) in key_values.iter().enumerate() {
+            for (n, v) in record.keys.iter().enumerate() {
                 if n > 0 {
                     key.push(KEY_SEPARATOR);
                 }
-                key.extend_from_slice(v);
+                key.extend_from_slice(v.trim_ascii());
             }
             return Ok(Scope::Key(key.into(), column));
         }
-        let row = text(field(record, header, "row"))
-            .parse()
-            .map_err(|_| at("no data row number in column `row`".to_string()))?;
-        Ok(Scope::Row(row, column))
+        Ok(Scope::Row(record.row, column))
     }
 
     /// The number of a decisions file, stored once.

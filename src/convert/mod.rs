@@ -11,7 +11,7 @@ mod rewrite;
 
 use std::io::{Read, Write};
 
-use crate::audit::AuditRows;
+use crate::audit::{AuditCsv, Auditor, Layout};
 use crate::columns::{ColumnOptions, Plan};
 use crate::crosswalk::Crosswalk;
 use crate::csvio::{self, Records, Sniffed};
@@ -53,7 +53,7 @@ pub struct Converter<'c> {
     config: Config,
 }
 
-/// Where a run's results go. The review page's records come with the audit's.
+/// Where a run's results go. The review page is fed the records an audit holds.
 pub struct Outputs<W: Write> {
     /// The converted claim file.
     pub rows: W,
@@ -200,6 +200,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         } = self;
         let config = &converter.config;
         let keys = rewriter.plan().keys.clone();
+        let outputs_review = outputs.review;
         let writers = writers(
             config,
             header.as_ref(),
@@ -208,8 +209,12 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             delimiter,
             outputs,
         )?;
-        let mut audit = (writers.audit.is_some() || writers.review.is_some())
-            .then(|| AuditRows::new(converter.crosswalk, &keys, &name));
+        let key_at: Vec<usize> = keys.iter().map(|(i, _)| *i).collect();
+        let review =
+            outputs_review.then(|| Review::new(keys.iter().map(|k| k.1.clone()).collect()));
+        let csv = writers.audit.is_some().then(AuditCsv::default);
+        let mut audit = (csv.is_some() || review.is_some())
+            .then(|| Auditor::new(converter.crosswalk, &key_at, &name, (csv, review)));
         let lines = records.lines();
         let mut rows = RowCheck {
             name: &name,
@@ -243,8 +248,8 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 output.rows.push().extend(fields);
                 summary.rows_out += 1;
             }
-            if let Some(audit) = &mut audit {
-                audit.take(&mut output.audit);
+            if let Some(csv) = audit.as_mut().and_then(|a| a.sink.0.as_mut()) {
+                csv.take(&mut output.audit);
             }
             if let Some(last) = input.records().last().and_then(|r| r.position()) {
                 progress(last.byte());
@@ -265,9 +270,9 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         Ok(Finished {
             rows: finish(writers.rows)?,
             audit: writers.audit.map(finish).transpose()?,
-            review: writers.review,
+            audit_rows: audit.as_ref().map_or(0, |a| a.count()),
+            review: audit.and_then(|a| a.sink.1),
             summary,
-            audit_rows: audit.map_or(0, |a| a.count()),
             decisions_used: rewriter.decisions_used().to_vec(),
         })
     }
@@ -282,7 +287,7 @@ fn writers<W: Write>(
     delimiter: u8,
     outputs: Outputs<W>,
 ) -> Result<pipeline::Writers<W>> {
-    let audit_header = AuditRows::header(keys);
+    let audit_header = Layout::header(keys.iter().map(|k| &k.1[..]));
     let mut rows = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .terminator(if crlf {
@@ -311,15 +316,7 @@ fn writers<W: Write>(
         }
         None => None,
     };
-    let review = match outputs.review {
-        true => Some(Review::new(&audit_header, std::path::Path::new("(audit)"))?),
-        false => None,
-    };
-    Ok(pipeline::Writers {
-        rows,
-        audit,
-        review,
-    })
+    Ok(pipeline::Writers { rows, audit })
 }
 
 /// Checks each record's width and counts rows.

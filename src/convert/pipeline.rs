@@ -5,13 +5,11 @@
 //! for reuse, so memory stays flat however long the input.
 
 use std::io::{Read, Write};
-use std::path::Path;
 use std::sync::mpsc;
 
 use crate::batch::Batch;
 use crate::csvio::Records;
 use crate::error::{Error, Result};
-use crate::report::Review;
 
 /// Records per batch: large enough that a channel hand-over costs nothing per record, small enough
 /// that the batches in flight take well under a MiB.
@@ -55,12 +53,10 @@ pub(crate) struct Converted {
     pub(crate) audit: Batch,
 }
 
-/// Where converted batches go: the output file and, with `--audit`, the audit file; with
-/// `--report`, the audit records are also grouped for the review page.
+/// Where converted batches go: the output file and, with `--audit`, the audit file.
 pub(crate) struct Writers<W: Write> {
     pub(crate) rows: csv::Writer<W>,
     pub(crate) audit: Option<csv::Writer<W>>,
-    pub(crate) review: Option<Review>,
 }
 
 impl<W: Write> Writers<W> {
@@ -71,11 +67,6 @@ impl<W: Write> Writers<W> {
             .map_err(Error::from_csv)?;
         if let Some(audit) = &mut self.audit {
             converted.audit.write_to(audit).map_err(Error::from_csv)?;
-        }
-        if let Some(review) = &mut self.review {
-            for (i, record) in converted.audit.records().iter().enumerate() {
-                review.add(record, Path::new("(audit)"), i as u64 + 1)?;
-            }
         }
         Ok(())
     }

@@ -607,8 +607,8 @@ fn group_footer(out: &mut String, g: &Group, names: &[String]) {
             } else {
                 format!("{}: ", claim.join(", "))
             },
-            escaped(&s.row),
-            escaped(&s.line),
+            s.row,
+            s.line,
             escaped(&s.column)
         );
     }

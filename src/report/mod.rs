@@ -14,10 +14,11 @@ use std::path::Path;
 use rustc_hash::{FxHashMap, FxHasher};
 use serde::Deserialize;
 
+use crate::audit::{AuditRecord, AuditSink, Layout};
 use crate::code::{Code, System};
 use crate::csvio::Records;
 use crate::error::{Error, Result};
-use crate::status::{CellStatus, Statuses};
+use crate::status::CellStatus;
 
 /// Distinct values kept per tally (columns, values written, decisions); the rest are counted.
 const TALLY_VALUES: usize = 6;
@@ -29,24 +30,6 @@ const SAMPLES: usize = 5;
 /// code systems (some 18,000 ICD-9-CM codes); malformed cells are not, and beyond this many
 /// distinct texts their rows are only counted.
 const MAX_TEXT_GROUPS: usize = 10_000;
-
-/// The audit columns a report reads. Key columns are those between `line` and `column`.
-#[derive(Clone, Debug)]
-struct Columns {
-    row: usize,
-    line: usize,
-    keys: std::ops::Range<usize>,
-    column: usize,
-    system: usize,
-    original: usize,
-    title: Option<usize>,
-    status: usize,
-    reason: Option<usize>,
-    written: Option<usize>,
-    leftover: Option<usize>,
-    alternatives: Option<usize>,
-    decision: Option<usize>,
-}
 
 /// Up to [`TALLY_VALUES`] distinct values with their counts, most frequent kept in first-seen
 /// order; values beyond that are counted in `others`.
@@ -92,9 +75,9 @@ pub struct Sample {
     /// none.
     pub claim: Box<[Box<str>]>,
     /// Data row number in the input.
-    pub row: Box<str>,
+    pub row: u64,
     /// Line number in the input.
-    pub line: Box<str>,
+    pub line: u64,
     /// The column the code was in.
     pub column: Box<str>,
 }
@@ -194,7 +177,6 @@ impl From<&crate::summary::Report> for RunTotals {
 
 /// Audit rows grouped by source code.
 pub struct Review {
-    columns: Columns,
     key_names: Vec<String>,
     codes: [FxHashMap<Code, usize>; 4],
     texts: [FxHashMap<Box<[u8]>, usize>; 4],
@@ -208,54 +190,10 @@ pub struct Review {
     untracked_rows: u64,
 }
 
-use crate::inert::unguard as unguarded;
-
 impl Review {
-    /// A review of the audit file `path` (named in errors) whose header row is `header`.
-    pub fn new(header: &csv::ByteRecord, path: &Path) -> Result<Review> {
-        let find = |name: &str| header.iter().position(|f| unguarded(f) == name.as_bytes());
-        let need = |name: &str| {
-            find(name).ok_or_else(|| {
-                Error::parse(
-                    path,
-                    1,
-                    format!(
-                        "no `{name}` column: not an audit file (one is written by \
-                         `crosswalk convert --audit PATH`)"
-                    ),
-                )
-            })
-        };
-        let (line, column) = (need("line")?, need("column")?);
-        if column < line {
-            return Err(Error::parse(
-                path,
-                1,
-                "the `column` column comes before `line`: not an audit file",
-            ));
-        }
-        let columns = Columns {
-            row: need("row")?,
-            line,
-            keys: line + 1..column,
-            column,
-            system: need("system")?,
-            original: need("original")?,
-            title: find("original_title"),
-            status: need("status")?,
-            reason: find("reason"),
-            written: find("written"),
-            leftover: find("leftover"),
-            alternatives: find("alternatives"),
-            decision: find("decision"),
-        };
-        let key_names = columns
-            .keys
-            .clone()
-            .map(|i| String::from_utf8_lossy(unguarded(&header[i])).into_owned())
-            .collect();
-        Ok(Review {
-            columns,
+    /// An empty review of audit records whose claim key columns are named `key_names`.
+    pub fn new(key_names: Vec<String>) -> Review {
+        Review {
             key_names,
             codes: Default::default(),
             texts: Default::default(),
@@ -267,43 +205,19 @@ impl Review {
             claims: 0,
             last_claim: None,
             untracked_rows: 0,
-        })
+        }
     }
 
-    /// Add one audit row, read from `path` at `line` (named in errors).
-    pub fn add(&mut self, record: &csv::ByteRecord, path: &Path, line: u64) -> Result<()> {
-        // A copy of a few indices, so that the groups can be changed while they are used.
-        let c = &self.columns.clone();
-        let get = |i: usize| unguarded(record.get(i).unwrap_or(b""));
-        let get_opt = |i: Option<usize>| i.map_or(&b""[..], get);
-        let bad = |message: String| Error::parse(path, line, message);
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-
-        let system_text = get(c.system);
-        let system = System::ALL
-            .into_iter()
-            .find(|s| s.name().as_bytes() == system_text)
-            .ok_or_else(|| {
-                bad(format!(
-                    "unknown system {:?}; an audit names icd9-dx, icd9-proc, icd10-cm or icd10-pcs",
-                    text(system_text)
-                ))
-            })?;
-        let status_text = get(c.status);
-        let statuses = std::str::from_utf8(status_text)
-            .ok()
-            .and_then(Statuses::parse)
-            .ok_or_else(|| bad(format!("unknown status {:?}", text(status_text))))?;
-        let original = get(c.original);
-
+    /// Add one audit record.
+    pub fn add(&mut self, r: &AuditRecord<'_>) {
         // A claim is identified by its key columns, else by its row; consecutive rows of one
         // claim (an audit is in input order) count once.
         let mut hasher = FxHasher::default();
-        if c.keys.is_empty() {
-            get(c.row).hash(&mut hasher);
+        if r.keys.is_empty() {
+            r.row.hash(&mut hasher);
         } else {
-            for k in c.keys.clone() {
-                get(k).hash(&mut hasher);
+            for key in r.keys.iter() {
+                key.hash(&mut hasher);
             }
         }
         let claim = hasher.finish();
@@ -312,19 +226,18 @@ impl Review {
             self.last_claim = Some(claim);
         }
         self.rows += 1;
-        for status in statuses.iter() {
+        for status in r.statuses.iter() {
             self.by_status[status as usize] += 1;
         }
-        self.review_rows += u64::from(statuses.needs_review());
+        self.review_rows += u64::from(r.statuses.needs_review());
 
-        let Some(index) =
-            self.group_of(system, original, get_opt(c.title), get_opt(c.alternatives))
+        let Some(index) = self.group_of(r.system, r.original, r.original_title, r.alternatives)
         else {
             self.untracked_rows += 1;
-            return Ok(());
+            return;
         };
         let group = &mut self.groups[index];
-        for status in statuses.iter() {
+        for status in r.statuses.iter() {
             match group.statuses.iter_mut().find(|(s, _)| *s == status) {
                 Some(entry) => entry.1 += 1,
                 None => {
@@ -343,28 +256,25 @@ impl Review {
                 }
                 let boxed = |b: &[u8]| -> Box<str> { String::from_utf8_lossy(b).into() };
                 group.samples.push(Sample {
-                    claim: c.keys.clone().map(|k| boxed(get(k))).collect(),
-                    row: boxed(get(c.row)),
-                    line: boxed(get(c.line)),
-                    column: boxed(get(c.column)),
+                    claim: r.keys.iter().map(boxed).collect(),
+                    row: r.row,
+                    line: r.line,
+                    column: boxed(r.column),
                 });
             }
         }
-        group.columns.add(get(c.column));
-        group.written.add(get_opt(c.written));
-        let leftover = get_opt(c.leftover);
-        if !leftover.is_empty() {
-            group.leftover.add(leftover);
+        group.columns.add(r.column);
+        group.written.add(r.written);
+        if !r.leftover.is_empty() {
+            group.leftover.add(r.leftover);
         }
-        let decision = get_opt(c.decision).trim_ascii();
+        let decision = r.decision.trim_ascii();
         if !decision.is_empty() {
             group.decisions.add(decision);
         }
-        let reason = get_opt(c.reason);
-        if group.reason.is_empty() && !reason.is_empty() {
-            group.reason = text(reason);
+        if group.reason.is_empty() && !r.reason.is_empty() {
+            group.reason = String::from_utf8_lossy(r.reason).into_owned();
         }
-        Ok(())
     }
 
     /// The group of a code (or of a malformed cell's text), made when first met; `None` once
@@ -493,20 +403,21 @@ pub fn read_audit_from(reader: impl std::io::Read, path: &Path) -> Result<Review
             "the file is empty; an audit file starts with its header line",
         ));
     }
-    let mut review = Review::new(&record, path)?;
-    let width = record.len();
+    let layout = Layout::read_header(&record, path)?;
+    let mut review = Review::new(layout.key_names().to_vec());
     while records.read(&mut record)? {
         let line = records.line_of(&record);
-        if record.len() != width {
-            return Err(Error::parse(
-                path,
-                line,
-                format!("{} fields, but the header has {width}", record.len()),
-            ));
-        }
-        review.add(&record, path, line)?;
+        review.add(&layout.read(&record, path, line)?);
     }
     Ok(review)
+}
+
+/// A review built in the process that converts: fed the records an audit would hold.
+impl AuditSink for Review {
+    fn record(&mut self, record: &AuditRecord<'_>) -> Result<()> {
+        self.add(record);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,92 @@
+//! The audit: one row per code that needs a person's judgment, with everything a reviewer needs
+//! to decide and an empty `decision` column to record it.
+//!
+//! [`schema`] defines the row ([`AuditRecord`]) and reads and writes it; [`sink`] turns the
+//! converter's events into records and hands them to an [`AuditSink`]: the audit file's writer
+//! ([`AuditCsv`]) and the review page ([`crate::report::Review`]), in the same process.
+
+pub mod schema;
+pub mod sink;
+
+use std::io::Write;
+
+pub use schema::{AuditRecord, Keys, Layout};
+pub use sink::{AuditCsv, Auditor};
+
+use crate::code::{Code, System};
+use crate::error::Result;
+use crate::mapping::Alternative;
+
+/// Receives audit records, in input order.
+pub trait AuditSink {
+    /// Called once per audit row.
+    fn record(&mut self, record: &AuditRecord<'_>) -> Result<()>;
+}
+
+impl<A: AuditSink, B: AuditSink> AuditSink for (A, B) {
+    fn record(&mut self, record: &AuditRecord<'_>) -> Result<()> {
+        self.0.record(record)?;
+        self.1.record(record)
+    }
+}
+
+impl<S: AuditSink> AuditSink for Option<S> {
+    fn record(&mut self, record: &AuditRecord<'_>) -> Result<()> {
+        match self {
+            Some(sink) => sink.record(record),
+            None => Ok(()),
+        }
+    }
+}
+
+/// At most this many alternatives are spelled out per audit row: some procedure codes have
+/// hundreds (00.50 has 243 clusters of four codes), which no reviewer reads in a cell.
+/// `crosswalk map` lists them all.
+pub const MAX_LISTED_ALTERNATIVES: usize = 20;
+
+/// A CSV writer set up as audit files are written (the caller writes [`Layout::header`] first).
+pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_writer(out)
+}
+
+/// The `alternatives` cell of an audit row: up to [`MAX_LISTED_ALTERNATIVES`] alternatives of
+/// `code` (a `system` code), clusters as `A+B`, joined by ` | `, then a note of how many more.
+/// A decisions file read from an audit checks it against the crosswalk of the run.
+pub fn listed_alternatives(system: System, code: &Code, alternatives: &[Alternative]) -> String {
+    let target = system.gem_target();
+    list_alternatives(system, code, alternatives, |alternative, out| {
+        out.push_str(&alternative.spelled(target));
+    })
+}
+
+/// Up to [`MAX_LISTED_ALTERNATIVES`] alternatives, each written by `each`, joined by ` | `, then a
+/// note of how many more.
+fn list_alternatives(
+    system: System,
+    code: &Code,
+    alternatives: &[Alternative],
+    mut each: impl FnMut(&Alternative, &mut String),
+) -> String {
+    let mut out = String::new();
+    for (n, alternative) in alternatives
+        .iter()
+        .take(MAX_LISTED_ALTERNATIVES)
+        .enumerate()
+    {
+        if n > 0 {
+            out.push_str(" | ");
+        }
+        each(alternative, &mut out);
+    }
+    if alternatives.len() > MAX_LISTED_ALTERNATIVES {
+        out.push_str(&format!(
+            " | … {} more (crosswalk map --system {} {})",
+            alternatives.len() - MAX_LISTED_ALTERNATIVES,
+            system.name(),
+            code.dotted(system)
+        ));
+    }
+    out
+}

@@ -1,0 +1,411 @@
+//! The one definition of an audit row: its columns, written by [`AuditRecord::write_to`] and read
+//! back by [`Layout::read`], so that what `convert --audit` writes is exactly what `report` and
+//! `--decisions` read.
+//!
+//! Audit files are opened in spreadsheets: every text cell is written through
+//! [`crate::inert::guard`] and read back through [`crate::inert::unguard`], which undo each other
+//! exactly. Cells stay bytes (an audit of a Latin-1 claim file holds Latin-1 keys).
+
+use std::ops::Range;
+use std::path::Path;
+
+use crate::code::System;
+use crate::error::{Error, Result};
+use crate::inert::{guard, unguard};
+use crate::status::Statuses;
+
+/// The columns after `row`, `line` and the claim key columns, in the order written.
+pub const COLUMNS: [&str; 14] = [
+    "column",
+    "system",
+    "original",
+    "original_title",
+    "status",
+    "reason",
+    "written",
+    "leftover",
+    "alternative_count",
+    "alternatives",
+    "alternative_titles",
+    "data",
+    "decision",
+    "scope",
+];
+
+/// Columns a file must have to be read as an audit; the others read as empty when absent (a
+/// reviewer may delete columns they do not need).
+const REQUIRED: [&str; 6] = ["line", "column", "row", "system", "original", "status"];
+
+/// One audit row: one occurrence of a code that needs a person's judgment. Text cells hold the
+/// bytes as they were in the claim file or as the converter made them, without formula guards.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditRecord<'a> {
+    /// Data row number in the claim file.
+    pub row: u64,
+    /// Line on which the claim record starts.
+    pub line: u64,
+    /// The claim's key column values.
+    pub keys: Keys<'a>,
+    /// The column the code was in.
+    pub column: &'a [u8],
+    /// The system the code was read as.
+    pub system: System,
+    /// The cell as it was in the claim file.
+    pub original: &'a [u8],
+    /// The code's title.
+    pub original_title: &'a [u8],
+    /// What happened to the cell.
+    pub statuses: Statuses,
+    /// Why a cell is no valid code.
+    pub reason: &'a [u8],
+    /// The value written in its place.
+    pub written: &'a [u8],
+    /// Codes of a cluster left over for want of empty cells, dotted and joined by `+`.
+    pub leftover: &'a [u8],
+    /// How many alternatives the crosswalk has for the code.
+    pub alternative_count: u64,
+    /// The alternatives, as [`crate::audit::listed_alternatives`] lists them.
+    pub alternatives: &'a [u8],
+    /// Their titles, in the same order.
+    pub alternative_titles: &'a [u8],
+    /// What converted the file: tool, input, data releases.
+    pub data: &'a [u8],
+    /// The reviewer's decision.
+    pub decision: &'a [u8],
+    /// What the decision is for: empty or `occurrence` (this one), or `code` (every one).
+    pub scope: &'a [u8],
+}
+
+/// The claim key values of an audit row: fields of a record, guarded (as read from an audit file)
+/// or not (as in the claim file).
+#[derive(Clone, Copy, Debug)]
+pub struct Keys<'a> {
+    record: &'a csv::ByteRecord,
+    at: &'a [usize],
+    guarded: bool,
+}
+
+impl<'a> Keys<'a> {
+    /// The fields `at` of a claim record.
+    pub fn of_claim(record: &'a csv::ByteRecord, at: &'a [usize]) -> Keys<'a> {
+        Keys {
+            record,
+            at,
+            guarded: false,
+        }
+    }
+
+    /// The values, as in the claim file.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let (record, guarded) = (self.record, self.guarded);
+        self.at.iter().map(move |&i| {
+            let field = record.get(i).unwrap_or(b"");
+            if guarded { unguard(field) } else { field }
+        })
+    }
+
+    /// Number of key columns.
+    pub fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    /// True when the audit has no key columns (occurrences are named by row number).
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+}
+
+/// A small integer formatter, so row numbers are written without allocating.
+struct Digits([u8; 20]);
+
+impl Digits {
+    fn format(&mut self, mut n: u64) -> &[u8] {
+        let mut i = self.0.len();
+        loop {
+            i -= 1;
+            self.0[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                return &self.0[i..];
+            }
+        }
+    }
+}
+
+impl AuditRecord<'_> {
+    /// Append this row's cells to `out` (cleared first), every text cell guarded.
+    pub fn write_to(&self, out: &mut csv::ByteRecord) {
+        out.clear();
+        let mut digits = Digits([0; 20]);
+        out.push_field(digits.format(self.row));
+        out.push_field(digits.format(self.line));
+        for key in self.keys.iter() {
+            out.push_field(&guard(key));
+        }
+        let mut label = Vec::with_capacity(32);
+        self.statuses.write_label(&mut label);
+        let cells: [&[u8]; 14] = [
+            self.column,
+            self.system.name().as_bytes(),
+            self.original,
+            self.original_title,
+            &label,
+            self.reason,
+            self.written,
+            self.leftover,
+            digits.format(self.alternative_count),
+            self.alternatives,
+            self.alternative_titles,
+            self.data,
+            self.decision,
+            self.scope,
+        ];
+        for cell in cells {
+            out.push_field(&guard(cell));
+        }
+    }
+}
+
+/// Where the audit columns are in a header row, for reading.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    keys: Vec<usize>,
+    key_names: Vec<String>,
+    /// The position of each of `row`, `line` and [`COLUMNS`], if present.
+    at: [Option<usize>; 16],
+    width: usize,
+}
+
+/// The position of a column in [`Layout::at`].
+fn slot(name: &str) -> usize {
+    match name {
+        "row" => 0,
+        "line" => 1,
+        _ => {
+            2 + COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .expect("an audit column")
+        }
+    }
+}
+
+impl Layout {
+    /// The header row of an audit whose claim key columns are named `keys`.
+    pub fn header<'k>(keys: impl IntoIterator<Item = &'k str>) -> csv::ByteRecord {
+        let mut header = csv::ByteRecord::new();
+        header.push_field(b"row");
+        header.push_field(b"line");
+        for name in keys {
+            header.push_field(&guard(name.as_bytes()));
+        }
+        for c in COLUMNS {
+            header.push_field(c.as_bytes());
+        }
+        header
+    }
+
+    /// True when `header` names the columns every audit has.
+    pub fn is_audit(header: &csv::ByteRecord) -> bool {
+        REQUIRED
+            .iter()
+            .all(|name| header.iter().any(|h| unguard(h) == name.as_bytes()))
+    }
+
+    /// The layout of the audit file `path` (named in errors) whose first line is `header`. Key
+    /// columns are those between `line` and `column`.
+    pub fn read_header(header: &csv::ByteRecord, path: &Path) -> Result<Layout> {
+        let find = |name: &str| header.iter().position(|h| unguard(h) == name.as_bytes());
+        let mut at = [None; 16];
+        for (n, name) in ["row", "line"].into_iter().chain(COLUMNS).enumerate() {
+            at[n] = find(name);
+        }
+        for name in REQUIRED {
+            if at[slot(name)].is_none() {
+                return Err(Error::parse(
+                    path,
+                    1,
+                    format!(
+                        "no `{name}` column: not an audit file (one is written by \
+                         `crosswalk convert --audit PATH`)"
+                    ),
+                ));
+            }
+        }
+        let (line, column) = (at[slot("line")].unwrap(), at[slot("column")].unwrap());
+        if column < line {
+            return Err(Error::parse(
+                path,
+                1,
+                "the `column` column comes before `line`: not an audit file",
+            ));
+        }
+        let keys: Range<usize> = line + 1..column;
+        Ok(Layout {
+            key_names: keys
+                .clone()
+                .map(|i| String::from_utf8_lossy(unguard(&header[i])).into_owned())
+                .collect(),
+            keys: keys.collect(),
+            at,
+            width: header.len(),
+        })
+    }
+
+    /// The names of the claim key columns.
+    pub fn key_names(&self) -> &[String] {
+        &self.key_names
+    }
+
+    /// The `decision` cell of a data row, unguarded (empty when the audit has no such column).
+    pub fn decision<'r>(&self, record: &'r csv::ByteRecord) -> &'r [u8] {
+        self.at[slot("decision")].map_or(&b""[..], |i| unguard(record.get(i).unwrap_or(b"")))
+    }
+
+    /// Read one data row of the audit `path`, on `line` (both named in errors).
+    pub fn read<'r>(
+        &'r self,
+        record: &'r csv::ByteRecord,
+        path: &Path,
+        line: u64,
+    ) -> Result<AuditRecord<'r>> {
+        let bad = |message: String| Error::parse(path, line, message);
+        if record.len() != self.width {
+            let breaks = memchr::memchr2_iter(b'\n', b'\r', record.as_slice()).count();
+            let fields = format!("{} fields, but the header has {}", record.len(), self.width);
+            return Err(bad(if breaks > 0 {
+                format!("{fields}: a quote opened on line {line} is probably never closed")
+            } else {
+                fields
+            }));
+        }
+        let cell = |name: &str| {
+            self.at[slot(name)].map_or(&b""[..], |i| unguard(record.get(i).unwrap_or(b"")))
+        };
+        let text = |name: &str| String::from_utf8_lossy(cell(name)).into_owned();
+        let number = |name: &str, empty_is_zero: bool| -> Result<u64> {
+            let value = cell(name).trim_ascii();
+            if value.is_empty() && empty_is_zero {
+                return Ok(0);
+            }
+            std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| bad(format!("`{name}` is {:?}, not a number", text(name))))
+        };
+        let system = String::from_utf8_lossy(cell("system"))
+            .parse()
+            .map_err(bad)?;
+        let statuses = std::str::from_utf8(cell("status"))
+            .ok()
+            .and_then(|s| Statuses::parse(s.trim()))
+            .ok_or_else(|| bad(format!("unknown status {:?}", text("status"))))?;
+        Ok(AuditRecord {
+            row: number("row", false)?,
+            line: number("line", false)?,
+            keys: Keys {
+                record,
+                at: &self.keys,
+                guarded: true,
+            },
+            column: cell("column"),
+            system,
+            original: cell("original"),
+            original_title: cell("original_title"),
+            statuses,
+            reason: cell("reason"),
+            written: cell("written"),
+            leftover: cell("leftover"),
+            alternative_count: number("alternative_count", true)?,
+            alternatives: cell("alternatives"),
+            alternative_titles: cell("alternative_titles"),
+            data: cell("data"),
+            decision: cell("decision"),
+            scope: cell("scope"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::CellStatus;
+
+    #[test]
+    fn a_written_row_reads_back_the_same() {
+        let claim = csv::ByteRecord::from(vec![&b"'77"[..], b"=HYPERLINK(x)", b"\xe9t\xe9"]);
+        let at = [0, 2];
+        let mut statuses = Statuses::one(CellStatus::Ambiguous);
+        statuses.add_problem(CellStatus::Overflow);
+        let record = AuditRecord {
+            row: 12,
+            line: 14,
+            keys: Keys::of_claim(&claim, &at),
+            column: b"DX1",
+            system: System::Icd9Proc,
+            original: b"\0=1+1",
+            original_title: b"-title",
+            statuses,
+            reason: b"",
+            written: b"02H60JZ",
+            leftover: b"02H633Z",
+            alternative_count: 216,
+            alternatives: b"A | B",
+            alternative_titles: b"@a | b",
+            data: b"crosswalk",
+            decision: b"+x",
+            scope: b"code",
+        };
+        let header = Layout::header(["CLM_ID", "=KEY"]);
+        let mut written = csv::ByteRecord::new();
+        record.write_to(&mut written);
+        assert_eq!(&written[2], b"'77", "a `'` that guards nothing is data");
+        assert_eq!(&written[6], b"'\0=1+1");
+        let layout = Layout::read_header(&header, Path::new("a.csv")).unwrap();
+        assert_eq!(layout.key_names(), ["CLM_ID", "=KEY"]);
+        let back = layout.read(&written, Path::new("a.csv"), 2).unwrap();
+        let cells = |r: &AuditRecord| {
+            let texts: Vec<Vec<u8>> = [
+                r.column,
+                r.original,
+                r.original_title,
+                r.reason,
+                r.written,
+                r.leftover,
+                r.alternatives,
+                r.alternative_titles,
+                r.data,
+                r.decision,
+                r.scope,
+            ]
+            .into_iter()
+            .chain(r.keys.iter())
+            .map(<[u8]>::to_vec)
+            .collect();
+            (
+                r.row,
+                r.line,
+                r.system,
+                r.statuses,
+                r.alternative_count,
+                texts,
+            )
+        };
+        assert_eq!(cells(&back), cells(&record));
+        let keys: Vec<&[u8]> = back.keys.iter().collect();
+        assert_eq!(keys, [&b"'77"[..], b"\xe9t\xe9"]);
+    }
+
+    #[test]
+    fn bad_cells_name_the_file_and_line() {
+        let header = Layout::header([]);
+        let layout = Layout::read_header(&header, Path::new("a.csv")).unwrap();
+        let mut row: Vec<&[u8]> = vec![b"x", b"2", b"DX1", b"icd9-dx", b"2724"];
+        row.resize(header.len(), b"");
+        row[6] = b"ambiguous";
+        let record = csv::ByteRecord::from(row);
+        let err = layout.read(&record, Path::new("a.csv"), 7).unwrap_err();
+        assert!(err.to_string().contains("a.csv:7"), "{err}");
+        assert!(err.to_string().contains("`row` is \"x\""), "{err}");
+    }
+}

@@ -1,0 +1,199 @@
+//! From the converter's events to audit records: [`Auditor`] describes each code that needs
+//! review (its title and alternatives rendered once per code) and hands the record to an
+//! [`AuditSink`]; [`AuditCsv`] is the one that writes the audit file.
+
+use rustc_hash::FxHashMap;
+
+use super::schema::{AuditRecord, Keys};
+use super::{AuditSink, list_alternatives, listed_alternatives};
+use crate::batch::Batch;
+use crate::code::{Code, System};
+use crate::crosswalk::Crosswalk;
+use crate::error::Result;
+use crate::event::{CodeEvent, Sink};
+
+/// Turns review events into [`AuditRecord`]s for an [`AuditSink`].
+pub struct Auditor<'c, S> {
+    crosswalk: &'c Crosswalk,
+    keys: Vec<usize>,
+    rows: u64,
+    // The title and alternatives of a code are the same at every occurrence: rendered once,
+    // within a memory budget (cleared when it is spent; claim codes are skewed, so the common
+    // ones are soon back).
+    rendered: FxHashMap<(System, Code), Rendered>,
+    rendered_bytes: usize,
+    // The `data` cell per source system (in the order of `System::ALL`), made on first use.
+    input: String,
+    data: [Option<Box<[u8]>>; 4],
+    leftover: Vec<u8>,
+    /// Where the records go.
+    pub sink: S,
+}
+
+/// Bytes of rendered audit text kept for re-use.
+const RENDER_BUDGET: usize = 4 << 20;
+
+/// The per-code cells of an audit row.
+struct Rendered {
+    title: Box<[u8]>,
+    count: u64,
+    alternatives: Box<[u8]>,
+    titles: Box<[u8]>,
+}
+
+fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
+    let title = |system: System, code: &Code| {
+        crosswalk
+            .title(system, code)
+            .map(|t| t.into_owned())
+            .unwrap_or_default()
+    };
+    let target = e.system.gem_target();
+    let mapping = e.mapping();
+    let alternatives = mapping.as_ref().map_or(&[][..], |m| &m.alternatives[..]);
+    let titles = list_alternatives(e.system, code, alternatives, |alternative, out| {
+        for (k, t) in alternative.codes.iter().enumerate() {
+            if k > 0 {
+                out.push_str(" + ");
+            }
+            out.push_str(&title(target, &t.code));
+        }
+    });
+    Rendered {
+        title: title(e.system, code).into_bytes().into(),
+        count: alternatives.len() as u64,
+        alternatives: listed_alternatives(e.system, code, alternatives)
+            .into_bytes()
+            .into(),
+        titles: titles.into_bytes().into(),
+    }
+}
+
+impl<'c, S: AuditSink> Auditor<'c, S> {
+    /// Audit records of the claim file `input` (as the user named it) whose key columns are
+    /// `keys` (indices into its records), for `sink`.
+    pub fn new(crosswalk: &'c Crosswalk, keys: &[usize], input: &str, sink: S) -> Self {
+        Auditor {
+            crosswalk,
+            keys: keys.to_vec(),
+            rows: 0,
+            rendered: FxHashMap::default(),
+            rendered_bytes: 0,
+            input: input.to_string(),
+            data: Default::default(),
+            leftover: Vec::new(),
+            sink,
+        }
+    }
+
+    /// Audit records made so far.
+    pub fn count(&self) -> u64 {
+        self.rows
+    }
+
+    /// The `data` cell of a `system` code: what converted it (`crosswalk 0.1.0; input claims.csv;
+    /// CMS GEM FY2018 (…); ICD-10-CM FY2026`), so that an audit file says where it came from.
+    /// Returns the index of the cell in `self.data`.
+    fn data(&mut self, system: System) -> usize {
+        let i = system.index();
+        let (crosswalk, input) = (self.crosswalk, &self.input);
+        self.data[i].get_or_insert_with(|| {
+            let judged = if system.is_icd9() {
+                system.gem_target()
+            } else {
+                system
+            };
+            let mut text = format!("crosswalk {}; input {input}", env!("CARGO_PKG_VERSION"));
+            if system.is_icd9()
+                && let Ok(gem) = crosswalk.gem(system)
+            {
+                text.push_str(&format!("; {}", gem.provenance()));
+            }
+            text.push_str(&format!("; {}", crosswalk.code_set(judged).release()));
+            text.into_bytes().into()
+        });
+        i
+    }
+
+    /// The rendered cells of `code`, rendered now if they are not kept.
+    fn rendered(&mut self, e: &CodeEvent<'_>, code: Code) -> &Rendered {
+        if !self.rendered.contains_key(&(e.system, code)) {
+            let fresh = render(self.crosswalk, e, &code);
+            self.rendered_bytes +=
+                fresh.title.len() + fresh.alternatives.len() + fresh.titles.len();
+            if self.rendered_bytes > RENDER_BUDGET {
+                self.rendered.clear();
+                self.rendered_bytes = 0;
+            }
+            self.rendered.insert((e.system, code), fresh);
+        }
+        &self.rendered[&(e.system, code)]
+    }
+}
+
+impl<S: AuditSink> Sink for Auditor<'_, S> {
+    fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
+        if !e.statuses.audited() {
+            return Ok(());
+        }
+        let data = self.data(e.system);
+        self.leftover.clear();
+        let target = e.system.gem_target();
+        for (n, code) in e.leftover.iter().enumerate() {
+            if n > 0 {
+                self.leftover.push(b'+');
+            }
+            self.leftover
+                .extend_from_slice(code.dotted(target).as_bytes());
+        }
+        if let Some(code) = e.code {
+            self.rendered(e, code);
+        }
+        let rendered = e.code.and_then(|code| self.rendered.get(&(e.system, code)));
+        let cell = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
+        let record = AuditRecord {
+            row: e.row,
+            line: e.line,
+            keys: Keys::of_claim(e.record, &self.keys),
+            column: e.column.name.as_bytes(),
+            system: e.system,
+            original: e.original,
+            original_title: cell(|r| &r.title),
+            statuses: e.statuses,
+            reason: e.reason.unwrap_or("").as_bytes(),
+            written: e.written,
+            leftover: &self.leftover,
+            alternative_count: rendered.map_or(0, |r| r.count),
+            alternatives: cell(|r| &r.alternatives),
+            alternative_titles: cell(|r| &r.titles),
+            data: self.data[data].as_deref().expect("made above"),
+            decision: e.decision.unwrap_or("").as_bytes(),
+            scope: b"",
+        };
+        self.rows += 1;
+        self.sink.record(&record)
+    }
+}
+
+/// Audit records as CSV records, kept in a [`Batch`] until the caller takes them (to write them
+/// on another thread, say).
+#[derive(Default)]
+pub struct AuditCsv {
+    pending: Batch,
+}
+
+impl AuditCsv {
+    /// Move the records made since the last call into `into` (cleared first), in order; `into`'s
+    /// buffers are kept for the next ones.
+    pub fn take(&mut self, into: &mut Batch) {
+        into.clear();
+        std::mem::swap(&mut self.pending, into);
+    }
+}
+
+impl AuditSink for AuditCsv {
+    fn record(&mut self, record: &AuditRecord<'_>) -> Result<()> {
+        record.write_to(self.pending.push());
+        Ok(())
+    }
+}
