@@ -336,6 +336,104 @@ fn paired_version_name(code_column: &str) -> Option<String> {
     ))
 }
 
+/// The code columns: those `--dx` and `--proc` name, else the detected ones, in header order;
+/// with the runs of columns (without a header) that one option named together.
+fn select(header: &Header, opts: &ColumnOptions, notes: &mut Vec<String>) -> Result<Selected> {
+    let mut selected: Vec<(usize, CodeKind)> = Vec::new();
+    let mut explicit_runs: Vec<Vec<usize>> = Vec::new();
+    let given = !opts.dx.is_empty() || !opts.proc.is_empty();
+    for (items, kind, option) in [
+        (&opts.dx, CodeKind::Diagnosis, "--dx"),
+        (&opts.proc, CodeKind::Procedure, "--proc"),
+    ] {
+        for item in items.iter().flat_map(|s| s.split(',')) {
+            if item.trim().is_empty() {
+                continue;
+            }
+            let cols = header.select(item, option)?;
+            if !header.has_names && cols.len() > 1 {
+                explicit_runs.push(cols.clone());
+            }
+            for c in cols {
+                if let Some((_, k)) = selected.iter().find(|(i, _)| *i == c) {
+                    if *k != kind {
+                        return Err(Error::config(format!(
+                            "column {} is named by both --dx and --proc",
+                            header.names[c]
+                        )));
+                    }
+                    continue;
+                }
+                selected.push((c, kind));
+            }
+        }
+    }
+    if !given {
+        selected = detect(header, opts, notes)?;
+    }
+    selected.sort_by_key(|(i, _)| *i);
+    Ok(Selected {
+        columns: selected,
+        runs: explicit_runs,
+    })
+}
+
+/// The code columns chosen, with their kinds, and the runs named together without a header.
+struct Selected {
+    columns: Vec<(usize, CodeKind)>,
+    runs: Vec<Vec<usize>>,
+}
+
+/// What the version options say.
+struct VersionOptions {
+    /// A `--version-col` for the whole row.
+    row_level: Option<usize>,
+    /// `--version-col CODE=VERSION` patterns.
+    pairs: Vec<(String, String)>,
+    /// `--date-col`.
+    date: Option<usize>,
+}
+
+/// The version options: a row-level `--version-col`, the `CODE=VERSION` pairs, and the
+/// `--date-col`.
+fn version_options(header: &Header, opts: &ColumnOptions) -> Result<VersionOptions> {
+    let mut row_level: Option<usize> = None;
+    let mut explicit_pairs: Vec<(String, String)> = Vec::new();
+    for spec in &opts.version_cols {
+        match spec.split_once('=') {
+            Some((code, version)) => {
+                explicit_pairs.push((code.trim().to_string(), version.trim().to_string()))
+            }
+            None => {
+                let cols = header.select(spec, "--version-col")?;
+                if cols.len() != 1 || row_level.is_some() {
+                    return Err(Error::config(format!(
+                        "--version-col {spec}: a row-level version column must be exactly one column"
+                    )));
+                }
+                row_level = Some(cols[0]);
+            }
+        }
+    }
+    let date = match &opts.date_col {
+        Some(name) => {
+            let cols = header.select(name, "--date-col")?;
+            if cols.len() != 1 {
+                return Err(Error::config(format!(
+                    "--date-col {name}: name exactly one column"
+                )));
+            }
+            Some(cols[0])
+        }
+        None => None,
+    };
+    Ok(VersionOptions {
+        row_level,
+        pairs: explicit_pairs,
+        date,
+    })
+}
+
 impl Plan {
     /// Decide the code columns, groups, version sources and keys for a file with this header
     /// (`None` with `-n`: `width` columns, named by number).
@@ -359,44 +457,24 @@ impl Plan {
         };
         let mut plan = Plan::default();
 
-        // 1. Code columns and their groups: (kind, runs of columns that form one group each).
-        let mut selected: Vec<(usize, CodeKind)> = Vec::new();
-        let mut explicit_runs: Vec<Vec<usize>> = Vec::new();
-        let given = !opts.dx.is_empty() || !opts.proc.is_empty();
-        for (items, kind, option) in [
-            (&opts.dx, CodeKind::Diagnosis, "--dx"),
-            (&opts.proc, CodeKind::Procedure, "--proc"),
-        ] {
-            for item in items.iter().flat_map(|s| s.split(',')) {
-                if item.trim().is_empty() {
-                    continue;
-                }
-                let cols = header.select(item, option)?;
-                if !header.has_names && cols.len() > 1 {
-                    explicit_runs.push(cols.clone());
-                }
-                for c in cols {
-                    if let Some((_, k)) = selected.iter().find(|(i, _)| *i == c) {
-                        if *k != kind {
-                            return Err(Error::config(format!(
-                                "column {} is named by both --dx and --proc",
-                                header.names[c]
-                            )));
-                        }
-                        continue;
-                    }
-                    selected.push((c, kind));
-                }
-            }
-        }
-        if !given {
-            selected = detect(&header, opts, &mut plan.notes)?;
-        }
-        selected.sort_by_key(|(i, _)| *i);
+        let selected = select(&header, opts, &mut plan.notes)?;
+        plan.group(&header, &selected.columns, &selected.runs);
+        plan.resolve_versions(&header, opts)?;
+        plan.resolve_keys(&header, opts)?;
+        Ok(plan)
+    }
 
-        // 2. Groups: a numbered series (or a `-n` range) is one group; anything else its own.
+    /// Put the `selected` code columns into groups: a numbered series (or, without a header,
+    /// a `-n` range named in one option, one of `explicit_runs`) is one group; anything else
+    /// is its own.
+    fn group(
+        &mut self,
+        header: &Header,
+        selected: &[(usize, CodeKind)],
+        explicit_runs: &[Vec<usize>],
+    ) {
         let mut group_keys: Vec<(CodeKind, String)> = Vec::new();
-        for &(index, kind) in &selected {
+        for &(index, kind) in selected {
             let name = &header.names[index];
             let key = if !header.has_names {
                 match explicit_runs.iter().position(|run| run.contains(&index)) {
@@ -413,15 +491,15 @@ impl Plan {
                 Some(g) => g,
                 None => {
                     group_keys.push((kind, key));
-                    plan.groups.push(Group {
+                    self.groups.push(Group {
                         name: String::new(),
                         members: Vec::new(),
                     });
-                    plan.groups.len() - 1
+                    self.groups.len() - 1
                 }
             };
-            plan.groups[group].members.push(plan.columns.len());
-            plan.columns.push(CodeColumn {
+            self.groups[group].members.push(self.columns.len());
+            self.columns.push(CodeColumn {
                 index,
                 name: name.clone(),
                 kind,
@@ -429,9 +507,9 @@ impl Plan {
                 group,
             });
         }
-        for group in &mut plan.groups {
-            let first = &plan.columns[group.members[0]].name;
-            let last = &plan.columns[*group.members.last().expect("a group has a member")].name;
+        for group in &mut self.groups {
+            let first = &self.columns[group.members[0]].name;
+            let last = &self.columns[*group.members.last().expect("a group has a member")].name;
             group.name = match (group.members.len(), series_base(last)) {
                 (1, _) => first.clone(),
                 (_, Some(base)) if header.has_names => {
@@ -440,17 +518,16 @@ impl Plan {
                 _ => format!("{first}..{last}"),
             };
         }
+    }
 
-        // 3. Version sources.
-        plan.resolve_versions(&header, opts)?;
-
-        // 4. Keys.
+    /// The claim key columns: `--key`, else the first known key column of the header.
+    fn resolve_keys(&mut self, header: &Header, opts: &ColumnOptions) -> Result<()> {
         for item in opts.key.iter().flat_map(|s| s.split(',')) {
             if item.trim().is_empty() {
                 continue;
             }
             for c in header.select(item, "--key")? {
-                plan.keys.push((c, header.names[c].clone()));
+                self.keys.push((c, header.names[c].clone()));
             }
         }
         if opts.key.is_empty()
@@ -459,42 +536,19 @@ impl Plan {
                 .iter()
                 .find_map(|k| header.find(k).map(|i| (i, header.names[i].clone())))
         {
-            plan.keys.push((i, name));
+            self.keys.push((i, name));
         }
-        Ok(plan)
+        Ok(())
     }
 
+    /// Where each code column's version comes from: a paired version column (named or
+    /// recognised), a row-level version column, a date column, or ICD-9 when nothing says.
     fn resolve_versions(&mut self, header: &Header, opts: &ColumnOptions) -> Result<()> {
-        let mut row_level: Option<usize> = None;
-        let mut explicit_pairs: Vec<(String, String)> = Vec::new();
-        for spec in &opts.version_cols {
-            match spec.split_once('=') {
-                Some((code, version)) => {
-                    explicit_pairs.push((code.trim().to_string(), version.trim().to_string()))
-                }
-                None => {
-                    let cols = header.select(spec, "--version-col")?;
-                    if cols.len() != 1 || row_level.is_some() {
-                        return Err(Error::config(format!(
-                            "--version-col {spec}: a row-level version column must be exactly one column"
-                        )));
-                    }
-                    row_level = Some(cols[0]);
-                }
-            }
-        }
-        let date = match &opts.date_col {
-            Some(name) => {
-                let cols = header.select(name, "--date-col")?;
-                if cols.len() != 1 {
-                    return Err(Error::config(format!(
-                        "--date-col {name}: name exactly one column"
-                    )));
-                }
-                Some(cols[0])
-            }
-            None => None,
-        };
+        let VersionOptions {
+            row_level,
+            pairs: explicit_pairs,
+            date,
+        } = version_options(header, opts)?;
         let auto_row = |kind: CodeKind| -> Option<usize> {
             let names: &[&str] = match kind {
                 CodeKind::Diagnosis => &["icd_version", "DXVER"],
@@ -543,6 +597,13 @@ impl Plan {
                 )));
             }
         }
+        let note = self.versions_note(header, per_code_found);
+        self.notes.push(note);
+        Ok(())
+    }
+
+    /// The `versions:` note of the plan.
+    fn versions_note(&self, header: &Header, per_code_found: usize) -> String {
         let mut sources: Vec<String> = Vec::new();
         if per_code_found > 0 {
             sources.push(format!(
@@ -572,8 +633,7 @@ impl Plan {
                 "other columns read as ICD-9".to_string()
             });
         }
-        self.notes.push(format!("versions: {}", sources.join("; ")));
-        Ok(())
+        format!("versions: {}", sources.join("; "))
     }
 
     /// One line per kind: `diagnosis columns: A, B..10`.

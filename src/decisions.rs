@@ -360,40 +360,8 @@ impl Decisions {
             Row::Audit(record, keys) => Some((record, *keys)),
             Row::Plain(_) => None,
         };
-        let raw = row.code();
+        let subject = self.subject(system, row.code(), audit.is_some(), crosswalk, &at)?;
         let no_alternatives = (String::new(), Vec::new());
-        let subject = match Code::parse(system, raw) {
-            Ok(code) => {
-                if let std::collections::hash_map::Entry::Vacant(slot) =
-                    self.listed.entry((system, code))
-                {
-                    let mapping = crosswalk.gem(system)?.mapping(&code);
-                    if mapping.is_none()
-                        && audit.is_none()
-                        && crosswalk.validity(system, &code) == Validity::NotInCodeSet
-                    {
-                        return Err(at(format!(
-                            "{} {} is neither in the crosswalk nor in the {} code set",
-                            system.label(),
-                            code.dotted(system),
-                            system.label()
-                        )));
-                    }
-                    let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
-                    let listed = crate::audit::listed_alternatives(system, &code, &alternatives);
-                    slot.insert((listed, alternatives));
-                }
-                Subject::Code(code)
-            }
-            // An audit lists malformed cells too; a decision for one is for that text.
-            Err(_) if audit.is_some() => Subject::text(raw),
-            Err(e) => {
-                return Err(at(format!(
-                    "{:?}: {e}; a decision needs a valid code",
-                    text(raw)
-                )));
-            }
-        };
         let shown = subject.shown(system);
         let code = match &subject {
             Subject::Code(code) => Some(*code),
@@ -428,19 +396,7 @@ impl Decisions {
             }
         };
         let scope = match audit {
-            Some((record, keys)) => {
-                let scope = text(record.scope.trim_ascii()).to_ascii_lowercase();
-                match scope.as_str() {
-                    "code" => Scope::Code,
-                    "" | "occurrence" => self.occurrence(record, keys, &at)?,
-                    other => {
-                        return Err(at(format!(
-                            "scope {other:?}: write `code` to decide every occurrence of the \
-                             code, or leave it empty (or `occurrence`) to decide this one"
-                        )));
-                    }
-                }
-            }
+            Some((record, keys)) => self.scope(record, keys, &at)?,
             None => Scope::Code,
         };
         let origin = self.file_number(path);
@@ -455,6 +411,66 @@ impl Decisions {
             scope,
             next: u32::MAX,
         })
+    }
+
+    /// What a decision row is about: the code `raw` of `system` (its listed alternatives cached
+    /// on first sight), or, in an audit, the text of a malformed cell.
+    fn subject(
+        &mut self,
+        system: System,
+        raw: &[u8],
+        audit_form: bool,
+        crosswalk: &Crosswalk,
+        at: &dyn Fn(String) -> Error,
+    ) -> Result<Subject> {
+        match Code::parse(system, raw) {
+            Ok(code) => {
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    self.listed.entry((system, code))
+                {
+                    let mapping = crosswalk.gem(system)?.mapping(&code);
+                    if mapping.is_none()
+                        && !audit_form
+                        && crosswalk.validity(system, &code) == Validity::NotInCodeSet
+                    {
+                        return Err(at(format!(
+                            "{} {} is neither in the crosswalk nor in the {} code set",
+                            system.label(),
+                            code.dotted(system),
+                            system.label()
+                        )));
+                    }
+                    let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
+                    let listed = crate::audit::listed_alternatives(system, &code, &alternatives);
+                    slot.insert((listed, alternatives));
+                }
+                Ok(Subject::Code(code))
+            }
+            // An audit lists malformed cells too; a decision for one is for that text.
+            Err(_) if audit_form => Ok(Subject::text(raw)),
+            Err(e) => Err(at(format!(
+                "{:?}: {e}; a decision needs a valid code",
+                text(raw)
+            ))),
+        }
+    }
+
+    /// The occurrences an audit row's decision is for, from its `scope` cell.
+    fn scope(
+        &mut self,
+        record: &AuditRecord<'_>,
+        keys: &[String],
+        at: &dyn Fn(String) -> Error,
+    ) -> Result<Scope> {
+        let scope = text(record.scope.trim_ascii()).to_ascii_lowercase();
+        match scope.as_str() {
+            "code" => Ok(Scope::Code),
+            "" | "occurrence" => self.occurrence(record, keys, at),
+            other => Err(at(format!(
+                "scope {other:?}: write `code` to decide every occurrence of the code, or leave \
+                 it empty (or `occurrence`) to decide this one"
+            ))),
+        }
     }
 
     /// The occurrence an audit row names: its key columns' values, else its data row number,

@@ -351,7 +351,28 @@ impl Drop for Ready {
 }
 
 /// Move every complete output into place. Called only once all outputs of a run are complete.
+///
+/// The directories of the targets are locked (`flock`, in path order) while the files are
+/// renamed, so that two runs writing the same files commit one after the other and never leave
+/// one run's claims beside another's audit.
 pub fn commit(ready: Vec<Ready>) -> io::Result<()> {
+    let mut dirs: Vec<PathBuf> = ready
+        .iter()
+        .filter_map(|r| r.staged.as_ref())
+        .map(|(temp, _)| {
+            let parent = temp.parent().filter(|p| !p.as_os_str().is_empty());
+            let dir = parent.unwrap_or(Path::new("."));
+            std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut locks = Vec::with_capacity(dirs.len());
+    for dir in &dirs {
+        let handle = std::fs::File::open(dir).map_err(|e| with_path(e, dir))?;
+        handle.lock().map_err(|e| with_path(e, dir))?;
+        locks.push(handle);
+    }
     for mut r in ready {
         if let Some((temp, path)) = r.staged.take() {
             let renamed = std::fs::rename(&temp, &path);
@@ -363,5 +384,7 @@ pub fn commit(ready: Vec<Ready>) -> io::Result<()> {
             renamed.map_err(|e| with_path(e, &path))?;
         }
     }
+    // Closing the directories releases the locks.
+    drop(locks);
     Ok(())
 }

@@ -7,17 +7,18 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use crosswalk::columns::ColumnOptions;
 use crosswalk::convert::{
-    Choose, Config, Converter, Dots, Options, Outputs, Unmapped, default_threads,
+    Choose, Config, Converter, Dots, Finished, Options, Outputs, Unmapped, default_threads,
 };
+use crosswalk::crosswalk::Crosswalk;
 use crosswalk::csvio;
 use crosswalk::decisions::Decisions;
 use crosswalk::input::CheckedFile;
-use crosswalk::output::{self, Output};
+use crosswalk::output::{self, Output, Ready};
 use crosswalk::report::{
-    RunTotals,
+    Review, RunTotals,
     html::{self, About},
 };
-use crosswalk::summary::DecisionReport;
+use crosswalk::summary::{DecisionReport, Report};
 
 use super::{CrosswalkArgs, Outcome};
 
@@ -192,17 +193,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let converter = Converter::new(&crosswalk, &decisions, config);
 
-    // Input: a file or stdin.
-    let stdin_input = args.input.as_ref().is_none_or(|p| p.as_os_str() == "-");
-    let (name, reader, size): (String, Box<dyn Read + Send>, Option<u64>) = if stdin_input {
-        ("<stdin>".to_string(), Box::new(io::stdin()), None)
-    } else {
-        let path = args.input.as_ref().expect("not stdin");
-        let file =
-            CheckedFile::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let size = file.size();
-        (path.display().to_string(), Box::new(file), size)
-    };
+    let (name, reader, size) = open_input(&args)?;
     let opened = converter.open(reader, &name)?;
     if !args.quiet {
         for line in opened.plan().describe().iter().chain(&opened.plan().notes) {
@@ -235,63 +226,104 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
 
     // Every output is complete before any is moved into place.
-    let rows = finished
-        .rows
+    let Finished {
+        rows,
+        audit,
+        review,
+        summary: counts,
+        audit_rows,
+        decisions_used,
+    } = finished;
+    let rows = rows
         .finish()
         .map_err(|e| closed_stdout(&args, anyhow::Error::new(e)))
         .context("cannot write the output")?;
     let mut ready = vec![rows];
-    if let Some(audit) = finished.audit {
+    if let Some(audit) = audit {
         ready.push(audit.finish().context("cannot write the audit file")?);
     }
-    let mut report = finished.summary.report(&crosswalk);
+    let mut report = counts.report(&crosswalk);
     report.options = Some(converter.config().options);
     report.input = Some(name.clone());
     if !args.decisions.is_empty() {
-        report.decisions = Some(DecisionReport::new(&decisions, &finished.decisions_used));
+        report.decisions = Some(DecisionReport::new(&decisions, &decisions_used));
     }
-    if let (Some(path), Some(review)) = (&args.report, &finished.review) {
-        let about = About {
-            source: name.clone(),
-            audit_file: args.audit.as_ref().map(|p| p.display().to_string()),
-            totals: Some(RunTotals::from(&report)),
-            max_groups: html::DEFAULT_MAX_GROUPS,
-        };
-        let mut out = Output::create(Some(path))?;
-        out.write_all(html::render(review, &crosswalk, &about).as_bytes())?;
-        ready.push(out.finish().context("cannot write the report")?);
-    }
-    if let Some(path) = &args.summary {
-        let mut out = Output::create(Some(path))?;
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        out.write_all(b"\n")?;
-        ready.push(out.finish().context("cannot write the summary file")?);
-    }
+    ready.extend(page_and_summary(
+        &args,
+        review.as_ref(),
+        &report,
+        &crosswalk,
+        &name,
+    )?);
     output::commit(ready).context("cannot move the outputs into place")?;
 
     if !args.quiet {
-        for line in report.render_text().lines() {
-            super::say(line);
-        }
-        if let Some(path) = &args.audit {
-            super::say(format!(
-                "audit: {} rows in {}",
-                finished.audit_rows,
-                path.display()
-            ));
-        }
-        if let (Some(review), Some(path)) = (&finished.review, &args.report) {
-            super::say(format!(
-                "review page: {} source codes in {}",
-                review.group_count(),
-                path.display()
-            ));
-        }
+        tell(&args, &report, audit_rows, review.as_ref());
     }
     if args.strict && report.review_codes > 0 {
         return Ok(Outcome::Unresolved);
     }
     Ok(Outcome::Done)
+}
+
+/// The claim file: a file (read to the end it had when opened) or stdin, with its name in
+/// messages and its size when known.
+fn open_input(args: &Args) -> anyhow::Result<(String, Box<dyn Read + Send>, Option<u64>)> {
+    match args.input.as_ref().filter(|p| p.as_os_str() != "-") {
+        None => Ok(("<stdin>".to_string(), Box::new(io::stdin()), None)),
+        Some(path) => {
+            let file = CheckedFile::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let size = file.size();
+            Ok((path.display().to_string(), Box::new(file), size))
+        }
+    }
+}
+
+/// The review page and the summary file, when asked for, complete and staged.
+fn page_and_summary(
+    args: &Args,
+    review: Option<&Review>,
+    report: &Report,
+    crosswalk: &Crosswalk,
+    name: &str,
+) -> anyhow::Result<Vec<Ready>> {
+    let mut ready = Vec::new();
+    if let (Some(path), Some(review)) = (&args.report, review) {
+        let about = About {
+            source: name.to_string(),
+            audit_file: args.audit.as_ref().map(|p| p.display().to_string()),
+            totals: Some(RunTotals::from(report)),
+            max_groups: html::DEFAULT_MAX_GROUPS,
+        };
+        let mut out = Output::create(Some(path))?;
+        out.write_all(html::render(review, crosswalk, &about).as_bytes())?;
+        ready.push(out.finish().context("cannot write the report")?);
+    }
+    if let Some(path) = &args.summary {
+        let mut out = Output::create(Some(path))?;
+        serde_json::to_writer_pretty(&mut out, report)?;
+        out.write_all(b"\n")?;
+        ready.push(out.finish().context("cannot write the summary file")?);
+    }
+    Ok(ready)
+}
+
+/// What the run did, on stderr.
+fn tell(args: &Args, report: &Report, audit_rows: u64, review: Option<&Review>) {
+    for line in report.render_text().lines() {
+        super::say(line);
+    }
+    if let Some(path) = &args.audit {
+        super::say(format!("audit: {} rows in {}", audit_rows, path.display()));
+    }
+    if let (Some(review), Some(path)) = (review, &args.report) {
+        super::say(format!(
+            "review page: {} source codes in {}",
+            review.group_count(),
+            path.display()
+        ));
+    }
 }
 
 /// A closed standard output (`| head`) ends a run quietly, unless other outputs were asked for:

@@ -232,10 +232,59 @@ impl<'c> Rewriter<'c> {
         };
         let icd10 = matches!(version, Ok(Version::Icd10));
         let verdict = self.judge(row, line, m, input, system, parsed, icd10)?;
-        let mut status = verdict.status;
-        let column = &self.plan.columns[m];
 
-        // Write: place the decided or chosen codes, or apply --unmapped.
+        let (status, not_billable) = self.place(&verdict, index, system, dotted);
+        let s = &mut self.scratch;
+        let mut statuses = Statuses::one(status);
+        if !s.leftover.is_empty() {
+            statuses.add_problem(CellStatus::Overflow);
+        }
+        if not_billable {
+            statuses.add_problem(CellStatus::NotBillable);
+        }
+        let column = &self.plan.columns[m];
+        if statuses.flagged() && self.options.flags_column {
+            s.flag(
+                &column.name,
+                statuses,
+                original,
+                system.gem_target(),
+                dotted,
+            );
+        }
+        let written: &[u8] = match s.overrides[index] {
+            Some((a, b)) => &s.bytes[a as usize..b as usize],
+            None => original,
+        };
+        let reason = (!s.reason.is_empty()).then_some(s.reason.as_str());
+        sink.code(&CodeEvent {
+            row,
+            line,
+            column,
+            system,
+            original,
+            code: parsed,
+            statuses,
+            reason,
+            gem: verdict.gem,
+            written,
+            leftover: &s.leftover,
+            record: input,
+            decision: verdict.decided.map(|d| &*d.value),
+        })
+    }
+
+    /// Write what `verdict` says into cell `index` (a `system` code): the decided or chosen
+    /// codes, or what `--unmapped` asks for. Returns the cell's outcome and whether the
+    /// alternative written is not billable.
+    fn place(
+        &mut self,
+        verdict: &Verdict<'c>,
+        index: usize,
+        system: System,
+        dotted: bool,
+    ) -> (CellStatus, bool) {
+        let mut status = verdict.status;
         let s = &mut self.scratch;
         let mut not_billable = false;
         let to_write: Option<&[Code]> = match verdict.decided {
@@ -280,42 +329,7 @@ impl<'c> Rewriter<'c> {
                 .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
         }
 
-        let mut statuses = Statuses::one(status);
-        if !s.leftover.is_empty() {
-            statuses.add_problem(CellStatus::Overflow);
-        }
-        if not_billable {
-            statuses.add_problem(CellStatus::NotBillable);
-        }
-        if statuses.flagged() && self.options.flags_column {
-            s.flag(
-                &column.name,
-                statuses,
-                original,
-                system.gem_target(),
-                dotted,
-            );
-        }
-        let written: &[u8] = match s.overrides[index] {
-            Some((a, b)) => &s.bytes[a as usize..b as usize],
-            None => original,
-        };
-        let reason = (!s.reason.is_empty()).then_some(s.reason.as_str());
-        sink.code(&CodeEvent {
-            row,
-            line,
-            column,
-            system,
-            original,
-            code: parsed,
-            statuses,
-            reason,
-            gem: verdict.gem,
-            written,
-            leftover: &s.leftover,
-            record: input,
-            decision: verdict.decided.map(|d| &*d.value),
-        })
+        (status, not_billable)
     }
 
     /// Parse a cell as a `system` code; when it is none, say why in the reason.

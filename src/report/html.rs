@@ -161,7 +161,6 @@ pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let groups = review.groups();
     let shown = groups.len().min(about.max_groups);
-    let review_rows = review.review_rows();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -180,7 +179,20 @@ pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
         env!("CARGO_PKG_VERSION")
     );
 
-    // Totals.
+    totals_section(&mut out, review, about, groups.len());
+    codes_section(&mut out, &groups, shown, review, crosswalk);
+    decide_section(&mut out, about);
+    let _ = write!(
+        out,
+        "<footer class=\"muted\"><p>{}</p></footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        crosswalk_note(crosswalk, review, about.totals.as_ref())
+    );
+    out
+}
+
+/// The totals: figures and the chart by status.
+fn totals_section(out: &mut String, review: &Review, about: &About, groups: usize) {
+    let review_rows = review.review_rows();
     out.push_str("<section id=\"totals\">\n<h2>Totals</h2>\n<dl class=\"figures\">\n");
     let mut figure = |label: &str, id: &str, value: u64| {
         let _ = writeln!(
@@ -195,16 +207,24 @@ pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
     }
     figure("codes to review", "review-codes", review_rows);
     figure("claims affected", "claims", review.claims());
-    figure("distinct source codes", "groups", groups.len() as u64);
+    figure("distinct source codes", "groups", groups as u64);
     let outside = review.rows() - review_rows;
     if outside > 0 {
         figure("decided outside the GEM", "outside", outside);
     }
     out.push_str("</dl>\n");
-    chart(&mut out, review, about.totals.as_ref());
+    chart(out, review, about.totals.as_ref());
     out.push_str("</section>\n");
+}
 
-    // Codes.
+/// The codes to review, the first `shown` of `groups` as cards, then a note of the others.
+fn codes_section(
+    out: &mut String,
+    groups: &[&Group],
+    shown: usize,
+    review: &Review,
+    crosswalk: &Crosswalk,
+) {
     let _ = write!(
         out,
         "<section id=\"codes\">\n<h2>Codes to review, by claims affected</h2>\n\
@@ -217,7 +237,7 @@ pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
     }
     let mut listed_elsewhere = 0usize;
     for group in &groups[..shown] {
-        if render_group(&mut out, group, review.key_names(), crosswalk) {
+        if render_group(out, group, review.key_names(), crosswalk) {
             listed_elsewhere += 1;
         }
     }
@@ -245,8 +265,10 @@ pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
         );
     }
     out.push_str("</section>\n");
+}
 
-    // How to decide.
+/// How to record decisions and run again.
+fn decide_section(out: &mut String, about: &About) {
     let audit = about.audit_file.as_deref().unwrap_or("review.csv");
     let _ = write!(
         out,
@@ -258,12 +280,6 @@ pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
          --decisions {a} --audit remaining.csv</code></pre>\n</section>\n",
         a = escaped(audit)
     );
-    let _ = write!(
-        out,
-        "<footer class=\"muted\"><p>{}</p></footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
-        crosswalk_note(crosswalk, review, about.totals.as_ref())
-    );
-    out
 }
 
 /// The tables the alternatives come from.

@@ -200,51 +200,152 @@ fn an_input_truncated_while_read_is_an_error() {
     assert_eq!(listing(&wd), ["big.csv", "out.csv"]);
 }
 
-/// SIGTERM in the middle of a run removes every staged output: the directory is as it was.
+/// SIGINT, SIGTERM or SIGHUP in the middle of a run removes every staged output: the directory
+/// is as it was.
 #[cfg(unix)]
 #[test]
 fn a_signal_mid_run_leaves_the_directory_as_it_was() {
-    let wd = Workdir::new();
-    wd.write("out.csv", "old\n");
-    let before = listing(&wd);
     let text = big_example(50);
+    for (signal, number) in [("INT", 2), ("TERM", 15), ("HUP", 1)] {
+        let wd = Workdir::new();
+        wd.write("out.csv", "old\n");
+        let before = listing(&wd);
+        let mut child = wd
+            .command(&[
+                "convert",
+                "-",
+                "-q",
+                "-o",
+                "out.csv",
+                "--audit",
+                "a.csv",
+                "--summary",
+                "s.json",
+                "--report",
+                "r.html",
+            ])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&text.as_bytes()[..text.len() / 2]).unwrap();
+        stdin.flush().unwrap();
+        // The run now waits for the rest of its input, its outputs staged.
+        let staged = (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            listing(&wd).len() > before.len()
+        });
+        assert!(staged, "SIG{signal}: the run staged its outputs");
+        let kill = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert_eq!(out.status.code(), Some(128 + number), "SIG{signal}");
+        assert_eq!(listing(&wd), before, "SIG{signal}");
+        assert_eq!(wd.read("out.csv"), "old\n", "SIG{signal}");
+    }
+}
+
+/// A run commits its outputs under a lock on their directory: while another holds it, nothing is
+/// moved into place; once it is released, every output is.
+#[cfg(unix)]
+#[test]
+fn outputs_are_committed_under_a_lock_on_their_directory() {
+    let wd = Workdir::new();
+    wd.write("in.csv", example());
+    wd.write("out.csv", "old\n");
+    let held = std::fs::File::open(wd.path(".")).unwrap();
+    held.lock().unwrap();
     let mut child = wd
         .command(&[
-            "convert",
-            "-",
-            "-q",
-            "-o",
-            "out.csv",
-            "--audit",
-            "a.csv",
-            "--summary",
-            "s.json",
-            "--report",
-            "r.html",
+            "convert", "in.csv", "-q", "-o", "out.csv", "--audit", "a.csv",
         ])
-        .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&text.as_bytes()[..text.len() / 2]).unwrap();
-    stdin.flush().unwrap();
-    // The run now waits for the rest of its input, its outputs staged.
-    let staged = (0..50).any(|_| {
+    // The run stages both outputs, converts, then waits for the lock (a run of this file
+    // takes well under a second).
+    let ended = (0..150).any(|_| {
         std::thread::sleep(Duration::from_millis(20));
-        listing(&wd).len() > before.len()
+        child.try_wait().unwrap().is_some()
     });
-    assert!(staged, "the run staged its outputs");
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    assert!(!ended, "the run waits for the lock");
+    let staged = listing(&wd).iter().filter(|n| n.ends_with(".tmp")).count();
+    assert_eq!(staged, 2, "both outputs staged: {:?}", listing(&wd));
+    assert_eq!(
+        wd.read("out.csv"),
+        "old\n",
+        "nothing moved while the lock is held"
+    );
+    assert!(!wd.path("a.csv").exists());
+    drop(held);
     let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    assert_eq!(out.status.code(), Some(128 + 15));
-    assert_eq!(listing(&wd), before);
-    assert_eq!(wd.read("out.csv"), "old\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(listing(&wd), ["a.csv", "in.csv", "out.csv"]);
+    assert!(wd.read("out.csv").contains("CLM_ID"));
+}
+
+/// Runs writing the same files at the same time: afterwards the claims and the audit are always
+/// those of one run.
+#[test]
+fn concurrent_runs_never_mix_their_outputs() {
+    let wd = Workdir::new();
+    let text = big_example(20);
+    for name in ["A", "B"] {
+        // Each input's claim ids say which run wrote a file.
+        wd.write(
+            &format!("{name}.csv"),
+            text.replace(",900000", &format!(",{name}00000")),
+        );
+    }
+    for attempt in 0..12 {
+        let children: Vec<_> = ["A", "B"]
+            .iter()
+            .map(|name| {
+                wd.command(&[
+                    "convert",
+                    &format!("{name}.csv"),
+                    "-q",
+                    "-o",
+                    "out.csv",
+                    "--audit",
+                    "a.csv",
+                ])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let first_claim = |file: &str| {
+            let text = wd.read(file);
+            let row = text.lines().nth(1).unwrap().to_string();
+            row.split(',')
+                .nth(if file == "a.csv" { 2 } else { 1 })
+                .unwrap()[..1]
+                .to_string()
+        };
+        assert_eq!(
+            first_claim("out.csv"),
+            first_claim("a.csv"),
+            "attempt {attempt}: the claims and the audit of different runs"
+        );
+    }
 }
 
 /// A full file system at the last output: no output is moved into place, no staged file stays.
