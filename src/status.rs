@@ -138,7 +138,8 @@ impl Statuses {
     }
 
     /// Add a problem to the cell's outcome. A problem replaces an outcome that needs no review
-    /// (`exact` + `not_billable` is `not_billable`).
+    /// (`exact` + `not_billable` is `not_billable`; so is an ICD-10 code passed through that is
+    /// a header).
     pub fn add_problem(&mut self, problem: CellStatus) {
         debug_assert!(matches!(
             problem,
@@ -148,6 +149,7 @@ impl Statuses {
             CellStatus::Exact,
             CellStatus::Approximate,
             CellStatus::Combination,
+            CellStatus::PassedThrough,
         ] {
             self.0 &= !(1 << quiet as u16);
         }

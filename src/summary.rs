@@ -29,6 +29,8 @@ pub struct Summary {
     pub rows_in: u64,
     /// Data rows written.
     pub rows_out: u64,
+    /// Rows added after their row for the further codes of a cluster (long layouts).
+    pub rows_added: u64,
     /// Rows with a number of fields different from the header (passed through with `--flexible`).
     pub ragged_rows: u64,
     // By system (System::ALL order) and status (CellStatus::ALL order): an array, since this is
@@ -74,8 +76,11 @@ pub struct Report {
     pub input: Option<String>,
     /// Data rows read.
     pub rows_in: u64,
-    /// Data rows written.
+    /// Data rows written: those read, and those added.
     pub rows_out: u64,
+    /// Rows added after their row for the further codes of a cluster (long layouts), marked
+    /// `added` in the flags column.
+    pub rows_added: u64,
     /// Rows passed through with a different number of fields than the header.
     pub ragged_rows: u64,
     /// Code cells seen.
@@ -258,6 +263,7 @@ impl Summary {
             input: None,
             rows_in: self.rows_in,
             rows_out: self.rows_out,
+            rows_added: self.rows_added,
             ragged_rows: self.ragged_rows,
             codes: self.cells,
             by_system,
@@ -278,9 +284,13 @@ impl Report {
     pub fn render_text(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
+        let added = match self.rows_added {
+            0 => String::new(),
+            n => format!(" ({n} added for clusters, marked `added`)"),
+        };
         let _ = writeln!(
             out,
-            "{} rows in, {} rows out; {} codes",
+            "{} rows in, {} rows out{added}; {} codes",
             self.rows_in, self.rows_out, self.codes
         );
         if self.ragged_rows > 0 {

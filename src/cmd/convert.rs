@@ -80,6 +80,22 @@ pub struct Args {
     #[arg(long = "date-col", value_name = "NAME")]
     date_col: Option<String>,
 
+    /// Fields that describe a code and travel with it: `CODECOL=COL` (globs: `DX*=DXQUAL*`). A
+    /// code placed into another cell of its group takes its source's values there. RIF, MedPAR
+    /// and HCUP present-on-admission and procedure-date fields are detected.
+    #[arg(long, value_name = "SPEC")]
+    companion: Vec<String>,
+
+    /// The file holds one code per row (a long layout, like MIMIC DIAGNOSES_ICD, which is
+    /// detected): a cluster's further codes become further rows.
+    #[arg(long)]
+    long: bool,
+
+    /// In a long layout, keep a cluster's further codes in the flags (`overflow`) instead of
+    /// adding rows.
+    #[arg(long)]
+    no_add_rows: bool,
+
     /// What to write for an ambiguous code: the first alternative in the crosswalk's order, the
     /// first whose codes are all billable today (else the first), the ICD-9 code unchanged, or
     /// stop with an error. Always flagged.
@@ -377,6 +393,9 @@ fn config(args: &Args) -> anyhow::Result<Config> {
                 .as_ref()
                 .and_then(|p| p.file_name())
                 .map(|n| n.to_string_lossy().into_owned()),
+            companions: args.companion.clone(),
+            long: args.long,
+            no_add_rows: args.no_add_rows,
         },
         delimiter,
         no_headers: args.no_headers,

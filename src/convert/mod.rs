@@ -26,6 +26,9 @@ pub use crate::status::{CellStatus, Statuses};
 pub use pipeline::default_threads;
 pub use rewrite::Rewriter;
 
+/// The name of the flags column unless told otherwise.
+pub const DEFAULT_FLAGS_COLUMN: &str = "crosswalk_flags";
+
 /// How a run reads and writes, beside the [`Options`] that decide what is written.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
@@ -140,6 +143,9 @@ impl<'c> Converter<'c> {
                 }
             }
         };
+        if let Some(h) = &header {
+            self.refuse_converted(h, name)?;
+        }
         let plan = Plan::new(header.as_ref(), width, &self.config.columns)
             .map_err(|e| Error::config(format!("{name}: {e}")))?;
         let decision_keys = self
@@ -158,8 +164,11 @@ impl<'c> Converter<'c> {
                     })
             })
             .collect::<Result<Vec<usize>>>()?;
-        let rewriter = Rewriter::new(self.crosswalk, plan, self.config.options, name.into())
+        let mut rewriter = Rewriter::new(self.crosswalk, plan, self.config.options, name.into())
             .with_decisions(self.decisions, decision_keys);
+        if self.config.flexible {
+            rewriter = rewriter.with_width(width);
+        }
         Ok(Opened {
             converter: self,
             name: name.to_string(),
@@ -171,6 +180,27 @@ impl<'c> Converter<'c> {
             delimiter,
             rewriter,
         })
+    }
+}
+
+impl Converter<'_> {
+    /// A file that has the flags column was converted already: converting it again would read
+    /// its ICD-10 codes by whatever version fields it has and append a second flags column.
+    fn refuse_converted(&self, header: &csv::ByteRecord, name: &str) -> Result<()> {
+        let flags = [DEFAULT_FLAGS_COLUMN, self.config.flags_column_name.as_str()];
+        match header.iter().find(|h| {
+            flags
+                .iter()
+                .any(|f| h.trim_ascii().eq_ignore_ascii_case(f.as_bytes()))
+        }) {
+            Some(column) => Err(Error::config(format!(
+                "{name}: this file was converted by crosswalk already (it has the column {}); \
+                 convert the original file instead (with --decisions to apply reviewers' \
+                 decisions)",
+                String::from_utf8_lossy(column)
+            ))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -247,6 +277,11 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 };
                 output.rows.push().extend(fields);
                 summary.rows_out += 1;
+                for k in 0..rewriter.added_rows() {
+                    output.rows.push().extend(rewriter.added_fields(k, record));
+                    summary.rows_out += 1;
+                    summary.rows_added += 1;
+                }
             }
             if let Some(csv) = audit.as_mut().and_then(|a| a.sink.0.as_mut()) {
                 csv.take(&mut output.audit);
@@ -257,10 +292,10 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             Ok(())
         })?;
         rows.finish(lines.lock().swallowed())?;
-        if summary.rows_in != summary.rows_out {
+        if summary.rows_in + summary.rows_added != summary.rows_out {
             return Err(Error::config(format!(
-                "{name}: {} rows read but {} written; nothing was kept",
-                summary.rows_in, summary.rows_out
+                "{name}: {} rows read and {} added but {} written; nothing was kept",
+                summary.rows_in, summary.rows_added, summary.rows_out
             )));
         }
         let finish = |w: csv::Writer<W>| {

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 
 use crate::code::{Code, System};
 use crate::codeset::{BILLABLE_UNDER_SHOWN, CodeSet, Validity};
-use crate::columns::{CodeColumn, Plan, Version};
+use crate::columns::{CodeColumn, Plan, Version, VersionSource};
 use crate::crosswalk::Crosswalk;
 use crate::decisions::{Choice, Decision, Decisions, Subject, occurrence_key};
 use crate::error::{Error, Result};
@@ -19,19 +19,52 @@ use crate::status::{CellStatus, Statuses};
 
 use crate::options::{Choose, Dots, Options, Unmapped};
 
+/// A rewritten field: its new content's range in [`Scratch::bytes`].
+type Override = Option<(u32, u32)>;
+
 /// Per-row working space, reused for every record so the hot path does not allocate.
 #[derive(Default)]
 struct Scratch {
     /// Per field: the replacement's range in `bytes`, if the cell is rewritten.
-    overrides: Vec<Option<(u32, u32)>>,
+    overrides: Vec<Override>,
     bytes: Vec<u8>,
-    /// Field indices of the empty cells of the current group, left to right.
-    free: Vec<usize>,
+    /// The empty cells of the current group, left to right: (plan column, field index).
+    free: Vec<(usize, usize)>,
     /// How many of `free` the current group has used.
     free_next: usize,
     flags: Vec<u8>,
     leftover: Vec<Code>,
     reason: String,
+    /// Plan columns of the cells the current cell's cluster was placed into.
+    placed: Vec<usize>,
+    /// In a long layout: the further codes of the row's cluster, each to become a row (a range
+    /// of `bytes`), and the flags entry of those rows.
+    added: Vec<(u32, u32)>,
+    added_flag: (u32, u32),
+    added_column: usize,
+    /// Row-level version fields met in this row: (field, a code was converted, a code stayed
+    /// ICD-9).
+    row_versions: Vec<(usize, bool, bool)>,
+}
+
+impl Scratch {
+    /// Make `value` the content of field `index`.
+    fn set(&mut self, index: usize, value: &[u8]) {
+        let start = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(value);
+        self.overrides[index] = Some((start, self.bytes.len() as u32));
+    }
+
+    /// Note what became of a code under the row-level version field `field`.
+    fn row_version(&mut self, field: usize, converted: bool, kept: bool) {
+        match self.row_versions.iter_mut().find(|v| v.0 == field) {
+            Some(v) => {
+                v.1 |= converted;
+                v.2 |= kept;
+            }
+            None => self.row_versions.push((field, converted, kept)),
+        }
+    }
 }
 
 /// What the rewriter needs of a code, computed once per distinct code and kept small so that the
@@ -62,6 +95,8 @@ pub struct Rewriter<'c> {
     scratch: Scratch,
     decisions: Option<&'c Decisions>,
     decided: Decided,
+    /// The header's width, where the flags column goes in rows of another width.
+    width: Option<usize>,
 }
 
 /// The state of applying decisions.
@@ -105,7 +140,14 @@ impl<'c> Rewriter<'c> {
             scratch: Scratch::default(),
             decisions: None,
             decided: Decided::default(),
+            width: None,
         }
+    }
+
+    /// Put the flags column after field `width` in every row, whatever its width (`--flexible`).
+    pub fn with_width(mut self, width: usize) -> Self {
+        self.width = Some(width);
+        self
     }
 
     /// Apply `decisions` before anything else decides a code. `key_columns` are the input
@@ -163,6 +205,8 @@ impl<'c> Rewriter<'c> {
         s.overrides.resize(input.len(), None);
         s.bytes.clear();
         s.flags.clear();
+        s.added.clear();
+        s.row_versions.clear();
         if let Some(flag) = extra_flag {
             s.flags.extend_from_slice(flag);
         }
@@ -173,7 +217,7 @@ impl<'c> Rewriter<'c> {
             for &m in members {
                 let index = self.plan.columns[m].index;
                 if input.get(index).is_some_and(|f| f.trim_ascii().is_empty()) {
-                    self.scratch.free.push(index);
+                    self.scratch.free.push((m, index));
                 }
             }
             for k in 0..self.plan.groups[g].members.len() {
@@ -187,16 +231,95 @@ impl<'c> Rewriter<'c> {
                 }
             }
         }
+        self.row_level_versions(input);
         let s = &self.scratch;
         let flags = self.options.flags_column.then_some(&s.flags[..]);
-        Ok(input
-            .iter()
-            .zip(&s.overrides)
-            .map(|(field, over)| match over {
-                Some((a, b)) => &s.bytes[*a as usize..*b as usize],
-                None => field,
-            })
-            .chain(flags))
+        Ok(self.fields(input, flags, None))
+    }
+
+    /// The output fields of the row just rewritten: `input` with the rewritten cells, then
+    /// `flags`; `code` replaces the (one) code cell, for a row added in a long layout. With
+    /// the flags column, a row of another width than the header's (`--flexible`) is padded or
+    /// cut at the header's width, so that the flags are always at the header's position, and
+    /// its extra fields follow them.
+    fn fields<'a>(
+        &'a self,
+        input: &'a csv::ByteRecord,
+        flags: Option<&'a [u8]>,
+        code: Option<(usize, &'a [u8])>,
+    ) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let s = &self.scratch;
+        let field = move |(i, (field, over)): (usize, (&'a [u8], &'a Override))| match (code, over)
+        {
+            (Some((at, value)), _) if at == i => value,
+            (_, Some((a, b))) => &s.bytes[*a as usize..*b as usize],
+            (_, None) => field,
+        };
+        let width = match flags {
+            Some(_) => self.width.unwrap_or(input.len()),
+            None => input.len(),
+        };
+        let cells = input.iter().zip(&s.overrides).enumerate().map(field);
+        let head = cells.clone().take(width);
+        let padding = std::iter::repeat_n(&b""[..], width.saturating_sub(input.len()));
+        let tail = cells.skip(width);
+        head.chain(padding).chain(flags).chain(tail)
+    }
+
+    /// Rows to add after the row just rewritten (long layouts): one per further code of its
+    /// cluster.
+    pub fn added_rows(&self) -> usize {
+        self.scratch.added.len()
+    }
+
+    /// The output fields of the `k`-th row added after the row just rewritten from `input`: a
+    /// copy of it with the code (and its version) replaced, marked `added` in the flags.
+    pub fn added_fields<'a>(
+        &'a self,
+        k: usize,
+        input: &'a csv::ByteRecord,
+    ) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let s = &self.scratch;
+        let (a, b) = s.added[k];
+        let code = &s.bytes[a as usize..b as usize];
+        let index = self.plan.columns[s.added_column].index;
+        let flags = self
+            .options
+            .flags_column
+            .then_some(&s.bytes[s.added_flag.0 as usize..s.added_flag.1 as usize]);
+        self.fields(input, flags, Some((index, code)))
+    }
+
+    /// Set each row-level version field to ICD-10 when every code it governs was converted;
+    /// when some stayed ICD-9, keep it and say so in the flags.
+    fn row_level_versions(&mut self, input: &csv::ByteRecord) {
+        for k in 0..self.scratch.row_versions.len() {
+            let (field, converted, kept) = self.scratch.row_versions[k];
+            if kept {
+                if !self.options.flags_column {
+                    continue;
+                }
+                let s = &mut self.scratch;
+                if !s.flags.is_empty() {
+                    s.flags.push(b';');
+                }
+                let name = self
+                    .plan
+                    .version_names
+                    .iter()
+                    .find(|(i, _)| *i == field)
+                    .map_or("(version)", |(_, n)| n.as_str());
+                s.flags.extend_from_slice(name.as_bytes());
+                s.flags.extend_from_slice(b":version_kept:");
+                s.flags
+                    .extend_from_slice(input.get(field).unwrap_or(b"").trim_ascii());
+            } else if converted {
+                let (_, value) = VersionSource::Row(field)
+                    .icd10_field()
+                    .expect("a row-level field");
+                self.scratch.set(field, value);
+            }
+        }
     }
 
     /// Handle one non-empty code cell: column `m` of the plan. Classify it, place what is
@@ -233,8 +356,15 @@ impl<'c> Rewriter<'c> {
         let icd10 = matches!(version, Ok(Version::Icd10));
         let verdict = self.judge(row, line, m, input, system, parsed, icd10)?;
 
-        let (status, not_billable) = self.place(&verdict, index, system, dotted);
+        let (status, not_billable, converted) = self.place(&verdict, m, input, system, dotted);
         let s = &mut self.scratch;
+        if let (VersionSource::Row(field), Ok(Version::Icd9)) =
+            (&self.plan.columns[m].version, &version)
+        {
+            // A cell blanked by --unmapped holds no code any more.
+            let blank = matches!(s.overrides[index], Some((a, b)) if a == b);
+            s.row_version(*field, converted, !converted && !blank);
+        }
         let mut statuses = Statuses::one(status);
         if !s.leftover.is_empty() {
             statuses.add_problem(CellStatus::Overflow);
@@ -280,13 +410,16 @@ impl<'c> Rewriter<'c> {
     fn place(
         &mut self,
         verdict: &Verdict<'c>,
-        index: usize,
+        m: usize,
+        input: &csv::ByteRecord,
         system: System,
         dotted: bool,
-    ) -> (CellStatus, bool) {
+    ) -> (CellStatus, bool, bool) {
+        let index = self.plan.columns[m].index;
         let mut status = verdict.status;
         let s = &mut self.scratch;
-        let mut not_billable = false;
+        let mut not_billable = verdict.not_billable;
+        let mut converted = false;
         let to_write: Option<&[Code]> = match verdict.decided {
             Some(d) => {
                 status = if d.outside_gem {
@@ -306,7 +439,22 @@ impl<'c> Rewriter<'c> {
         };
         let undecided = verdict.resolved.filter(|_| verdict.decided.is_none());
         if let Some(codes) = to_write {
-            s.place(index, codes, system.gem_target(), dotted);
+            s.placed.clear();
+            s.place(index, codes, system.gem_target(), dotted, self.plan.long);
+            converted = true;
+            travel(&self.plan, s, m, m, input);
+            for k in 0..s.placed.len() {
+                travel(&self.plan, s, m, s.placed[k], input);
+            }
+            if !s.added.is_empty() {
+                s.added_column = m;
+                let start = s.bytes.len() as u32;
+                s.bytes
+                    .extend_from_slice(self.plan.columns[m].name.as_bytes());
+                s.bytes.extend_from_slice(b":added:");
+                s.bytes.extend_from_slice(input[index].trim_ascii());
+                s.added_flag = (start, s.bytes.len() as u32);
+            }
             if let Some(r) = undecided {
                 not_billable = r.chosen_not_billable;
                 s.reason
@@ -329,7 +477,7 @@ impl<'c> Rewriter<'c> {
                 .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
         }
 
-        (status, not_billable)
+        (status, not_billable, converted)
     }
 
     /// Parse a cell as a `system` code; when it is none, say why in the reason.
@@ -368,7 +516,18 @@ impl<'c> Rewriter<'c> {
             return Ok(Verdict::new(CellStatus::Malformed, decided));
         };
         if icd10 {
-            return Ok(Verdict::new(CellStatus::PassedThrough, None));
+            // An ICD-10 code is left as it is, but never called valid unless it is.
+            let set = self.crosswalk.code_set(system);
+            let validity = set.validity(&code);
+            not_billable_reason(&[code], set, system, &mut self.scratch.reason);
+            return Ok(match validity {
+                Validity::Billable => Verdict::new(CellStatus::PassedThrough, None),
+                Validity::Header => Verdict {
+                    not_billable: true,
+                    ..Verdict::new(CellStatus::PassedThrough, None)
+                },
+                Validity::NotInCodeSet => Verdict::new(CellStatus::Malformed, None),
+            });
         }
         let table = self.crosswalk.gem(system)?;
         let r = self.resolved(system, code, table);
@@ -402,6 +561,7 @@ impl<'c> Rewriter<'c> {
         };
         Ok(Verdict {
             status: r.status,
+            not_billable: false,
             chosen,
             resolved: Some(r),
             gem: Some(table),
@@ -431,6 +591,8 @@ impl<'c> Rewriter<'c> {
 /// What [`Rewriter::judge`] found for a cell.
 struct Verdict<'c> {
     status: CellStatus,
+    /// A code passed through is not billable in its code set.
+    not_billable: bool,
     /// The alternative `--choose` picks is written.
     chosen: bool,
     resolved: Option<Resolved>,
@@ -442,6 +604,7 @@ impl<'c> Verdict<'c> {
     fn new(status: CellStatus, decided: Option<&'c Decision>) -> Verdict<'c> {
         Verdict {
             status,
+            not_billable: false,
             chosen: false,
             resolved: None,
             gem: None,
@@ -453,21 +616,29 @@ impl<'c> Verdict<'c> {
 impl Scratch {
     /// Write `codes` (of `target`): the first in the cell at `index`, the others in the group's
     /// next empty cells, left to right; what finds no cell is left over.
-    fn place(&mut self, index: usize, codes: &[Code], target: System, dotted: bool) {
+    /// The plan columns of the cells used are noted in `placed`; in a long layout (`long`),
+    /// what finds no cell becomes an added row instead.
+    fn place(&mut self, index: usize, codes: &[Code], target: System, dotted: bool, long: bool) {
         for (k, code) in codes.iter().enumerate() {
             let cell = if k == 0 {
                 Some(index)
             } else if self.free_next < self.free.len() {
                 self.free_next += 1;
-                Some(self.free[self.free_next - 1])
+                let (m, cell) = self.free[self.free_next - 1];
+                self.placed.push(m);
+                Some(cell)
             } else {
                 None
             };
+            let start = self.bytes.len() as u32;
             match cell {
                 Some(cell) => {
-                    let start = self.bytes.len() as u32;
                     code.write_spelled(target, dotted, &mut self.bytes);
                     self.overrides[cell] = Some((start, self.bytes.len() as u32));
+                }
+                None if long => {
+                    code.write_spelled(target, dotted, &mut self.bytes);
+                    self.added.push((start, self.bytes.len() as u32));
                 }
                 None => self.leftover.push(*code),
             }
@@ -499,6 +670,33 @@ impl Scratch {
                 }
                 code.write_spelled(target, dotted, &mut self.flags);
             }
+        }
+    }
+}
+
+/// What describes a code travels with it: the cell of plan column `to`, now holding an ICD-10
+/// code placed from column `from` (the same column for the code's own cell), gets its version
+/// field set to ICD-10 and, when it is another cell, the source's companion values (POA, date).
+fn travel(plan: &Plan, s: &mut Scratch, from: usize, to: usize, input: &csv::ByteRecord) {
+    let column = &plan.columns[to];
+    match column.version {
+        VersionSource::PerCode(_) => {
+            let (field, value) = column.version.icd10_field().expect("a per-code field");
+            s.set(field, value);
+        }
+        VersionSource::Row(field) => s.row_version(field, true, false),
+        VersionSource::Date(_) | VersionSource::Icd9 => {}
+    }
+    if from == to {
+        return;
+    }
+    for companion in &column.companions {
+        if let Some(source) = plan.columns[from]
+            .companions
+            .iter()
+            .find(|c| c.role == companion.role)
+        {
+            s.set(companion.index, input.get(source.index).unwrap_or(b""));
         }
     }
 }

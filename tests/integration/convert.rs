@@ -14,7 +14,7 @@ fn example() -> String {
         .unwrap()
 }
 
-fn read_csv(text: &[u8], delimiter: u8) -> Vec<Vec<String>> {
+pub(crate) fn read_csv(text: &[u8], delimiter: u8) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -30,7 +30,7 @@ fn read_csv(text: &[u8], delimiter: u8) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn read_file(path: &Path, delimiter: u8) -> Vec<Vec<String>> {
+pub(crate) fn read_file(path: &Path, delimiter: u8) -> Vec<Vec<String>> {
     read_csv(&std::fs::read(path).unwrap(), delimiter)
 }
 
@@ -44,7 +44,7 @@ fn flags(cell: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn col(header: &[String], name: &str) -> usize {
+pub(crate) fn col(header: &[String], name: &str) -> usize {
     header
         .iter()
         .position(|h| h == name)
@@ -504,7 +504,8 @@ fn strict_exits_3_when_review_is_needed() {
 #[test]
 fn versions_per_code_row_and_date() {
     let wd = Workdir::new();
-    // Per code (RIF naming): version 0 is ICD-10 and passes through, checked.
+    // Per code (RIF naming): version 0 is ICD-10 and passes through, checked; a converted code
+    // sets its version field to 0.
     wd.write(
         "rif.txt",
         "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|ICD_DGNS_CD2|ICD_DGNS_VRSN_CD2\n\
@@ -514,9 +515,9 @@ fn versions_per_code_row_and_date() {
     assert_eq!(
         run.stdout,
         "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|ICD_DGNS_CD2|ICD_DGNS_VRSN_CD2|crosswalk_flags\n\
-         1|E119|0|E119|9|\n\
-         2|D472|9|XYZ|0|ICD_DGNS_CD2:malformed:XYZ\n\
-         3|D472||2731|7|ICD_DGNS_CD2:malformed:2731\n"
+         1|E119|0|E119|0|\n\
+         2|D472|0|XYZ|0|ICD_DGNS_CD2:malformed:XYZ\n\
+         3|D472|0|2731|7|ICD_DGNS_CD2:malformed:2731\n"
     );
     // Row-level version column and date column.
     wd.write(
@@ -535,8 +536,8 @@ fn versions_per_code_row_and_date() {
         ])
         .expect_exit(0);
     assert_eq!(
-        run.stdout,
-        "ID,V,D,DIAG,crosswalk_flags\n1,10,20100101,E119,\n2,9,20160101,D472,\n"
+        run.stdout, "ID,V,D,DIAG,crosswalk_flags\n1,10,20100101,E119,\n2,10,20160101,D472,\n",
+        "a row-level version is set to 10 when every code it governs was converted"
     );
     let run = wd
         .run(&["convert", "row.csv", "--dx", "DIAG", "--date-col", "D"])
@@ -613,7 +614,7 @@ fn bad_inputs_name_file_and_line_and_leave_no_output() {
         .expect_exit(0);
     assert_eq!(
         run.stdout,
-        "ID,DX1,crosswalk_flags\n1,D472,\n2,D472,extra,(row):ragged:3 fields\n"
+        "ID,DX1,crosswalk_flags\n1,D472,\n2,D472,(row):ragged:3 fields,extra\n"
     );
 
     wd.write("quote.csv", "ID,DX1\n1,2731\n2,\"2731\n3,2731\n");
@@ -729,14 +730,23 @@ fn convert_sample(relative: &str, extra: &[&str]) -> Option<(Table, Table, Table
     let input = read_file(&path, delimiter);
     let out = read_file(&wd.path("out"), delimiter);
     let audit = read_file(&wd.path("audit.csv"), b',');
-    assert_eq!(out.len(), input.len(), "{relative}: rows");
-    for (a, b) in input.iter().zip(&out) {
-        assert_eq!(b.len(), a.len() + 1, "{relative}: fields");
+    // The flags are at the header's position in every row, also in ragged ones.
+    let width = input[0].len();
+    let is_added = |r: &Vec<String>| {
+        flags(&r[width])
+            .iter()
+            .any(|f| f.len() > 1 && f[1] == "added")
+    };
+    let added = out.iter().filter(|r| is_added(r)).count();
+    assert_eq!(out.len(), input.len() + added, "{relative}: rows");
+    let kept: Vec<&Vec<String>> = out.iter().filter(|r| !is_added(r)).collect();
+    for (a, b) in input.iter().zip(&kept) {
+        assert_eq!(b.len(), a.len().max(width) + 1, "{relative}: fields");
     }
     let mut flagged = BTreeSet::new();
-    for (i, r) in out.iter().enumerate().skip(1) {
-        for f in flags(r.last().unwrap()) {
-            if f[0] != "(row)" {
+    for (i, r) in kept.iter().enumerate().skip(1) {
+        for f in flags(&r[width]) {
+            if f[0] != "(row)" && f.get(1).is_none_or(|s| s != "version_kept") {
                 flagged.insert((i.to_string(), f[0].clone()));
             }
         }
@@ -805,7 +815,13 @@ fn mimic_samples() {
         run.stderr
             .contains("icd9_code read as diagnosis codes, from the file name")
     );
-    assert_eq!(out.len(), 1762);
+    // 1761 rows and a header, and a row added after each row whose cluster has further codes.
+    let added: Vec<&Vec<String>> = out.iter().filter(|r| r[5].contains(":added:")).collect();
+    assert_eq!(out.len(), 1762 + added.len());
+    assert!(
+        run.stderr
+            .contains(&format!("({} added for clusters", added.len()))
+    );
     assert_eq!(audit[0][2], "hadm_id");
     // 5672 is valid before v32, retired since: not in the crosswalk.
     assert!(

@@ -6,6 +6,7 @@ mod decisions;
 mod fy2018;
 mod map;
 mod outputs;
+mod records;
 mod report;
 mod shape;
 mod stats;

@@ -5,11 +5,19 @@
 //! codes of a cluster go into its empty cells. A single-valued field (admitting or principal
 //! diagnosis, an E-code field) is a group of its own, so its extra codes never land elsewhere.
 //!
+//! Per-line fields (DE-SynPUF carrier `LINE_ICD9_DGNS_CD_n`, the diagnosis of claim line n) are
+//! groups of one: a code never moves into another line's field. In a long layout (MIMIC
+//! `DIAGNOSES_ICD`: one code per row), a cluster's further codes become further rows.
+//!
 //! The version of a code comes, in this order, from a per-code version column (`ICD_DGNS_CD3` ↔
 //! `ICD_DGNS_VRSN_CD3`), a row-level version column, a date column with the 2015-10-01 cutover,
 //! or else is ICD-9.
 
+pub mod companions;
+
 use std::fmt;
+
+pub use companions::{Companion, Role};
 
 use crate::code::System;
 use crate::dates;
@@ -56,6 +64,19 @@ pub enum VersionSource {
     Date(usize),
     /// No version information: every code is ICD-9.
     Icd9,
+}
+
+impl VersionSource {
+    /// The version field to set when the code it describes is written as ICD-10, and the value
+    /// for ICD-10 there (`0` in RIF and MedPAR per-code fields, `10` in MIMIC-IV and HCUP
+    /// row-level ones). `None` when the version comes from no field of its own.
+    pub fn icd10_field(&self) -> Option<(usize, &'static [u8])> {
+        match *self {
+            VersionSource::PerCode(i) => Some((i, b"0")),
+            VersionSource::Row(i) => Some((i, b"10")),
+            VersionSource::Date(_) | VersionSource::Icd9 => None,
+        }
+    }
 }
 
 /// The version could not be read from a row.
@@ -121,6 +142,9 @@ pub struct CodeColumn {
     pub version: VersionSource,
     /// Index into [`Plan::groups`].
     pub group: usize,
+    /// The fields that describe this column's code (POA, date, …), copied to a cell a code of
+    /// this column is placed into.
+    pub companions: Vec<Companion>,
 }
 
 /// Columns that share spare cells for the extra codes of a cluster.
@@ -143,6 +167,10 @@ pub struct Plan {
     pub keys: Vec<(usize, String)>,
     /// Human-readable notes on what was detected, for stderr.
     pub notes: Vec<String>,
+    /// One code per row (a long layout): a cluster's further codes become further rows.
+    pub long: bool,
+    /// The row-level version fields: (index, name).
+    pub version_names: Vec<(usize, String)>,
 }
 
 /// What the user said about columns.
@@ -160,6 +188,13 @@ pub struct ColumnOptions {
     pub key: Vec<String>,
     /// The input's file name, which tells MIMIC diagnosis files from procedure files.
     pub file_name: Option<String>,
+    /// `--companion`: `CODECOL=COL` pairs (globs allowed) of fields that travel with a code.
+    pub companions: Vec<String>,
+    /// `--long`: one code per row, whatever the column names.
+    pub long: bool,
+    /// `--no-add-rows`: in a long layout, keep a cluster's further codes in the flags
+    /// (`overflow`) instead of adding rows.
+    pub no_add_rows: bool,
 }
 
 /// A detection rule: a prefix, optionally followed by one or more digits only.
@@ -201,8 +236,12 @@ const CONVENTIONS: &[Convention] = &[
     rule("PR", true, CodeKind::Procedure),
 ];
 
-/// MIMIC code columns, whose kind is told by the file (DIAGNOSES_ICD / PROCEDURES_ICD).
+/// MIMIC code columns, whose kind is told by the file (DIAGNOSES_ICD / PROCEDURES_ICD). A file
+/// whose only code column is one of them is a long layout.
 const MIMIC_COLUMNS: [&str; 2] = ["ICD9_CODE", "ICD_CODE"];
+
+/// Per-line code fields: each is the code of one claim line, a group of its own.
+const PER_LINE: [&str; 1] = ["LINE_ICD9_DGNS_CD_"];
 
 /// Obvious claim-id columns for the audit, in order of preference.
 const KEY_COLUMNS: [&str; 5] = ["CLM_ID", "CLAIM_ID", "HADM_ID", "KEY", "RECORD_ID"];
@@ -460,7 +499,22 @@ impl Plan {
         let selected = select(&header, opts, &mut plan.notes)?;
         plan.group(&header, &selected.columns, &selected.runs);
         plan.resolve_versions(&header, opts)?;
+        plan.resolve_companions(&header, opts)?;
         plan.resolve_keys(&header, opts)?;
+        plan.long = !opts.no_add_rows
+            && plan.columns.len() == 1
+            && (opts.long
+                || MIMIC_COLUMNS
+                    .iter()
+                    .any(|m| plan.columns[0].name.eq_ignore_ascii_case(m)));
+        if plan.long {
+            plan.notes.push(
+                "one code per row (long layout): a cluster's further codes become rows added \
+                 after the row, marked `added` in the flags (--no-add-rows to keep them in the \
+                 flags as overflow)"
+                    .to_string(),
+            );
+        }
         Ok(plan)
     }
 
@@ -483,8 +537,10 @@ impl Plan {
                 }
             } else {
                 match series_base(name) {
-                    Some(base) => format!("series {base}"),
-                    None => format!("single {name}"),
+                    Some(base) if !PER_LINE.iter().any(|p| base.eq_ignore_ascii_case(p)) => {
+                        format!("series {base}")
+                    }
+                    _ => format!("single {name}"),
                 }
             };
             let group = match group_keys.iter().position(|(k, g)| *k == kind && *g == key) {
@@ -505,6 +561,7 @@ impl Plan {
                 kind,
                 version: VersionSource::Icd9,
                 group,
+                companions: Vec::new(),
             });
         }
         for group in &mut self.groups {
@@ -518,6 +575,53 @@ impl Plan {
                 _ => format!("{first}..{last}"),
             };
         }
+    }
+
+    /// The companions of every code column, and a note of what was paired.
+    fn resolve_companions(&mut self, header: &Header, opts: &ColumnOptions) -> Result<()> {
+        let pairs = companions::pairs(&opts.companions)?;
+        for column in &mut self.columns {
+            column.companions = companions::find(header, &column.name, &pairs)?;
+        }
+        for (code_pattern, pattern) in &pairs {
+            if !self
+                .columns
+                .iter()
+                .any(|c| glob_match(code_pattern, &c.name))
+            {
+                return Err(Error::config(format!(
+                    "--companion {code_pattern}={pattern}: no code column matches {code_pattern}"
+                )));
+            }
+        }
+        let mut said: Vec<(Role, Vec<&str>)> = Vec::new();
+        for column in &self.columns {
+            for c in &column.companions {
+                let role = match c.role {
+                    Role::Named(_) => Role::Named(0),
+                    other => other,
+                };
+                let name = header.names[c.index].as_str();
+                match said.iter_mut().find(|(r, _)| *r == role) {
+                    Some((_, names)) => names.push(name),
+                    None => said.push((role, vec![name])),
+                }
+            }
+        }
+        for (role, names) in said {
+            let shown = match names.len() {
+                1 => names[0].to_string(),
+                2 => format!("{}, {}", names[0], names[1]),
+                _ => format!("{}, …, {}", names[0], names[names.len() - 1]),
+            };
+            self.notes.push(format!(
+                "{}: {} paired with their code columns ({shown}); a code placed into another \
+                 cell takes its source's",
+                role.label(),
+                names.len()
+            ));
+        }
+        Ok(())
     }
 
     /// The claim key columns: `--key`, else the first known key column of the header.
@@ -595,6 +699,13 @@ impl Plan {
                 return Err(Error::config(format!(
                     "--version-col {code_pattern}={version_pattern}: no code column matches {code_pattern}"
                 )));
+            }
+        }
+        for column in &self.columns {
+            if let VersionSource::Row(i) = column.version
+                && !self.version_names.iter().any(|(k, _)| *k == i)
+            {
+                self.version_names.push((i, header.names[i].clone()));
             }
         }
         let note = self.versions_note(header, per_code_found);

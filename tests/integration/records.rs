@@ -1,0 +1,400 @@
+//! A converted claim file is internally consistent: what describes a code (its version field,
+//! POA indicator, procedure date) travels with it, per-line fields stay on their line, a long
+//! layout gets rows for a cluster's further codes, ICD-10 codes are checked, and a converted
+//! file is never converted again.
+
+use std::path::Path;
+
+use crate::convert::{col, read_csv, read_file};
+use crate::workdir::{Workdir, shared_data};
+
+const RIF_HEADER: &str = "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|CLM_POA_IND_SW1|ICD_DGNS_CD2|\
+                          ICD_DGNS_VRSN_CD2|CLM_POA_IND_SW2|ICD_DGNS_CD3|ICD_DGNS_VRSN_CD3|\
+                          CLM_POA_IND_SW3|ICD_PRCDR_CD1|ICD_PRCDR_VRSN_CD1|PRCDR_DT1|\
+                          ICD_PRCDR_CD2|ICD_PRCDR_VRSN_CD2|PRCDR_DT2";
+
+/// The cells of `text`'s rows by column name.
+fn by_name(text: &str, delimiter: u8) -> Vec<std::collections::HashMap<String, String>> {
+    let table = read_csv(text.as_bytes(), delimiter);
+    table[1..]
+        .iter()
+        .map(|r| table[0].iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
+}
+
+#[test]
+fn versions_poa_and_dates_travel_with_their_codes() {
+    let wd = Workdir::new();
+    // 073.0 (POA N) → A70 + J17 into the empty second cell; 779.6 has no map and stays ICD-9;
+    // 37.52 (dated) → 02RK0JZ + 02RL0JZ into the second procedure cell, whose date said none.
+    wd.write(
+        "rif.txt",
+        format!("{RIF_HEADER}\n1|0730|9|N||||7796|9|Y|3752|9|14-MAR-2014||9|01-JAN-1000\n"),
+    );
+    let run = wd.run(&["convert", "rif.txt", "-q"]).expect_exit(0);
+    let rows = by_name(&run.stdout, b'|');
+    let r = &rows[0];
+    let cell = |name: &str| r[name].as_str();
+    assert_eq!(
+        [
+            cell("ICD_DGNS_CD1"),
+            cell("ICD_DGNS_VRSN_CD1"),
+            cell("CLM_POA_IND_SW1")
+        ],
+        ["A70", "0", "N"]
+    );
+    assert_eq!(
+        [
+            cell("ICD_DGNS_CD2"),
+            cell("ICD_DGNS_VRSN_CD2"),
+            cell("CLM_POA_IND_SW2")
+        ],
+        ["J17", "0", "N"],
+        "a placed code takes its source's POA and the ICD-10 version"
+    );
+    assert_eq!(
+        [
+            cell("ICD_DGNS_CD3"),
+            cell("ICD_DGNS_VRSN_CD3"),
+            cell("CLM_POA_IND_SW3")
+        ],
+        ["7796", "9", "Y"],
+        "a code left ICD-9 keeps its version"
+    );
+    assert_eq!(
+        [
+            cell("ICD_PRCDR_CD1"),
+            cell("ICD_PRCDR_VRSN_CD1"),
+            cell("PRCDR_DT1")
+        ],
+        ["02RK0JZ", "0", "14-MAR-2014"]
+    );
+    assert_eq!(
+        [
+            cell("ICD_PRCDR_CD2"),
+            cell("ICD_PRCDR_VRSN_CD2"),
+            cell("PRCDR_DT2")
+        ],
+        ["02RL0JZ", "0", "14-MAR-2014"],
+        "a placed procedure takes its source's date"
+    );
+    // What was paired is said.
+    let run = wd
+        .run(&["convert", "rif.txt", "-o", "out.txt"])
+        .expect_exit(0);
+    assert!(
+        run.stderr.contains(
+            "present-on-admission indicators: 3 paired with their code columns \
+             (CLM_POA_IND_SW1, …, CLM_POA_IND_SW3)"
+        ) && run.stderr.contains("procedure dates: 2 paired"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn companions_named_by_the_user_travel_too() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "ID,DX1,Q1,DX2,Q2\n1,0730,x,,\n");
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--companion", "DX*=Q*"])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "ID,DX1,Q1,DX2,Q2,crosswalk_flags\n1,A70,x,J17,x,\n"
+    );
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--companion", "DX*=NOPE*"])
+        .expect_exit(1);
+    assert!(
+        run.stderr
+            .contains("pairs with NOPE1, which is not in the header"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn carrier_line_diagnoses_stay_on_their_line() {
+    let wd = Workdir::new();
+    wd.write(
+        "carrier.csv",
+        "CLM_ID,ICD9_DGNS_CD_1,ICD9_DGNS_CD_2,LINE_ICD9_DGNS_CD_1,LINE_ICD9_DGNS_CD_2\n\
+         1,0730,,0730,\n",
+    );
+    let run = wd.run(&["convert", "carrier.csv", "-q"]).expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "CLM_ID,ICD9_DGNS_CD_1,ICD9_DGNS_CD_2,LINE_ICD9_DGNS_CD_1,LINE_ICD9_DGNS_CD_2,\
+         crosswalk_flags\n1,A70,J17,A70,,LINE_ICD9_DGNS_CD_1:overflow:0730:J17\n",
+        "the claim's diagnoses are a list; a line's diagnosis is one cell"
+    );
+}
+
+#[test]
+fn a_long_layout_gets_a_row_for_each_further_code() {
+    let wd = Workdir::new();
+    wd.write(
+        "diagnoses_icd.csv",
+        "subject_id,hadm_id,seq_num,icd_code,icd_version\n\
+         1,10,1,0730,9\n1,10,2,7796,9\n1,10,3,I509,10\n",
+    );
+    let run = wd
+        .run(&[
+            "convert",
+            "diagnoses_icd.csv",
+            "-o",
+            "out.csv",
+            "--summary",
+            "s.json",
+        ])
+        .expect_exit(0);
+    assert_eq!(
+        wd.read("out.csv"),
+        "subject_id,hadm_id,seq_num,icd_code,icd_version,crosswalk_flags\n\
+         1,10,1,A70,10,\n\
+         1,10,1,J17,10,icd_code:added:0730\n\
+         1,10,2,7796,9,icd_code:no_map:7796;icd_version:version_kept:9\n\
+         1,10,3,I509,10,\n"
+    );
+    assert!(
+        run.stderr
+            .contains("3 rows in, 4 rows out (1 added for clusters"),
+        "{}",
+        run.stderr
+    );
+    let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
+    assert_eq!(
+        (
+            &summary["rows_in"],
+            &summary["rows_out"],
+            &summary["rows_added"]
+        ),
+        (&3.into(), &4.into(), &1.into())
+    );
+    // As before, on request: the further code stays in the flags.
+    let run = wd
+        .run(&["convert", "diagnoses_icd.csv", "-q", "--no-add-rows"])
+        .expect_exit(0);
+    assert!(
+        run.stdout
+            .contains("1,10,1,A70,10,icd_code:overflow:0730:J17\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn icd10_codes_are_checked_against_the_code_set() {
+    let wd = Workdir::new();
+    wd.write(
+        "rif.txt",
+        "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1\n1|Z9999|0\n2|S0210XA|0\n3|N183|0\n4|E119|0\n",
+    );
+    let run = wd
+        .run(&["convert", "rif.txt", "-q", "--audit", "a.csv"])
+        .expect_exit(0);
+    let rows = by_name(&run.stdout, b'|');
+    let flagged: Vec<&str> = rows.iter().map(|r| r["crosswalk_flags"].as_str()).collect();
+    assert_eq!(
+        flagged,
+        [
+            "ICD_DGNS_CD1:malformed:Z9999",
+            "ICD_DGNS_CD1:malformed:S0210XA",
+            "ICD_DGNS_CD1:not_billable:N183",
+            ""
+        ]
+    );
+    let audit = read_file(&wd.path("a.csv"), b',');
+    let reason = col(&audit[0], "reason");
+    assert!(
+        audit[1][reason].contains("Z99.99 is not in ICD-10-CM FY2026"),
+        "{:?}",
+        audit[1]
+    );
+    assert!(
+        audit[3][reason].contains("N18.3 is a header (not billable)"),
+        "{:?}",
+        audit[3]
+    );
+}
+
+#[test]
+fn a_converted_file_is_not_converted_again() {
+    let wd = Workdir::new();
+    wd.write("in.csv", "ID,DX1\n1,2731\n");
+    wd.run(&["convert", "in.csv", "-q", "-o", "once.csv"])
+        .expect_exit(0);
+    wd.write("twice.csv", "old\n");
+    let run = wd
+        .run(&["convert", "once.csv", "-o", "twice.csv"])
+        .expect_exit(1);
+    assert!(
+        run.stderr
+            .contains("once.csv: this file was converted by crosswalk already (it has the column crosswalk_flags)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(wd.read("twice.csv"), "old\n");
+}
+
+#[test]
+fn flexible_rows_keep_the_flags_at_the_header_position() {
+    let wd = Workdir::new();
+    wd.write("r.csv", "ID,DX1,DX2\n1,2731\n2,2731,,extra\n3,2731,\n");
+    let run = wd
+        .run(&["convert", "r.csv", "-q", "--flexible"])
+        .expect_exit(0);
+    let rows = by_name(&run.stdout, b',');
+    let flagged: Vec<&str> = rows.iter().map(|r| r["crosswalk_flags"].as_str()).collect();
+    assert_eq!(
+        flagged,
+        ["(row):ragged:2 fields", "(row):ragged:4 fields", ""],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\n1,D472,,(row):ragged:2 fields\n"),
+        "short rows padded"
+    );
+    assert!(
+        run.stdout
+            .contains("\n2,D472,,(row):ragged:4 fields,extra\n"),
+        "extra fields after"
+    );
+}
+
+/// Every real sample: a written ICD-10 code's version field says ICD-10, a placed code carries
+/// its source's POA and date, no line diagnosis spills into another line, and the output is
+/// refused as input.
+#[test]
+fn real_samples_are_internally_consistent() {
+    let Some(root) = shared_data("claims") else {
+        return;
+    };
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if is_claim_file(&p) {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 14, "{files:?}");
+    let wd = Workdir::new();
+    let (mut versions, mut placed) = (0, 0);
+    for path in &files {
+        let delimiter = if path.extension().is_some_and(|e| e == "txt") {
+            b'|'
+        } else {
+            b','
+        };
+        let out = wd.path("out");
+        wd.run(&[
+            "convert",
+            path.to_str().unwrap(),
+            "--flexible",
+            "-q",
+            "-o",
+            "out",
+        ])
+        .expect_exit(0);
+        let input = read_file(path, delimiter);
+        let output = read_file(&out, delimiter);
+        let (v, p) = check_sample(path, &input, &output);
+        versions += v;
+        placed += p;
+        let again = wd
+            .run(&["convert", "out", "--flexible", "-o", "again"])
+            .expect_exit(1);
+        assert!(
+            again.stderr.contains("converted by crosswalk already"),
+            "{}",
+            again.stderr
+        );
+    }
+    assert!(
+        versions > 1000 && placed > 0,
+        "{versions} versions, {placed} placed codes"
+    );
+}
+
+fn is_claim_file(p: &Path) -> bool {
+    let name = p.file_name().unwrap().to_string_lossy().to_string();
+    (name.ends_with(".txt") && name.starts_with("sample-b-"))
+        || name.contains("Claims")
+        || name.ends_with("_claims.csv")
+        || name == "DIAGNOSES_ICD.csv"
+        || name == "PROCEDURES_ICD.csv"
+}
+
+/// Check one converted sample; returns (ICD-10 codes written with a version field, codes
+/// placed into another cell).
+fn check_sample(path: &Path, input: &[Vec<String>], output: &[Vec<String>]) -> (usize, usize) {
+    let name = path.display();
+    let header = &input[0];
+    let find = |n: &str| header.iter().position(|h| h == n);
+    let (mut versions, mut placed) = (0, 0);
+    for (r_in, r_out) in input[1..].iter().zip(&output[1..]) {
+        let get = |r: &Vec<String>, i: usize| r.get(i).cloned().unwrap_or_default();
+        for (i, h) in header.iter().enumerate() {
+            let (before, after) = (get(r_in, i), get(r_out, i));
+            if before == after || after.is_empty() {
+                continue;
+            }
+            if h.starts_with("LINE_ICD9_DGNS_CD_") {
+                assert!(
+                    !before.is_empty(),
+                    "{name}: {h} got {after}, another line's code"
+                );
+            }
+            let Some(at) = h.rfind("_CD") else { continue };
+            if let Some(v) = find(&format!("{}_VRSN_CD{}", &h[..at], &h[at + 3..])) {
+                assert_eq!(get(r_out, v), "0", "{name}: {h} = {after} beside version");
+                versions += 1;
+            }
+            if before.is_empty() {
+                placed += 1;
+                // A placed code's POA or date is that of a converted code of its group.
+                let n = &h[h.rfind(|c: char| !c.is_ascii_digit()).unwrap() + 1..];
+                for (code, companion) in [
+                    ("ICD_DGNS_CD", "CLM_POA_IND_SW"),
+                    ("ICD_DGNS_E_CD", "CLM_E_POA_IND_SW"),
+                    ("ICD_PRCDR_CD", "PRCDR_DT"),
+                ] {
+                    if h != &format!("{code}{n}") {
+                        continue;
+                    }
+                    let Some(at) = find(&format!("{companion}{n}")) else {
+                        continue;
+                    };
+                    let value = get(r_out, at);
+                    let sources: Vec<String> = (1..=25)
+                        .filter_map(|k| {
+                            let c = find(&format!("{code}{k}"))?;
+                            let changed = !get(r_in, c).is_empty() && get(r_in, c) != get(r_out, c);
+                            let source = find(&format!("{companion}{k}"))?;
+                            changed.then(|| get(r_in, source))
+                        })
+                        .collect();
+                    assert!(
+                        sources.contains(&value),
+                        "{name}: {h} {after}: {value:?} of {sources:?}"
+                    );
+                }
+            }
+        }
+    }
+    (versions, placed)
+}
