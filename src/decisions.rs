@@ -680,10 +680,18 @@ fn parse_choice(
     }
     let mut wanted = codes.clone();
     wanted.sort();
+    // A billable code under a header the GEM names is what the GEM means, made specific: the
+    // audit lists those codes for a reviewer to pick from.
+    let within = |have: &Code, want: &Code| {
+        have == want
+            || (want.as_str().starts_with(have.as_str())
+                && crosswalk.validity(target, have) == Validity::Header
+                && crosswalk.validity(target, want) == Validity::Billable)
+    };
     let in_gem = alternatives.iter().any(|a| {
         let mut have: Vec<Code> = a.codes.iter().map(|t| t.code).collect();
         have.sort();
-        have == wanted
+        have.len() == wanted.len() && have.iter().zip(&wanted).all(|(h, w)| within(h, w))
     });
     if !in_gem {
         for code in &codes {

@@ -10,7 +10,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::mapping::Status;
+use crate::codeset::{CodeSet, Validity};
+use crate::mapping::{Mapping, Status};
 
 /// The outcome for one code cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -154,6 +155,22 @@ impl Statuses {
             self.0 &= !(1 << quiet as u16);
         }
         self.0 |= 1 << problem as u16;
+    }
+
+    /// What `convert` (with the default `--choose first`) reports for a code whose crosswalk
+    /// reading is `mapping`: its outcome, and `not_billable` when the alternative it writes (the
+    /// first) holds a code that is not billable in `targets`, the code set of the target system.
+    pub fn of_mapping(mapping: &Mapping, targets: &CodeSet) -> Statuses {
+        let mut statuses = Statuses::one(CellStatus::from_lookup(mapping.status));
+        if let Some(first) = mapping.alternatives.first()
+            && first
+                .codes
+                .iter()
+                .any(|t| targets.validity(&t.code) != Validity::Billable)
+        {
+            statuses.add_problem(CellStatus::NotBillable);
+        }
+        statuses
     }
 
     /// True when `status` is one of the set.

@@ -4,6 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use crosswalk::codeset::BILLABLE_UNDER_SHOWN;
+use crosswalk::status::{CellStatus, Statuses};
 use crosswalk::{Code, CodeSet, Crosswalk, Lookup, Status, System, Validity};
 use serde::Serialize;
 
@@ -230,12 +231,16 @@ fn write_text(
         }
         Err(_) => writeln!(out, "{input:?} ({})", system.label())?,
     }
-    writeln!(
-        out,
-        "  {}: {}",
-        lookup.mapping.status.as_str(),
-        explain(input, lookup, crosswalk)
-    )?;
+    let target_set = crosswalk.code_set(system.gem_target());
+    let statuses = Statuses::of_mapping(&lookup.mapping, target_set);
+    let mut explained = explain(input, lookup, crosswalk);
+    if statuses.contains(CellStatus::NotBillable) {
+        explained.push_str(&format!(
+            "; the alternative convert writes is not billable in {}, so it is flagged not_billable",
+            target_set.release()
+        ));
+    }
+    writeln!(out, "  {statuses}: {explained}")?;
     let target = system.gem_target();
     let set = crosswalk.code_set(target);
     for (n, alternative) in lookup.mapping.alternatives.iter().enumerate() {
@@ -287,7 +292,10 @@ struct JsonRecord<'a> {
     title: Option<std::borrow::Cow<'a, str>>,
     validity: Option<Validity>,
     billable_under: Vec<String>,
-    status: Status,
+    /// What `convert` reports for the code (its outcome and problems, as in the flags column).
+    status: Statuses,
+    /// How the crosswalk reads the code.
+    gem_status: Status,
     reason: Option<String>,
     alternatives: Vec<JsonAlternative<'a>>,
     crosswalk: &'a str,
@@ -318,7 +326,8 @@ impl<'a> JsonRecord<'a> {
             title: code.and_then(|c| source_set.title(c)),
             validity: code.map(|c| source_set.validity(c)),
             billable_under: code.map_or_else(Vec::new, |c| billable_under(source_set, c)),
-            status: lookup.mapping.status,
+            status: Statuses::of_mapping(&lookup.mapping, target_set),
+            gem_status: lookup.mapping.status,
             reason,
             alternatives: lookup
                 .mapping

@@ -361,3 +361,39 @@ fn decisions_files_as_spreadsheets_save_them() {
     let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
     assert_eq!(summary["decisions"]["applied"], 5);
 }
+
+/// A billable code under a header the GEM names is a decision within the GEM: 288.1 → D71 (a
+/// header in FY2026) decided as D71.9 is `decided`, not sent back for review.
+#[test]
+fn a_billable_code_under_a_header_target_is_within_the_gem() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "DX1\n2881\n");
+    wd.write("d.csv", "system,code,decision\nicd9-dx,288.1,D71.9\n");
+    let run = wd
+        .run(&[
+            "convert",
+            "c.csv",
+            "-q",
+            "--decisions",
+            "d.csv",
+            "--audit",
+            "a.csv",
+        ])
+        .expect_exit(0);
+    assert_eq!(run.stdout, "DX1,crosswalk_flags\nD719,DX1:decided:2881\n");
+    assert_eq!(
+        wd.read("a.csv").lines().count(),
+        1,
+        "nothing left to review"
+    );
+    // A billable code elsewhere is still outside the GEM.
+    wd.write("d.csv", "system,code,decision\nicd9-dx,288.1,D70.9\n");
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(0);
+    assert!(
+        run.stdout.contains("DX1:decided_outside_gem:2881"),
+        "{}",
+        run.stdout
+    );
+}

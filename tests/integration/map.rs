@@ -448,3 +448,27 @@ fn stdin_is_streamed_in_bounded_memory() {
         "{stderr}"
     );
 }
+
+/// `map` reports what `convert` reports: 288.1's only translation, D71, is a header in FY2026.
+#[test]
+fn map_and_convert_report_the_same_status() {
+    let wd = Workdir::new();
+    let run = wd.run(&["map", "288.1"]).expect_exit(0);
+    assert!(
+        run.stdout
+            .contains("  not_billable: one code with the same meaning"),
+        "{}",
+        run.stdout
+    );
+    let run = wd.run(&["map", "--json", "288.1", "273.1"]).expect_exit(0);
+    let records = run.json_lines();
+    assert_eq!(records[0]["status"], "not_billable");
+    assert_eq!(records[0]["gem_status"], "exact");
+    assert_eq!(records[1]["status"], "approximate");
+    wd.write("c.csv", "DX1\n2881\n2731\n");
+    let run = wd.run(&["convert", "c.csv", "-q"]).expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "DX1,crosswalk_flags\nD71,DX1:not_billable:2881\nD472,\n"
+    );
+}
