@@ -148,7 +148,7 @@ fn check_every_source(file: &str, system: &str) {
         for ((source, rows), record) in gem.iter().zip(&records) {
             let (status, alts) = expected(rows);
             assert_eq!(record["code"], source.as_str());
-            assert_eq!(record["status"], status, "{file} {source}");
+            assert_eq!(record["gem_status"], status, "{file} {source}");
             assert_eq!(alternatives(record), alts, "{file} {source}");
             let origin = record["crosswalk"].as_str().unwrap();
             assert!(origin.starts_with("CMS GEM FY2018 ("), "{origin}");
