@@ -70,8 +70,9 @@ impl Subject {
 enum Scope {
     /// Every occurrence of the code.
     Code,
-    /// The code in this column of this data row.
-    Row(u64, u32),
+    /// The code in this column of this data row, whose fingerprint (when the audit recorded
+    /// one) is this.
+    Row(u64, u32, Option<u64>),
     /// The code in this column of the record with these key values (joined by 0x1F).
     Key(Box<[u8]>, u32),
 }
@@ -121,6 +122,8 @@ pub struct Decisions {
     by_code: FxHashMap<(System, Subject), u32>,
     by_occurrence: FxHashMap<u64, u32>,
     key_columns: Vec<String>,
+    /// Some decision is bound to a row by its fingerprint.
+    rows_fingerprinted: bool,
     files: Vec<PathBuf>,
     columns: Vec<Box<str>>,
     column_ids: FxHashMap<Box<str>, u32>,
@@ -135,7 +138,7 @@ pub struct Decisions {
 fn occurrence_hash(scope: &Scope, system: System, subject: &Subject) -> u64 {
     match scope {
         Scope::Key(key, column) => key_hash(key, *column, system, subject),
-        Scope::Row(row, column) => {
+        Scope::Row(row, column, _) => {
             use std::hash::{Hash, Hasher};
             let mut h = rustc_hash::FxHasher::default();
             h.write_u8(2);
@@ -271,6 +274,12 @@ impl Decisions {
     /// The decisions, in the order read; indices are those [`Decisions::find`] returns.
     pub fn list(&self) -> &[Decision] {
         &self.list
+    }
+
+    /// True when some decision is bound to a data row and its fingerprint: the caller passes
+    /// each row's fingerprint to [`Decisions::find`] (else any value).
+    pub fn binds_rows(&self) -> bool {
+        self.rows_fingerprinted
     }
 
     /// The key columns occurrence decisions name (empty when they use row numbers).
@@ -501,7 +510,10 @@ impl Decisions {
             }
             return Ok(Scope::Key(key.into(), column));
         }
-        Ok(Scope::Row(record.row, column))
+        if record.fingerprint.is_some() {
+            self.rows_fingerprinted = true;
+        }
+        Ok(Scope::Row(record.row, column, record.fingerprint))
     }
 
     /// The number of a decisions file, stored once.
@@ -595,6 +607,7 @@ impl Decisions {
         subject: &Subject,
         row: u64,
         key: &[u8],
+        fingerprint: u64,
         column: &str,
     ) -> Option<usize> {
         if !self.by_occurrence.is_empty()
@@ -613,11 +626,18 @@ impl Decisions {
             if found.is_some() {
                 return found;
             }
-            let scope = Scope::Row(row, col);
+            let scope = Scope::Row(row, col, None);
             let by_row = self
                 .by_occurrence
                 .get(&occurrence_hash(&scope, system, subject));
-            let found = self.in_chain(by_row.copied(), |d| same(d, &|s| *s == scope));
+            // A decision bound to a row whose fingerprint differs is for another row: the file
+            // was re-sorted or edited since the audit.
+            let found = self.in_chain(by_row.copied(), |d| {
+                same(d, &|s| {
+                    matches!(s, Scope::Row(r, c, f)
+                        if *r == row && *c == col && f.is_none_or(|f| f == fingerprint))
+                })
+            });
             if found.is_some() {
                 return found;
             }

@@ -15,7 +15,7 @@ use crate::inert::{guard, unguard};
 use crate::status::Statuses;
 
 /// The columns after `row`, `line` and the claim key columns, in the order written.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "column",
     "system",
     "original",
@@ -27,6 +27,7 @@ pub const COLUMNS: [&str; 14] = [
     "alternative_count",
     "alternatives",
     "alternative_titles",
+    "fingerprint",
     "data",
     "decision",
     "scope",
@@ -68,6 +69,9 @@ pub struct AuditRecord<'a> {
     pub alternatives: &'a [u8],
     /// Their titles, in the same order.
     pub alternative_titles: &'a [u8],
+    /// The row's [`crate::columns::Fingerprint`], which binds a decision to its row when the
+    /// audit has no key columns (`None` in an audit without the column).
+    pub fingerprint: Option<u64>,
     /// What converted the file: tool, input, data releases.
     pub data: &'a [u8],
     /// The reviewer's decision.
@@ -144,7 +148,11 @@ impl AuditRecord<'_> {
         }
         let mut label = Vec::with_capacity(32);
         self.statuses.write_label(&mut label);
-        let cells: [&[u8]; 14] = [
+        let fingerprint = self
+            .fingerprint
+            .map(|f| format!("{f:016x}"))
+            .unwrap_or_default();
+        let cells: [&[u8]; 15] = [
             self.column,
             self.system.name().as_bytes(),
             self.original,
@@ -156,6 +164,7 @@ impl AuditRecord<'_> {
             digits.format(self.alternative_count),
             self.alternatives,
             self.alternative_titles,
+            fingerprint.as_bytes(),
             self.data,
             self.decision,
             self.scope,
@@ -172,7 +181,7 @@ pub struct Layout {
     keys: Vec<usize>,
     key_names: Vec<String>,
     /// The position of each of `row`, `line` and [`COLUMNS`], if present.
-    at: [Option<usize>; 16],
+    at: [Option<usize>; 17],
     width: usize,
 }
 
@@ -216,7 +225,7 @@ impl Layout {
     /// columns are those between `line` and `column`.
     pub fn read_header(header: &csv::ByteRecord, path: &Path) -> Result<Layout> {
         let find = |name: &str| header.iter().position(|h| unguard(h) == name.as_bytes());
-        let mut at = [None; 16];
+        let mut at = [None; 17];
         for (n, name) in ["row", "line"].into_iter().chain(COLUMNS).enumerate() {
             at[n] = find(name);
         }
@@ -319,6 +328,20 @@ impl Layout {
             alternative_count: number("alternative_count", true)?,
             alternatives: cell("alternatives"),
             alternative_titles: cell("alternative_titles"),
+            fingerprint: match cell("fingerprint").trim_ascii() {
+                b"" => None,
+                hex => Some(
+                    std::str::from_utf8(hex)
+                        .ok()
+                        .and_then(|h| u64::from_str_radix(h, 16).ok())
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "`fingerprint` is {:?}, not one",
+                                text("fingerprint")
+                            ))
+                        })?,
+                ),
+            },
             data: cell("data"),
             decision: cell("decision"),
             scope: cell("scope"),
@@ -352,6 +375,7 @@ mod tests {
             alternative_count: 216,
             alternatives: b"A | B",
             alternative_titles: b"@a | b",
+            fingerprint: Some(0x0123_4567_89ab_cdef),
             data: b"crosswalk",
             decision: b"+x",
             scope: b"code",

@@ -8,6 +8,7 @@ use super::schema::{AuditRecord, Keys};
 use super::{AuditSink, list_alternatives, listed_alternatives};
 use crate::batch::Batch;
 use crate::code::{Code, System};
+use crate::columns::Fingerprint;
 use crate::crosswalk::Crosswalk;
 use crate::error::Result;
 use crate::event::{CodeEvent, Sink};
@@ -26,6 +27,9 @@ pub struct Auditor<'c, S> {
     input: String,
     data: [Option<Box<[u8]>>; 4],
     leftover: Vec<u8>,
+    fingerprint: Fingerprint,
+    /// The fingerprint of the last row met: (row, fingerprint).
+    last_fingerprint: (u64, u64),
     /// Where the records go.
     pub sink: S,
 }
@@ -72,7 +76,14 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
 impl<'c, S: AuditSink> Auditor<'c, S> {
     /// Audit records of the claim file `input` (as the user named it) whose key columns are
     /// `keys` (indices into its records), for `sink`.
-    pub fn new(crosswalk: &'c Crosswalk, keys: &[usize], input: &str, sink: S) -> Self {
+    /// `fingerprint` identifies a row apart from its codes.
+    pub fn new(
+        crosswalk: &'c Crosswalk,
+        keys: &[usize],
+        fingerprint: Fingerprint,
+        input: &str,
+        sink: S,
+    ) -> Self {
         Auditor {
             crosswalk,
             keys: keys.to_vec(),
@@ -82,6 +93,8 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             input: input.to_string(),
             data: Default::default(),
             leftover: Vec::new(),
+            fingerprint,
+            last_fingerprint: (0, 0),
             sink,
         }
     }
@@ -149,6 +162,9 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
         if let Some(code) = e.code {
             self.rendered(e, code);
         }
+        if self.last_fingerprint.0 != e.row {
+            self.last_fingerprint = (e.row, self.fingerprint.of(e.record));
+        }
         let rendered = e.code.and_then(|code| self.rendered.get(&(e.system, code)));
         let cell = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
         let record = AuditRecord {
@@ -166,6 +182,7 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
             alternative_count: rendered.map_or(0, |r| r.count),
             alternatives: cell(|r| &r.alternatives),
             alternative_titles: cell(|r| &r.titles),
+            fingerprint: Some(self.last_fingerprint.1),
             data: self.data[data].as_deref().expect("made above"),
             decision: e.decision.unwrap_or("").as_bytes(),
             scope: b"",

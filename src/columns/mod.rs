@@ -171,6 +171,38 @@ pub struct Plan {
     pub long: bool,
     /// The row-level version fields: (index, name).
     pub version_names: Vec<(usize, String)>,
+    /// What identifies a row apart from its codes, for decisions bound to a row number.
+    pub fingerprint: Fingerprint,
+}
+
+/// A stable hash of a record's fields that are neither codes nor describe one (versions,
+/// companions): what a row is, whatever was converted in it. An occurrence decision of an
+/// audit without key columns records it, so that after the file is re-sorted a decision never
+/// lands on another patient's row.
+#[derive(Clone, Debug, Default)]
+pub struct Fingerprint {
+    /// Per field: left out of the hash.
+    skip: Vec<bool>,
+}
+
+impl Fingerprint {
+    /// The fingerprint of `record`: FNV-1a (64 bits) over the kept fields, each followed by
+    /// 0x1F. FNV is written out here because the value is stored in audit files: it must never
+    /// change with a dependency's version.
+    pub fn of(&self, record: &csv::ByteRecord) -> u64 {
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for (i, field) in record.iter().enumerate() {
+            if self.skip.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            for &b in field.iter().chain(&[0x1F]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(PRIME);
+            }
+        }
+        h
+    }
 }
 
 /// What the user said about columns.
@@ -501,6 +533,7 @@ impl Plan {
         plan.resolve_versions(&header, opts)?;
         plan.resolve_companions(&header, opts)?;
         plan.resolve_keys(&header, opts)?;
+        plan.fingerprint = plan.fingerprint_of(header.names.len());
         plan.long = !opts.no_add_rows
             && plan.columns.len() == 1
             && (opts.long
@@ -575,6 +608,28 @@ impl Plan {
                 _ => format!("{first}..{last}"),
             };
         }
+    }
+
+    /// The fingerprint leaving out the code columns, their versions and companions.
+    fn fingerprint_of(&self, width: usize) -> Fingerprint {
+        let mut skip = vec![false; width];
+        for c in &self.columns {
+            let version = match c.version {
+                VersionSource::PerCode(i) | VersionSource::Row(i) | VersionSource::Date(i) => {
+                    Some(i)
+                }
+                VersionSource::Icd9 => None,
+            };
+            let fields = std::iter::once(c.index)
+                .chain(version)
+                .chain(c.companions.iter().map(|k| k.index));
+            for i in fields {
+                if let Some(s) = skip.get_mut(i) {
+                    *s = true;
+                }
+            }
+        }
+        Fingerprint { skip }
     }
 
     /// The companions of every code column, and a note of what was paired.

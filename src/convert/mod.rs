@@ -243,8 +243,16 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         let review =
             outputs_review.then(|| Review::new(keys.iter().map(|k| k.1.clone()).collect()));
         let csv = writers.audit.is_some().then(AuditCsv::default);
-        let mut audit = (csv.is_some() || review.is_some())
-            .then(|| Auditor::new(converter.crosswalk, &key_at, &name, (csv, review)));
+        let mut audit = (csv.is_some() || review.is_some()).then(|| {
+            let fingerprint = rewriter.plan().fingerprint.clone();
+            Auditor::new(
+                converter.crosswalk,
+                &key_at,
+                fingerprint,
+                &name,
+                (csv, review),
+            )
+        });
         let lines = records.lines();
         let mut rows = RowCheck {
             name: &name,

@@ -108,6 +108,8 @@ struct Decided {
     used: Vec<u64>,
     /// The occurrence key of the current cell.
     key: Vec<u8>,
+    /// The current row's fingerprint, when decisions are bound to rows by it.
+    fingerprint: u64,
 }
 
 /// The decision for `subject` in `column` of `input`, counted as used.
@@ -121,7 +123,14 @@ fn decide<'c>(
     input: &csv::ByteRecord,
 ) -> Option<&'c Decision> {
     occurrence_key(input, &state.key_columns, &mut state.key);
-    let i = decisions.find(system, subject, row, &state.key, &column.name)?;
+    let i = decisions.find(
+        system,
+        subject,
+        row,
+        &state.key,
+        state.fingerprint,
+        &column.name,
+    )?;
     state.used[i] += 1;
     Some(&decisions.list()[i])
 }
@@ -157,6 +166,7 @@ impl<'c> Rewriter<'c> {
             key_columns,
             used: vec![0; decisions.len()],
             key: Vec::new(),
+            fingerprint: 0,
         };
         self.decisions = (!decisions.is_empty()).then_some(decisions);
         self
@@ -207,6 +217,9 @@ impl<'c> Rewriter<'c> {
         s.flags.clear();
         s.added.clear();
         s.row_versions.clear();
+        if self.decisions.is_some_and(Decisions::binds_rows) {
+            self.decided.fingerprint = self.plan.fingerprint.of(input);
+        }
         if let Some(flag) = extra_flag {
             s.flags.extend_from_slice(flag);
         }

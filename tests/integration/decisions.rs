@@ -397,3 +397,62 @@ fn a_billable_code_under_a_header_target_is_within_the_gem() {
         run.stdout
     );
 }
+
+/// Without key columns, an occurrence decision is bound to its row number and the row's
+/// fingerprint: after the file is re-sorted, it never decides another patient's code.
+#[test]
+fn row_bound_decisions_follow_their_row_not_its_number() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "NAME,DX1\nann,99681\nbob,99681\n");
+    wd.run(&[
+        "convert", "c.csv", "-q", "-o", "out.csv", "--audit", "a.csv",
+    ])
+    .expect_exit(0);
+    // Decide Ann's code (row 1) only.
+    let audit = wd.read("a.csv");
+    assert!(
+        audit.lines().next().unwrap().contains(",fingerprint,"),
+        "{audit}"
+    );
+    let decided = {
+        let mut t = table(&audit);
+        let d = t[0].iter().position(|h| h == "decision").unwrap();
+        t[1][d] = "T86.12".into();
+        t.truncate(2);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for r in &t {
+            w.write_record(r).unwrap();
+        }
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    };
+    wd.write("d.csv", &decided);
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "NAME,DX1,crosswalk_flags\nann,T8612,DX1:decided:99681\nbob,T8610,DX1:ambiguous:99681\n"
+    );
+    // Re-sorted: Bob is row 1 now, and Ann's decision is not his.
+    wd.write("sorted.csv", "NAME,DX1\nbob,99681\nann,99681\n");
+    let run = wd
+        .run(&[
+            "convert",
+            "sorted.csv",
+            "-q",
+            "--decisions",
+            "d.csv",
+            "--summary",
+            "s.json",
+        ])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "NAME,DX1,crosswalk_flags\nbob,T8610,DX1:ambiguous:99681\nann,T8610,DX1:ambiguous:99681\n"
+    );
+    let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
+    assert_eq!(
+        summary["decisions"]["unused"][0]["at"], "d.csv:2",
+        "{summary}"
+    );
+}
