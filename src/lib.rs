@@ -62,6 +62,7 @@ pub mod status;
 pub mod summary;
 pub mod tablefile;
 pub mod years;
+pub mod zeros;
 
 pub use crate::code::{Code, CodeError, System};
 pub use crate::codeset::{CodeSet, Validity};

@@ -37,6 +37,12 @@ pub enum CellStatus {
     /// ICD-10 code set (a category header, or a code no longer in it): someone must pick a valid
     /// code.
     NotBillable,
+    /// A value that is a code as written and also with a leading zero restored (`1882`: 188.2 or
+    /// 018.82), in a column that looks like it lost its zeros: someone must say which.
+    PossibleLostZero,
+    /// A value that is a code only with its leading zero restored (`389`: 038.9), restored as
+    /// `--restore-zeros` asks.
+    ZeroRestored,
     /// A valid ICD-10 code, left as it is.
     PassedThrough,
     /// Written as a decisions file says (one of the code's alternatives, `keep` or `blank`).
@@ -48,7 +54,7 @@ pub enum CellStatus {
 
 impl CellStatus {
     /// Every status, in report order.
-    pub const ALL: [CellStatus; 12] = [
+    pub const ALL: [CellStatus; 14] = [
         CellStatus::Exact,
         CellStatus::Approximate,
         CellStatus::Combination,
@@ -58,6 +64,8 @@ impl CellStatus {
         CellStatus::Malformed,
         CellStatus::Overflow,
         CellStatus::NotBillable,
+        CellStatus::PossibleLostZero,
+        CellStatus::ZeroRestored,
         CellStatus::PassedThrough,
         CellStatus::Decided,
         CellStatus::DecidedOutsideGem,
@@ -75,6 +83,8 @@ impl CellStatus {
             CellStatus::Malformed => "malformed",
             CellStatus::Overflow => "overflow",
             CellStatus::NotBillable => "not_billable",
+            CellStatus::PossibleLostZero => "possible_lost_zero",
+            CellStatus::ZeroRestored => "zero_restored",
             CellStatus::PassedThrough => "passed_through",
             CellStatus::Decided => "decided",
             CellStatus::DecidedOutsideGem => "decided_outside_gem",
@@ -91,13 +101,18 @@ impl CellStatus {
                 | CellStatus::Malformed
                 | CellStatus::Overflow
                 | CellStatus::NotBillable
+                | CellStatus::PossibleLostZero
         )
     }
 
     /// True for the statuses named in the flags column: those that need review and those a
     /// decisions file settled.
     pub fn flagged(self) -> bool {
-        self.needs_review() || matches!(self, CellStatus::Decided | CellStatus::DecidedOutsideGem)
+        self.needs_review()
+            || matches!(
+                self,
+                CellStatus::Decided | CellStatus::DecidedOutsideGem | CellStatus::ZeroRestored
+            )
     }
 
     /// True for the statuses listed in the audit file: those that need review, and decisions
@@ -144,7 +159,10 @@ impl Statuses {
     pub fn add_problem(&mut self, problem: CellStatus) {
         debug_assert!(matches!(
             problem,
-            CellStatus::Overflow | CellStatus::NotBillable
+            CellStatus::Overflow
+                | CellStatus::NotBillable
+                | CellStatus::PossibleLostZero
+                | CellStatus::ZeroRestored
         ));
         for quiet in [
             CellStatus::Exact,

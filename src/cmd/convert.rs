@@ -86,6 +86,12 @@ pub struct Args {
     #[arg(long, value_name = "SPEC")]
     companion: Vec<String>,
 
+    /// Restore the leading zeros these code columns lost (in a spreadsheet, say) where only the
+    /// padded reading is a code (`389` → 038.9, flagged zero_restored); values that are codes
+    /// both ways stay as they are, flagged possible_lost_zero.
+    #[arg(long, value_name = "COLS")]
+    restore_zeros: Vec<String>,
+
     /// The file holds one code per row (a long layout, like MIMIC DIAGNOSES_ICD, which is
     /// detected): a cluster's further codes become further rows.
     #[arg(long)]
@@ -394,6 +400,7 @@ fn config(args: &Args) -> anyhow::Result<Config> {
                 .and_then(|p| p.file_name())
                 .map(|n| n.to_string_lossy().into_owned()),
             companions: args.companion.clone(),
+            restore_zeros: args.restore_zeros.clone(),
             long: args.long,
             no_add_rows: args.no_add_rows,
         },

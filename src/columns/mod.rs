@@ -22,6 +22,7 @@ pub use companions::{Companion, Role};
 use crate::code::System;
 use crate::dates;
 use crate::error::{Error, Result};
+use crate::zeros::ZeroMode;
 
 /// Diagnosis or procedure: with the version, it gives a code's system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -145,6 +146,8 @@ pub struct CodeColumn {
     /// The fields that describe this column's code (POA, date, …), copied to a cell a code of
     /// this column is placed into.
     pub companions: Vec<Companion>,
+    /// Whether the column may have lost leading zeros (judged once records are read).
+    pub zeros: ZeroMode,
 }
 
 /// Columns that share spare cells for the extra codes of a cluster.
@@ -222,6 +225,9 @@ pub struct ColumnOptions {
     pub file_name: Option<String>,
     /// `--companion`: `CODECOL=COL` pairs (globs allowed) of fields that travel with a code.
     pub companions: Vec<String>,
+    /// `--restore-zeros`: code columns whose lost leading zeros are restored where only the
+    /// padded reading is a code.
+    pub restore_zeros: Vec<String>,
     /// `--long`: one code per row, whatever the column names.
     pub long: bool,
     /// `--no-add-rows`: in a long layout, keep a cluster's further codes in the flags
@@ -533,6 +539,7 @@ impl Plan {
         plan.resolve_versions(&header, opts)?;
         plan.resolve_companions(&header, opts)?;
         plan.resolve_keys(&header, opts)?;
+        plan.resolve_restore_zeros(&header, opts)?;
         plan.fingerprint = plan.fingerprint_of(header.names.len());
         plan.long = !opts.no_add_rows
             && plan.columns.len() == 1
@@ -595,6 +602,7 @@ impl Plan {
                 version: VersionSource::Icd9,
                 group,
                 companions: Vec::new(),
+                zeros: ZeroMode::Trusted,
             });
         }
         for group in &mut self.groups {
@@ -608,6 +616,29 @@ impl Plan {
                 _ => format!("{first}..{last}"),
             };
         }
+    }
+
+    /// The columns `--restore-zeros` names.
+    fn resolve_restore_zeros(&mut self, header: &Header, opts: &ColumnOptions) -> Result<()> {
+        for item in opts.restore_zeros.iter().flat_map(|s| s.split(',')) {
+            if item.trim().is_empty() {
+                continue;
+            }
+            for c in header.select(item, "--restore-zeros")? {
+                let column = self
+                    .columns
+                    .iter_mut()
+                    .find(|k| k.index == c)
+                    .ok_or_else(|| {
+                        Error::config(format!(
+                            "--restore-zeros {item}: {} is not a code column",
+                            header.names[c]
+                        ))
+                    })?;
+                column.zeros = ZeroMode::Restore;
+            }
+        }
+        Ok(())
     }
 
     /// The fingerprint leaving out the code columns, their versions and companions.

@@ -9,6 +9,7 @@
 mod pipeline;
 mod rewrite;
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 
 use crate::audit::{AuditCsv, Auditor, Layout};
@@ -25,6 +26,54 @@ pub use crate::options::{Choose, Dots, Options, Unmapped};
 pub use crate::status::{CellStatus, Statuses};
 pub use pipeline::default_threads;
 pub use rewrite::Rewriter;
+
+/// Records read ahead at most, to judge the columns (lost leading zeros) before converting.
+const READ_AHEAD_ROWS: usize = 10_000;
+
+/// Bytes read ahead at most: memory stays flat whatever the records.
+const READ_AHEAD_BYTES: usize = 8 << 20;
+
+/// Mark the columns that look like they lost their leading zeros (no value read ahead starts
+/// with `0`, and some are codes only with one restored), and say so in the plan's notes.
+fn judge_zeros(plan: &mut Plan, records: &VecDeque<csv::ByteRecord>, crosswalk: &Crosswalk) {
+    use crate::columns::Version;
+    use crate::zeros::{Tally, ZeroMode};
+    let mut tallies = vec![Tally::default(); plan.columns.len()];
+    for record in records {
+        for (column, tally) in plan.columns.iter().zip(&mut tallies) {
+            let cell = record.get(column.index).unwrap_or(b"");
+            if column.zeros == ZeroMode::Trusted
+                && !cell.trim_ascii().is_empty()
+                && column.version.version(record) == Ok(Version::Icd9)
+            {
+                tally.add(crosswalk, column.kind.system(Version::Icd9), cell);
+            }
+        }
+    }
+    let mut suspect = Vec::new();
+    let mut example = None;
+    for (column, tally) in plan.columns.iter_mut().zip(&tallies) {
+        if tally.suspect() {
+            column.zeros = ZeroMode::Suspect;
+            suspect.push(column.name.clone());
+            if example.is_none() {
+                example = tally.example.clone().map(|e| (e, column.kind));
+            }
+        }
+    }
+    if let Some(((text, code), kind)) = example {
+        let system = kind.system(Version::Icd9);
+        plan.notes.push(format!(
+            "warning: {} may have lost leading zeros (a spreadsheet or a numeric type?): no value \
+             starts with 0, and some are codes only with a zero restored ({text} is no code, \
+             {} is); values that are codes both ways are flagged possible_lost_zero, and \
+             --restore-zeros {} restores the others",
+            suspect.join(", "),
+            code.dotted(system),
+            suspect.join(",")
+        ));
+    }
+}
 
 /// The name of the flags column unless told otherwise.
 pub const DEFAULT_FLAGS_COLUMN: &str = "crosswalk_flags";
@@ -88,7 +137,7 @@ pub struct Opened<'c, R> {
     name: String,
     records: Records<R>,
     header: Option<csv::ByteRecord>,
-    pending: Option<csv::ByteRecord>,
+    pending: VecDeque<csv::ByteRecord>,
     width: usize,
     sniffed: Sniffed,
     delimiter: u8,
@@ -128,26 +177,28 @@ impl<'c> Converter<'c> {
             }
             Some(header)
         };
-        // Without a header, the width comes from the first record.
-        let mut pending = None;
+        // The first records are read ahead: without a header, the width comes from the first;
+        // whether a column lost its leading zeros is judged on all of them.
+        let mut pending = VecDeque::new();
+        let mut ahead = 0;
+        while pending.len() < READ_AHEAD_ROWS && ahead < READ_AHEAD_BYTES {
+            let mut record = csv::ByteRecord::new();
+            if !records.read(&mut record)? {
+                break;
+            }
+            ahead += record.as_slice().len();
+            pending.push_back(record);
+        }
         let width = match &header {
             Some(h) => h.len(),
-            None => {
-                let mut first = csv::ByteRecord::new();
-                if records.read(&mut first)? {
-                    let width = first.len();
-                    pending = Some(first);
-                    width
-                } else {
-                    0
-                }
-            }
+            None => pending.front().map_or(0, |r| r.len()),
         };
         if let Some(h) = &header {
             self.refuse_converted(h, name)?;
         }
-        let plan = Plan::new(header.as_ref(), width, &self.config.columns)
+        let mut plan = Plan::new(header.as_ref(), width, &self.config.columns)
             .map_err(|e| Error::config(format!("{name}: {e}")))?;
+        judge_zeros(&mut plan, &pending, self.crosswalk);
         let decision_keys = self
             .decisions
             .key_columns()

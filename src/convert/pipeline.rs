@@ -21,19 +21,24 @@ const DEPTH: usize = 2;
 /// The records of the input, after the header.
 pub(crate) struct Source<R> {
     reader: Records<R>,
-    /// A record already read (the first one, without headers, to learn the width).
-    pending: Option<csv::ByteRecord>,
+    /// Records already read (the first ones, to learn the width and judge the columns).
+    pending: std::collections::VecDeque<csv::ByteRecord>,
 }
 
 impl<R: Read> Source<R> {
-    pub(crate) fn new(reader: Records<R>, pending: Option<csv::ByteRecord>) -> Source<R> {
+    pub(crate) fn new(
+        reader: Records<R>,
+        pending: std::collections::VecDeque<csv::ByteRecord>,
+    ) -> Source<R> {
         Source { reader, pending }
     }
 
     /// Fill `batch` with up to [`BATCH`] records; an empty batch means the input has ended.
     fn fill(&mut self, batch: &mut Batch) -> Result<()> {
         batch.clear();
-        if let Some(first) = self.pending.take() {
+        while batch.len() < BATCH
+            && let Some(first) = self.pending.pop_front()
+        {
             *batch.push() = first;
         }
         while batch.len() < BATCH {

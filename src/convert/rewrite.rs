@@ -18,6 +18,7 @@ use crate::mapping::Mapping;
 use crate::status::{CellStatus, Statuses};
 
 use crate::options::{Choose, Dots, Options, Unmapped};
+use crate::zeros::{self, ZeroMode};
 
 /// A rewritten field: its new content's range in [`Scratch::bytes`].
 type Override = Option<(u32, u32)>;
@@ -359,11 +360,13 @@ impl<'c> Rewriter<'c> {
             Dots::Dotted => true,
             Dots::Undotted => false,
         };
+        let (restored, lost_zero) = self.zeros(m, system, original, &version);
         let parsed = match &version {
             Err(problem) => {
                 self.scratch.reason.push_str(&problem.message);
                 None
             }
+            Ok(_) if restored.is_some() => restored,
             Ok(_) => self.parse(system, original),
         };
         let icd10 = matches!(version, Ok(Version::Icd10));
@@ -384,6 +387,21 @@ impl<'c> Rewriter<'c> {
         }
         if not_billable {
             statuses.add_problem(CellStatus::NotBillable);
+        }
+        if restored.is_some() {
+            statuses.add_problem(CellStatus::ZeroRestored);
+            push_note(&mut s.reason, "a leading zero restored (--restore-zeros)");
+        }
+        if let Some(other) = lost_zero {
+            statuses.add_problem(CellStatus::PossibleLostZero);
+            let title = self.crosswalk.title(system, &other).unwrap_or_default();
+            push_note(
+                &mut s.reason,
+                &format!(
+                    "also reads as {} ({title}) if a leading zero was lost",
+                    other.dotted(system)
+                ),
+            );
         }
         let column = &self.plan.columns[m];
         if statuses.flagged() && self.options.flags_column {
@@ -493,6 +511,32 @@ impl<'c> Rewriter<'c> {
         (status, not_billable, converted)
     }
 
+    /// What lost leading zeros do to a cell of plan column `m` read as a `system` code: the
+    /// code with its zero restored (`--restore-zeros`, when only that reading is a code), or the
+    /// other reading of a code that is one both ways, in a column that may have lost its zeros.
+    fn zeros(
+        &self,
+        m: usize,
+        system: System,
+        original: &[u8],
+        version: &std::result::Result<Version, crate::columns::VersionProblem>,
+    ) -> (Option<Code>, Option<Code>) {
+        let mode = self.plan.columns[m].zeros;
+        if mode == ZeroMode::Trusted || *version != Ok(Version::Icd9) {
+            return (None, None);
+        }
+        let first_zero = original.trim_ascii().first() == Some(&b'0');
+        if first_zero {
+            return (None, None);
+        }
+        let padded = zeros::padded(self.crosswalk, system, original);
+        match zeros::is_source(self.crosswalk, system, original.trim_ascii()) {
+            true => (None, padded),
+            false if mode == ZeroMode::Restore => (padded, None),
+            false => (None, None),
+        }
+    }
+
     /// Parse a cell as a `system` code; when it is none, say why in the reason.
     fn parse(&mut self, system: System, original: &[u8]) -> Option<Code> {
         match Code::parse(system, original) {
@@ -500,6 +544,9 @@ impl<'c> Rewriter<'c> {
             Err(e) => {
                 use std::fmt::Write;
                 let _ = write!(self.scratch.reason, "{e}");
+                if let Some(reading) = zero_reading(self.crosswalk, system, original) {
+                    push_note(&mut self.scratch.reason, &reading);
+                }
                 column_hint(self.crosswalk, system, original, &mut self.scratch.reason);
                 None
             }
@@ -776,6 +823,12 @@ fn not_in_crosswalk_note(crosswalk: &Crosswalk, system: System, code: Code, out:
     use std::fmt::Write;
     let set = crosswalk.code_set(system);
     let dotted = code.dotted(system);
+    // The likelier reading first: `389` is 038.9 that lost its zero more often than a category.
+    if set.validity(&code) != Validity::Billable
+        && let Some(reading) = zero_reading(crosswalk, system, code.as_bytes())
+    {
+        let _ = write!(out, "{reading}; as written, ");
+    }
     match set.validity(&code) {
         Validity::Header => {
             let _ = write!(
@@ -799,6 +852,25 @@ fn not_in_crosswalk_note(crosswalk: &Crosswalk, system: System, code: Code, out:
         Validity::Billable => return,
     }
     column_hint(crosswalk, system, code.as_bytes(), out);
+}
+
+/// For a cell that is no code of its system, or no source of the table: how it reads with a
+/// leading zero restored, when that is a code (`389`, `38.9`: 038.9).
+fn zero_reading(crosswalk: &Crosswalk, system: System, text: &[u8]) -> Option<String> {
+    let code = zeros::padded(crosswalk, system, text)?;
+    let title = crosswalk.title(system, &code).unwrap_or_default();
+    Some(format!(
+        "with a leading zero restored it reads as {} ({title}); was it lost in a spreadsheet?",
+        code.dotted(system)
+    ))
+}
+
+/// Append `note` to `out`, after a `; ` when `out` has something already.
+fn push_note(out: &mut String, note: &str) {
+    if !out.is_empty() {
+        out.push_str("; ");
+    }
+    out.push_str(note);
 }
 
 /// For a cell that is no code of its column's ICD-9 system but one of the other: say so.

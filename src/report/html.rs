@@ -81,16 +81,34 @@ fn explain(status: CellStatus) -> &'static str {
         CellStatus::DecidedOutsideGem => {
             "Written as a decision says, with codes that are not among the GEM's alternatives."
         }
-        _ => "",
+        CellStatus::PossibleLostZero => {
+            "A code as written and another with a leading zero restored, in a column that looks \
+             like it went through a spreadsheet: say which was meant."
+        }
+        CellStatus::ZeroRestored => "A leading zero restored, as --restore-zeros asked.",
+        CellStatus::Exact
+        | CellStatus::Approximate
+        | CellStatus::Combination
+        | CellStatus::PassedThrough
+        | CellStatus::Decided => "",
     }
 }
 
 fn status_class(status: CellStatus) -> &'static str {
     match status {
         s if s.needs_review() => "review",
-        CellStatus::Decided | CellStatus::DecidedOutsideGem => "decided",
+        CellStatus::Decided | CellStatus::DecidedOutsideGem | CellStatus::ZeroRestored => "decided",
         CellStatus::PassedThrough => "passed",
-        _ => "ok",
+        CellStatus::Exact
+        | CellStatus::Approximate
+        | CellStatus::Combination
+        | CellStatus::Ambiguous
+        | CellStatus::NoMap
+        | CellStatus::NotInCrosswalk
+        | CellStatus::Malformed
+        | CellStatus::Overflow
+        | CellStatus::NotBillable
+        | CellStatus::PossibleLostZero => "ok",
     }
 }
 

@@ -205,7 +205,8 @@ fn an_input_truncated_while_read_is_an_error() {
 #[cfg(unix)]
 #[test]
 fn a_signal_mid_run_leaves_the_directory_as_it_was() {
-    let text = big_example(50);
+    // More than the rows a run reads ahead before it stages its outputs, in the first half.
+    let text = big_example(3000);
     for (signal, number) in [("INT", 2), ("TERM", 15), ("HUP", 1)] {
         let wd = Workdir::new();
         wd.write("out.csv", "old\n");
@@ -232,7 +233,7 @@ fn a_signal_mid_run_leaves_the_directory_as_it_was() {
         stdin.write_all(&text.as_bytes()[..text.len() / 2]).unwrap();
         stdin.flush().unwrap();
         // The run now waits for the rest of its input, its outputs staged.
-        let staged = (0..50).any(|_| {
+        let staged = (0..250).any(|_| {
             std::thread::sleep(Duration::from_millis(20));
             listing(&wd).len() > before.len()
         });

@@ -398,3 +398,104 @@ fn check_sample(path: &Path, input: &[Vec<String>], output: &[Vec<String>]) -> (
     }
     (versions, placed)
 }
+
+#[test]
+fn a_column_that_lost_its_leading_zeros_is_warned_and_flagged() {
+    let wd = Workdir::new();
+    wd.write(
+        "z.csv",
+        "CLM_ID,ICD9_DGNS_CD_1,ICD9_DGNS_CD_2\n1,1882,4019\n2,389,\n3,2731,\n",
+    );
+    let run = wd
+        .run(&["convert", "z.csv", "-o", "out.csv", "--audit", "a.csv"])
+        .expect_exit(0);
+    assert!(
+        run.stderr.contains(
+            "warning: ICD9_DGNS_CD_1 may have lost leading zeros (a spreadsheet or a numeric \
+             type?): no value starts with 0, and some are codes only with a zero restored (389 \
+             is no code, 038.9 is)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let out = read_file(&wd.path("out.csv"), b',');
+    assert_eq!(
+        out[1][3],
+        "ICD9_DGNS_CD_1:possible_lost_zero:1882;ICD9_DGNS_CD_2:ambiguous:4019"
+    );
+    assert_eq!(out[3][3], "", "2731 has no other reading");
+    let audit = read_file(&wd.path("a.csv"), b',');
+    let (title, reason) = (col(&audit[0], "original_title"), col(&audit[0], "reason"));
+    assert!(
+        audit[1][title].contains("urinary bladder"),
+        "{:?}",
+        audit[1]
+    );
+    assert!(
+        audit[1][reason].starts_with("also reads as 018.82 (Other specified miliary tuberculosis"),
+        "{:?}",
+        audit[1]
+    );
+    assert!(
+        audit[3][reason]
+            .starts_with("with a leading zero restored it reads as 038.9 (Unspecified septicemia)"),
+        "the padded reading first: {:?}",
+        audit[3]
+    );
+    // On purpose: the zero restored where only that reading is a code, never where both are.
+    let run = wd
+        .run(&[
+            "convert",
+            "z.csv",
+            "-q",
+            "--restore-zeros",
+            "ICD9_DGNS_CD_1",
+        ])
+        .expect_exit(0);
+    let out = read_csv(run.stdout.as_bytes(), b',');
+    assert_eq!(out[1][1], "C672");
+    assert_eq!(
+        out[2][1..4],
+        ["A419", "", "ICD9_DGNS_CD_1:zero_restored:389"]
+    );
+    // A column that kept its zeros is trusted.
+    wd.write("kept.csv", "ICD9_DGNS_CD_1\n1882\n0389\n");
+    let run = wd.run(&["convert", "kept.csv"]).expect_exit(0);
+    assert!(!run.stderr.contains("leading zeros"), "{}", run.stderr);
+    assert!(run.stdout.contains("\nC672,\n"), "{}", run.stdout);
+}
+
+/// 322 of the 1,064 ICD-9-CM diagnosis sources that start with 0 are another source once their
+/// zeros are lost; in a column that lost them, every one is flagged.
+#[test]
+fn every_code_a_lost_zero_turns_into_another_is_flagged() {
+    let gem = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crosswalk/gems/2018_I9gem.txt"),
+    )
+    .unwrap();
+    let sources: std::collections::BTreeSet<&str> = gem
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let zero: Vec<&str> = sources
+        .iter()
+        .copied()
+        .filter(|c| c.starts_with('0'))
+        .collect();
+    let turned: Vec<&str> = zero
+        .iter()
+        .map(|c| c.trim_start_matches('0'))
+        .filter(|c| sources.contains(c))
+        .collect();
+    assert_eq!((zero.len(), turned.len()), (1064, 322));
+    let wd = Workdir::new();
+    // 389 (038.9 without its zero) makes the column suspect.
+    wd.write("z.csv", format!("DX1\n389\n{}\n", turned.join("\n")));
+    let run = wd.run(&["convert", "z.csv", "-q"]).expect_exit(0);
+    let out = read_csv(run.stdout.as_bytes(), b',');
+    let flagged = out[2..]
+        .iter()
+        .filter(|r| r[1].contains("possible_lost_zero"))
+        .count();
+    assert_eq!(flagged, 322);
+}
