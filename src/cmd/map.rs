@@ -236,7 +236,7 @@ fn write_text(
     let mut explained = explain(input, lookup, crosswalk);
     if statuses.contains(CellStatus::NotBillable) {
         explained.push_str(&format!(
-            "; the alternative convert writes is not billable in {}, so it is flagged not_billable",
+            "; what convert writes is not billable in {}",
             target_set.release()
         ));
     }
