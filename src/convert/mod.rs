@@ -290,20 +290,14 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             delimiter,
             outputs,
         )?;
-        let key_at: Vec<usize> = keys.iter().map(|(i, _)| *i).collect();
-        let review =
-            outputs_review.then(|| Review::new(keys.iter().map(|k| k.1.clone()).collect()));
-        let csv = writers.audit.is_some().then(AuditCsv::default);
-        let mut audit = (csv.is_some() || review.is_some()).then(|| {
-            let fingerprint = rewriter.plan().fingerprint.clone();
-            Auditor::new(
-                converter.crosswalk,
-                &key_at,
-                fingerprint,
-                &name,
-                (csv, review),
-            )
-        });
+        let mut audit = auditor(
+            converter.crosswalk,
+            &rewriter,
+            &keys,
+            &name,
+            writers.audit.is_some(),
+            outputs_review,
+        );
         let lines = records.lines();
         let mut rows = RowCheck {
             name: &name,
@@ -321,26 +315,8 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 // The row number `check` counts this record as.
                 let row = rows.row + 1;
                 let extra_flag = rows.check(record, line, &mut summary)?;
-                let fields = match &mut audit {
-                    Some(audit) => {
-                        let mut sinks = (&mut summary, audit);
-                        rewriter.rewrite_fields(
-                            row,
-                            line,
-                            record,
-                            extra_flag,
-                            &mut sinks as &mut dyn Sink,
-                        )?
-                    }
-                    None => rewriter.rewrite_fields(row, line, record, extra_flag, &mut summary)?,
-                };
-                output.rows.push().extend(fields);
-                summary.rows_out += 1;
-                for k in 0..rewriter.added_rows() {
-                    output.rows.push().extend(rewriter.added_fields(k, record));
-                    summary.rows_out += 1;
-                    summary.rows_added += 1;
-                }
+                let at = (row, line, extra_flag);
+                convert_record(&mut rewriter, at, record, &mut summary, &mut audit, output)?;
             }
             if let Some(csv) = audit.as_mut().and_then(|a| a.sink.0.as_mut()) {
                 csv.take(&mut output.audit);
@@ -370,6 +346,53 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             decisions_used: rewriter.decisions_used().to_vec(),
         })
     }
+}
+
+/// The audit records' maker, when an audit file or a review page is wanted.
+fn auditor<'c>(
+    crosswalk: &'c Crosswalk,
+    rewriter: &Rewriter<'_>,
+    keys: &[(usize, String)],
+    name: &str,
+    audit_file: bool,
+    review_page: bool,
+) -> Option<RunAuditor<'c>> {
+    let review = review_page.then(|| Review::new(keys.iter().map(|k| k.1.clone()).collect()));
+    let csv = audit_file.then(AuditCsv::default);
+    let key_at: Vec<usize> = keys.iter().map(|(i, _)| *i).collect();
+    let fingerprint = rewriter.plan().fingerprint.clone();
+    (csv.is_some() || review.is_some())
+        .then(|| Auditor::new(crosswalk, &key_at, fingerprint, name, (csv, review)))
+}
+
+/// What a run's audit records go to: the audit file's writer and the review page.
+type RunAuditor<'c> = Auditor<'c, (Option<AuditCsv>, Option<Review>)>;
+
+/// Convert one record (data row `row`, from `line`, with the row-level flag `extra_flag`) into
+/// `output`, with the rows a long layout adds after it, reporting to the summary and the audit.
+fn convert_record(
+    rewriter: &mut Rewriter<'_>,
+    (row, line, extra_flag): (u64, u64, Option<&[u8]>),
+    record: &csv::ByteRecord,
+    summary: &mut Summary,
+    audit: &mut Option<RunAuditor<'_>>,
+    output: &mut pipeline::Converted,
+) -> Result<()> {
+    let fields = match audit {
+        Some(audit) => {
+            let mut sinks = (&mut *summary, audit);
+            rewriter.rewrite_fields(row, line, record, extra_flag, &mut sinks as &mut dyn Sink)?
+        }
+        None => rewriter.rewrite_fields(row, line, record, extra_flag, &mut *summary)?,
+    };
+    output.rows.push().extend(fields);
+    summary.rows_out += 1;
+    for k in 0..rewriter.added_rows() {
+        output.rows.push().extend(rewriter.added_fields(k, record));
+        summary.rows_out += 1;
+        summary.rows_added += 1;
+    }
+    Ok(())
 }
 
 /// The writers of a run's outputs, with their header rows written.
