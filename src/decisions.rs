@@ -359,12 +359,6 @@ impl Decisions {
         let at = |message: String| Error::parse(path, line, message);
         let value = text(row.decision()).into_owned();
         let system = row.system();
-        if !system.is_icd9() {
-            return Err(at(format!(
-                "system {}: decisions are for ICD-9 codes (icd9-dx, icd9-proc)",
-                system.name()
-            )));
-        }
         let audit = match row {
             Row::Audit(record, keys) => Some((record, *keys)),
             Row::Plain(_) => None,
@@ -437,8 +431,14 @@ impl Decisions {
                 if let std::collections::hash_map::Entry::Vacant(slot) =
                     self.listed.entry((system, code))
                 {
-                    let mapping = crosswalk.gem(system)?.mapping(&code);
+                    // An ICD-10 code is audited when it is no billable code of its code set; it
+                    // has no alternatives, and a decision replaces, keeps or blanks it.
+                    let mapping = match system.is_icd9() {
+                        true => crosswalk.gem(system)?.mapping(&code),
+                        false => None,
+                    };
                     if mapping.is_none()
+                        && system.is_icd9()
                         && !audit_form
                         && crosswalk.validity(system, &code) == Validity::NotInCodeSet
                     {
@@ -687,7 +687,12 @@ fn parse_choice(
         "blank" => return Ok((Choice::Blank, false)),
         _ => {}
     }
-    let target = system.gem_target();
+    // An ICD-9 code is decided as ICD-10 codes; an ICD-10 code as another of its own system.
+    let target = if system.is_icd9() {
+        system.gem_target()
+    } else {
+        system
+    };
     let mut codes = Vec::new();
     for part in value.split('+') {
         let code = Code::parse_str(target, part.trim()).map_err(|e| {
@@ -713,7 +718,7 @@ fn parse_choice(
         have.sort();
         have.len() == wanted.len() && have.iter().zip(&wanted).all(|(h, w)| within(h, w))
     });
-    if !in_gem {
+    if !in_gem || !system.is_icd9() {
         for code in &codes {
             let validity = crosswalk.validity(target, code);
             if validity != Validity::Billable {
@@ -726,5 +731,6 @@ fn parse_choice(
             }
         }
     }
-    Ok((Choice::Codes(codes), !in_gem))
+    // An ICD-10 code has no GEM to be outside of.
+    Ok((Choice::Codes(codes), !in_gem && system.is_icd9()))
 }

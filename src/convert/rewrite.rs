@@ -51,6 +51,9 @@ struct Scratch {
 impl Scratch {
     /// Make `value` the content of field `index`.
     fn set(&mut self, index: usize, value: &[u8]) {
+        if index >= self.overrides.len() {
+            self.overrides.resize(index + 1, None);
+        }
         let start = self.bytes.len() as u32;
         self.bytes.extend_from_slice(value);
         self.overrides[index] = Some((start, self.bytes.len() as u32));
@@ -213,7 +216,8 @@ impl<'c> Rewriter<'c> {
     ) -> Result<impl Iterator<Item = &'a [u8]> + 'a> {
         let s = &mut self.scratch;
         s.overrides.clear();
-        s.overrides.resize(input.len(), None);
+        s.overrides
+            .resize(input.len().max(self.width.unwrap_or(0)), None);
         s.bytes.clear();
         s.flags.clear();
         s.added.clear();
@@ -263,21 +267,19 @@ impl<'c> Rewriter<'c> {
         code: Option<(usize, &'a [u8])>,
     ) -> impl Iterator<Item = &'a [u8]> + 'a {
         let s = &self.scratch;
-        let field = move |(i, (field, over)): (usize, (&'a [u8], &'a Override))| match (code, over)
-        {
-            (Some((at, value)), _) if at == i => value,
-            (_, Some((a, b))) => &s.bytes[*a as usize..*b as usize],
-            (_, None) => field,
+        let width = self.width.unwrap_or(input.len());
+        // Fields past a short row's end read as empty (a version or companion set there is
+        // written: the row is padded to the header's width).
+        let total = input.len().max(width).max(s.overrides.len());
+        let field = move |i: usize| -> &'a [u8] {
+            match (code, s.overrides.get(i)) {
+                (Some((at, value)), _) if at == i => value,
+                (_, Some(Some((a, b)))) => &s.bytes[*a as usize..*b as usize],
+                _ => input.get(i).unwrap_or(b""),
+            }
         };
-        let width = match flags {
-            Some(_) => self.width.unwrap_or(input.len()),
-            None => input.len(),
-        };
-        let cells = input.iter().zip(&s.overrides).enumerate().map(field);
-        let head = cells.clone().take(width);
-        let padding = std::iter::repeat_n(&b""[..], width.saturating_sub(input.len()));
-        let tail = cells.skip(width);
-        head.chain(padding).chain(flags).chain(tail)
+        let at = if flags.is_some() { width } else { total };
+        (0..at).map(field).chain(flags).chain((at..total).map(field))
     }
 
     /// Rows to add after the row just rewritten (long layouts): one per further code of its
@@ -405,13 +407,7 @@ impl<'c> Rewriter<'c> {
         }
         let column = &self.plan.columns[m];
         if statuses.flagged() && self.options.flags_column {
-            s.flag(
-                &column.name,
-                statuses,
-                original,
-                system.gem_target(),
-                dotted,
-            );
+            s.flag(&column.name, statuses, original, written_in(system), dotted);
         }
         let written: &[u8] = match s.overrides[index] {
             Some((a, b)) => &s.bytes[a as usize..b as usize],
@@ -449,7 +445,7 @@ impl<'c> Rewriter<'c> {
         let index = self.plan.columns[m].index;
         let mut status = verdict.status;
         let s = &mut self.scratch;
-        let mut not_billable = verdict.not_billable;
+        let mut not_billable = verdict.not_billable && verdict.decided.is_none();
         let mut converted = false;
         let to_write: Option<&[Code]> = match verdict.decided {
             Some(d) => {
@@ -471,7 +467,7 @@ impl<'c> Rewriter<'c> {
         let undecided = verdict.resolved.filter(|_| verdict.decided.is_none());
         if let Some(codes) = to_write {
             s.placed.clear();
-            s.place(index, codes, system.gem_target(), dotted, self.plan.long);
+            s.place(index, codes, written_in(system), dotted, self.plan.long);
             converted = true;
             travel(&self.plan, s, m, m, input);
             for k in 0..s.placed.len() {
@@ -495,10 +491,14 @@ impl<'c> Rewriter<'c> {
             || (verdict.decided.is_none()
                 && status.needs_review()
                 && status != CellStatus::Ambiguous
+                && system.is_icd9()
                 && self.options.unmapped == Unmapped::Blank)
         {
-            let start = s.bytes.len() as u32;
-            s.overrides[index] = Some((start, start));
+            // What described the code goes with it.
+            s.set(index, b"");
+            for companion in &self.plan.columns[m].companions {
+                s.set(companion.index, b"");
+            }
         }
         // Nothing was written from the table; its note says why (a subdivided category, …).
         if let Some(r) = undecided
@@ -580,13 +580,29 @@ impl<'c> Rewriter<'c> {
             let set = self.crosswalk.code_set(system);
             let validity = set.validity(&code);
             not_billable_reason(&[code], set, system, &mut self.scratch.reason);
+            // One that is not can be decided (replaced by a billable code, kept or blanked).
+            let decided = match validity {
+                Validity::Billable => None,
+                Validity::Header | Validity::NotInCodeSet => self.decisions.and_then(|d| {
+                    let column = &self.plan.columns[m];
+                    let subject = Subject::Code(code);
+                    decide(d, &mut self.decided, system, &subject, row, column, input)
+                }),
+            };
             return Ok(match validity {
                 Validity::Billable => Verdict::new(CellStatus::PassedThrough, None),
                 Validity::Header => Verdict {
                     not_billable: true,
-                    ..Verdict::new(CellStatus::PassedThrough, None)
+                    ..Verdict::new(CellStatus::PassedThrough, decided)
                 },
-                Validity::NotInCodeSet => Verdict::new(CellStatus::Malformed, None),
+                Validity::NotInCodeSet => {
+                    push_note(
+                        &mut self.scratch.reason,
+                        "deleted since it was coded, or never valid (--code-set-year YYYY judges \
+                         it by another year's code set)",
+                    );
+                    Verdict::new(CellStatus::Malformed, decided)
+                }
             });
         }
         let table = self.crosswalk.gem(system)?;
@@ -731,6 +747,16 @@ impl Scratch {
                 code.write_spelled(target, dotted, &mut self.flags);
             }
         }
+    }
+}
+
+/// The system codes of `system` are written in: ICD-10 for ICD-9 codes, converted; their own for
+/// ICD-10 codes, which are only ever replaced by a decision.
+fn written_in(system: System) -> System {
+    if system.is_icd9() {
+        system.gem_target()
+    } else {
+        system
     }
 }
 

@@ -145,8 +145,10 @@ fn invalid_decisions_are_refused_before_any_output() {
     );
     expect_refused(
         &wd,
-        &format!("{head}icd10-cm,T86.12,T86.12\n"),
-        "bad.csv:2: system icd10-cm: decisions are for ICD-9 codes",
+        // An ICD-10 code is decided as another code of its own system, which must be billable.
+        &format!("{head}icd10-cm,D71,D71.77\n"),
+        "bad.csv:2: decision \"D71.77\" for D71: D71.77 is not one of its alternatives and is not \
+         in code set",
     );
     expect_refused(
         &wd,

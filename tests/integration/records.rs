@@ -499,3 +499,88 @@ fn every_code_a_lost_zero_turns_into_another_is_flagged() {
         .count();
     assert_eq!(flagged, 322);
 }
+
+/// With `--flexible`, a short row that ends before a code's version or companion field gets
+/// them all the same: the row is padded to the header's width.
+#[test]
+fn short_rows_get_their_version_and_companion_fields() {
+    let wd = Workdir::new();
+    wd.write(
+        "r.txt",
+        "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|CLM_POA_IND_SW1|ICD_DGNS_CD2|ICD_DGNS_VRSN_CD2\n\
+         1|4019\n2|0730|9|Y|\n",
+    );
+    let run = wd
+        .run(&["convert", "r.txt", "--flexible", "-q"])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|CLM_POA_IND_SW1|ICD_DGNS_CD2|ICD_DGNS_VRSN_CD2|\
+         crosswalk_flags\n\
+         1|I10|0||||(row):ragged:2 fields;ICD_DGNS_CD1:ambiguous:4019\n\
+         2|A70|0|Y|J17|0|(row):ragged:5 fields\n"
+    );
+    wd.write(
+        "diagnoses_icd.csv",
+        "subject_id,hadm_id,seq_num,icd_code,icd_version\n1,10,1,0730\n",
+    );
+    let run = wd
+        .run(&["convert", "diagnoses_icd.csv", "--flexible", "-q"])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "subject_id,hadm_id,seq_num,icd_code,icd_version,crosswalk_flags\n\
+         1,10,1,A70,10,(row):ragged:4 fields\n\
+         1,10,1,J17,10,icd_code:added:0730\n"
+    );
+}
+
+/// An ICD-10 code that is audited (a header, or not in the code set) can be decided like any
+/// other, and `--unmapped blank` never erases one: it was not converted.
+#[test]
+fn audited_icd10_codes_can_be_decided_and_are_never_blanked() {
+    let wd = Workdir::new();
+    wd.write(
+        "i10.txt",
+        "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|CLM_POA_IND_SW1\n1|D71|0|Y\n2|Z9999|0|N\n3|H4011X2|0|Y\n4|7796|9|Y\n",
+    );
+    let run = wd
+        .run(&["convert", "i10.txt", "-q", "--audit", "a.csv", "--unmapped", "blank"])
+        .expect_exit(0);
+    let rows = by_name(&run.stdout, b'|');
+    let codes: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["ICD_DGNS_CD1"].as_str(), r["CLM_POA_IND_SW1"].as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [("D71", "Y"), ("Z9999", "N"), ("H4011X2", "Y"), ("", "")],
+        "ICD-10 codes stay; a blanked ICD-9 code takes its POA with it"
+    );
+    let mut audit = read_file(&wd.path("a.csv"), b',');
+    assert!(
+        audit[3][col(&audit[0], "reason")].contains("deleted since it was coded, or never valid"),
+        "{:?}",
+        audit[3]
+    );
+    let d = col(&audit[0], "decision");
+    audit[1][d] = "D71.9".into();
+    audit[2][d] = "blank".into();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &audit {
+        w.write_record(r).unwrap();
+    }
+    wd.write("d.csv", String::from_utf8(w.into_inner().unwrap()).unwrap());
+    let run = wd
+        .run(&["convert", "i10.txt", "-q", "--decisions", "d.csv"])
+        .expect_exit(0);
+    let rows = by_name(&run.stdout, b'|');
+    let out: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["ICD_DGNS_CD1"].as_str(), r["crosswalk_flags"].as_str()))
+        .collect();
+    assert_eq!(
+        out[..2],
+        [("D719", "ICD_DGNS_CD1:decided:D71"), ("", "ICD_DGNS_CD1:decided:Z9999")]
+    );
+}
