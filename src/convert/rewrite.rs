@@ -279,7 +279,10 @@ impl<'c> Rewriter<'c> {
             }
         };
         let at = if flags.is_some() { width } else { total };
-        (0..at).map(field).chain(flags).chain((at..total).map(field))
+        (0..at)
+            .map(field)
+            .chain(flags)
+            .chain((at..total).map(field))
     }
 
     /// Rows to add after the row just rewritten (long layouts): one per further code of its

@@ -545,7 +545,15 @@ fn audited_icd10_codes_can_be_decided_and_are_never_blanked() {
         "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|CLM_POA_IND_SW1\n1|D71|0|Y\n2|Z9999|0|N\n3|H4011X2|0|Y\n4|7796|9|Y\n",
     );
     let run = wd
-        .run(&["convert", "i10.txt", "-q", "--audit", "a.csv", "--unmapped", "blank"])
+        .run(&[
+            "convert",
+            "i10.txt",
+            "-q",
+            "--audit",
+            "a.csv",
+            "--unmapped",
+            "blank",
+        ])
         .expect_exit(0);
     let rows = by_name(&run.stdout, b'|');
     let codes: Vec<(&str, &str)> = rows
@@ -581,6 +589,9 @@ fn audited_icd10_codes_can_be_decided_and_are_never_blanked() {
         .collect();
     assert_eq!(
         out[..2],
-        [("D719", "ICD_DGNS_CD1:decided:D71"), ("", "ICD_DGNS_CD1:decided:Z9999")]
+        [
+            ("D719", "ICD_DGNS_CD1:decided:D71"),
+            ("", "ICD_DGNS_CD1:decided:Z9999")
+        ]
     );
 }
