@@ -110,6 +110,9 @@ pub struct Unused {
     pub code: String,
     /// The decision as written.
     pub decision: String,
+    /// Why it matched nothing, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<&'static str>,
 }
 
 /// Every decision loaded, indexed for look-up by the converter. Held compactly, since a filled-in
@@ -648,18 +651,47 @@ impl Decisions {
     }
 
     /// The decisions whose use count in `used` (indexed like [`Decisions::list`]) is zero.
-    pub fn unused(&self, used: &[u64]) -> Vec<Unused> {
+    /// `moved` (indexed the same way) marks the row-bound decisions whose row was met with other
+    /// fields than the audit's.
+    pub fn unused(&self, used: &[u64], moved: &[bool]) -> Vec<Unused> {
         self.list
             .iter()
             .enumerate()
             .filter(|(i, _)| used.get(*i).copied().unwrap_or(0) == 0)
-            .map(|(_, d)| Unused {
+            .map(|(i, d)| Unused {
                 at: format!("{}:{}", self.origin(d).display(), d.line),
                 system: d.system.name(),
                 code: d.subject.shown(d.system),
                 decision: d.value.to_string(),
+                why: moved.get(i).copied().unwrap_or(false).then_some(
+                    "its row number now holds another row (other fields than in the audit): \
+                     the file was re-sorted or edited",
+                ),
             })
             .collect()
+    }
+
+    /// The row-bound decision for `subject` in `column` of data row `row` whose fingerprint is
+    /// not `fingerprint`: a decision for a row that is not this one any more.
+    pub fn moved_row(
+        &self,
+        system: System,
+        subject: &Subject,
+        row: u64,
+        fingerprint: u64,
+        column: &str,
+    ) -> Option<usize> {
+        let col = *self.column_ids.get(column)?;
+        let scope = Scope::Row(row, col, None);
+        let head = self
+            .by_occurrence
+            .get(&occurrence_hash(&scope, system, subject))
+            .copied();
+        self.in_chain(head, |d| {
+            d.system == system
+                && d.subject == *subject
+                && matches!(d.scope, Scope::Row(r, c, Some(f)) if r == row && c == col && f != fingerprint)
+        })
     }
 }
 

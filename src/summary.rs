@@ -102,6 +102,12 @@ pub struct Report {
     /// The code sets that validity (billable, header) was judged against, by system: the target
     /// systems of the codes converted and the ICD-10 systems of codes passed through.
     pub code_sets: BTreeMap<&'static str, String>,
+    /// What was found in the file's columns and how they were paired (as said on stderr), when
+    /// the caller gives it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<String>,
+    /// Warnings: what may make the output wrong in a way no flag says (lost leading zeros).
+    pub warnings: Vec<String>,
     /// The options that decided what was written, when the caller gives them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<crate::options::Options>,
@@ -123,11 +129,16 @@ pub struct DecisionReport {
 
 impl DecisionReport {
     /// Tally `decisions` by their use counts (indexed like [`crate::decisions::Decisions::list`]).
-    pub fn new(decisions: &crate::decisions::Decisions, used: &[u64]) -> DecisionReport {
+    /// `moved` marks the row-bound decisions whose row now holds another row.
+    pub fn new(
+        decisions: &crate::decisions::Decisions,
+        used: &[u64],
+        moved: &[bool],
+    ) -> DecisionReport {
         DecisionReport {
             loaded: decisions.len(),
             applied: used.iter().sum(),
-            unused: decisions.unused(used),
+            unused: decisions.unused(used, moved),
         }
     }
 }
@@ -273,6 +284,8 @@ impl Summary {
             top_review,
             crosswalk: tables,
             code_sets,
+            plan: Vec::new(),
+            warnings: Vec::new(),
             options: None,
             decisions: None,
         }
@@ -350,8 +363,12 @@ impl Report {
             for u in d.unused.iter().take(5) {
                 let _ = writeln!(
                     out,
-                    "    unused: {} {} {} -> {}",
-                    u.at, u.system, u.code, u.decision
+                    "    unused: {} {} {} -> {}{}",
+                    u.at,
+                    u.system,
+                    u.code,
+                    u.decision,
+                    u.why.map(|w| format!(" ({w})")).unwrap_or_default()
                 );
             }
             if d.unused.len() > 5 {

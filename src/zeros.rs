@@ -54,6 +54,14 @@ pub fn is_source(crosswalk: &Crosswalk, system: System, text: &[u8]) -> bool {
         .is_ok_and(|gem| gem.rows(&code).is_some())
 }
 
+/// True when `text` is a code (or category) of the other ICD-9 system as written: DE-SynPUF
+/// procedure columns hold many diagnosis codes (`650`), which say nothing about lost zeros.
+pub fn other_system_code(crosswalk: &Crosswalk, system: System, text: &[u8]) -> bool {
+    crosswalk
+        .other_icd9_reading(system, text, &mut String::new())
+        .is_some()
+}
+
 /// What the values of one column seen so far say about lost zeros.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
@@ -73,13 +81,24 @@ impl Tally {
             // The column kept its zeros: nothing more to learn.
         } else if text.first() == Some(&b'0') {
             self.zero_first += 1;
-        } else if !is_source(crosswalk, system, text)
+        } else if !(is_source(crosswalk, system, text)
+            || system == System::Icd9Proc && other_system_code(crosswalk, system, text))
             && let Some(code) = padded(crosswalk, system, text)
         {
             self.only_padded += 1;
             if self.example.is_none() {
                 self.example = Some((String::from_utf8_lossy(text).into_owned(), code));
             }
+        }
+    }
+
+    /// Add what another column of the same group showed: a group of columns went through the
+    /// same hands.
+    pub fn merge(&mut self, other: &Tally) {
+        self.zero_first += other.zero_first;
+        self.only_padded += other.only_padded;
+        if self.example.is_none() {
+            self.example.clone_from(&other.example);
         }
     }
 

@@ -30,11 +30,15 @@ Examples:
   crosswalk convert claims.csv --dx 'DIAG*' --proc PROC1,PROC2 --date-col THRU_DT
   zcat claims.csv.gz | crosswalk convert - --summary run.json > out.csv
 
-Every input row comes out, in order, with the same columns plus `crosswalk_flags`: empty when
+Every input row comes out, in order, with the same columns plus `crosswalk_flags` (in a long
+layout, rows added for a cluster's further codes follow their row, flagged `added`): empty when
 no code in the row needs review, else `COLUMN:STATUS:ORIGINAL` entries joined by `;` (an
 overflow adds `:LEFTOVER+CODES`). Review statuses: ambiguous, no_map, not_in_crosswalk,
-malformed, overflow, not_billable (the translation written is not a billable code of the
-built-in ICD-10 code set). Ragged rows (with --flexible) get a `(row):ragged:N fields` entry.
+malformed, overflow, not_billable (the code written is not billable in the chosen ICD-10 code
+set), possible_lost_zero (a code both as written and with a leading zero restored). Also flagged:
+decided, decided_outside_gem, zero_restored, and per row `(row):ragged:N fields` (--flexible) and
+`VERSIONCOL:version_kept:9` (a row-level version left at ICD-9). A converted code's version field
+is set to ICD-10, and a placed code takes its source's POA and date fields.
 
 Exit status: 0 success; 3 with --strict when some codes need review; 1 error (nothing, or no
 complete output file, is left behind); 2 usage.";
@@ -217,8 +221,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let (name, reader, size) = open_input(&args)?;
     let opened = converter.open(reader, &name)?;
+    let plan: Vec<String> = opened
+        .plan()
+        .describe()
+        .into_iter()
+        .chain(opened.plan().notes.iter().cloned())
+        .collect();
     if !args.quiet {
-        for line in opened.plan().describe().iter().chain(&opened.plan().notes) {
+        for line in &plan {
             super::say(line);
         }
     }
@@ -255,6 +265,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         summary: counts,
         audit_rows,
         decisions_used,
+        decisions_moved,
+        warnings,
     } = finished;
     let rows = rows
         .finish()
@@ -267,8 +279,25 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut report = counts.report(&crosswalk);
     report.options = Some(converter.config().options);
     report.input = Some(name.clone());
+    report.warnings = plan
+        .iter()
+        .filter(|l| l.starts_with("warning: "))
+        .chain(&warnings)
+        .cloned()
+        .collect();
+    report.plan = plan;
+    if !args.quiet {
+        // Said before the summary, which they qualify.
+        for line in &warnings {
+            super::say(line);
+        }
+    }
     if !args.decisions.is_empty() {
-        report.decisions = Some(DecisionReport::new(&decisions, &decisions_used));
+        report.decisions = Some(DecisionReport::new(
+            &decisions,
+            &decisions_used,
+            &decisions_moved,
+        ));
     }
     ready.extend(page_and_summary(
         &args,

@@ -177,6 +177,7 @@ fn explain(input: &str, lookup: &Lookup, crosswalk: &Crosswalk) -> String {
                 .map(|g| g.provenance().release.clone())
                 .unwrap_or_default();
             let mut text = format!("not a source code of the {table} table");
+            zero_hint(crosswalk, lookup.system, input, &mut text);
             if let Ok(code) = &lookup.code
                 && crosswalk.validity(lookup.system, code) == Validity::NotInCodeSet
             {
@@ -187,11 +188,24 @@ fn explain(input: &str, lookup: &Lookup, crosswalk: &Crosswalk) -> String {
         Status::Malformed => match &lookup.code {
             Err(e) => {
                 let mut text = e.to_string();
+                zero_hint(crosswalk, lookup.system, input, &mut text);
                 system_hint(crosswalk, lookup.system, input, &mut text);
                 text
             }
             Ok(_) => String::new(),
         },
+    }
+}
+
+/// For input that is no code (or no source code) as written but one with a leading zero restored
+/// (`389`: 038.9), as `convert` says it.
+fn zero_hint(crosswalk: &Crosswalk, system: System, input: &str, text: &mut String) {
+    if let Some(code) = crosswalk::zeros::padded(crosswalk, system, input.as_bytes()) {
+        let title = crosswalk.title(system, &code).unwrap_or_default();
+        text.push_str(&format!(
+            "; with a leading zero restored it reads as {} ({title})",
+            code.dotted(system)
+        ));
     }
 }
 

@@ -34,6 +34,7 @@ const KNOWN: &[(&str, &str, &str, Role)] = &[
     ("ICD_DGNS_E_CD", "CLM_E_POA_IND_SW", "", Role::Poa),
     ("DGNSCD", "POA_DGNS_", "_IND_CD", Role::Poa),
     ("DX", "DXPOA", "", Role::Poa),
+    ("ECODE", "E_POA", "", Role::Poa),
     ("ICD_PRCDR_CD", "PRCDR_DT", "", Role::Date),
     ("PRCDRCD", "PRCDRDT", "", Role::Date),
     ("PR", "PRDAY", "", Role::Date),

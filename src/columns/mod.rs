@@ -178,8 +178,9 @@ pub struct Plan {
     pub fingerprint: Fingerprint,
 }
 
-/// A stable hash of a record's fields that are neither codes nor describe one (versions,
-/// companions): what a row is, whatever was converted in it. An occurrence decision of an
+/// A stable hash of a record's fields other than its code columns: what a row is, whatever was
+/// converted in it (version and companion fields are kept: they are read, never changed, in the
+/// input, and which are paired depends on a run's options). An occurrence decision of an
 /// audit without key columns records it, so that after the file is re-sorted a decision never
 /// lands on another patient's row.
 #[derive(Clone, Debug, Default)]
@@ -641,23 +642,13 @@ impl Plan {
         Ok(())
     }
 
-    /// The fingerprint leaving out the code columns, their versions and companions.
+    /// The fingerprint leaving out the code columns: the same whatever the version and
+    /// companion options of a run.
     fn fingerprint_of(&self, width: usize) -> Fingerprint {
         let mut skip = vec![false; width];
         for c in &self.columns {
-            let version = match c.version {
-                VersionSource::PerCode(i) | VersionSource::Row(i) | VersionSource::Date(i) => {
-                    Some(i)
-                }
-                VersionSource::Icd9 => None,
-            };
-            let fields = std::iter::once(c.index)
-                .chain(version)
-                .chain(c.companions.iter().map(|k| k.index));
-            for i in fields {
-                if let Some(s) = skip.get_mut(i) {
-                    *s = true;
-                }
+            if let Some(s) = skip.get_mut(c.index) {
+                *s = true;
             }
         }
         Fingerprint { skip }
@@ -794,7 +785,13 @@ impl Plan {
                 self.version_names.push((i, header.names[i].clone()));
             }
         }
-        let note = self.versions_note(header, per_code_found);
+        let paired = self
+            .columns
+            .iter()
+            .filter(|c| matches!(c.version, VersionSource::PerCode(_)))
+            .count();
+        debug_assert!(paired >= per_code_found);
+        let note = self.versions_note(header, paired);
         self.notes.push(note);
         Ok(())
     }

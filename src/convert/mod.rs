@@ -50,10 +50,16 @@ fn judge_zeros(plan: &mut Plan, records: &VecDeque<csv::ByteRecord>, crosswalk: 
             }
         }
     }
+    // A group of columns went through the same hands: judged together.
+    let mut groups = vec![Tally::default(); plan.groups.len()];
+    for (column, tally) in plan.columns.iter().zip(&tallies) {
+        groups[column.group].merge(tally);
+    }
     let mut suspect = Vec::new();
     let mut example = None;
-    for (column, tally) in plan.columns.iter_mut().zip(&tallies) {
-        if tally.suspect() {
+    for column in plan.columns.iter_mut() {
+        let tally = &groups[column.group];
+        if column.zeros == ZeroMode::Trusted && tally.suspect() {
             column.zeros = ZeroMode::Suspect;
             suspect.push(column.name.clone());
             if example.is_none() {
@@ -129,6 +135,10 @@ pub struct Finished<W: Write> {
     pub audit_rows: u64,
     /// Per decision (in [`Decisions::list`] order): how many codes it decided.
     pub decisions_used: Vec<u64>,
+    /// Per decision: bound to a row whose number now holds another row.
+    pub decisions_moved: Vec<bool>,
+    /// What the run learnt too late to act on (see [`Rewriter::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// A claim file with its header read and its columns planned, ready to [`Opened::run`].
@@ -194,7 +204,7 @@ impl<'c> Converter<'c> {
             None => pending.front().map_or(0, |r| r.len()),
         };
         if let Some(h) = &header {
-            self.refuse_converted(h, name)?;
+            self.refuse_converted(h, &pending, name)?;
         }
         let mut plan = Plan::new(header.as_ref(), width, &self.config.columns)
             .map_err(|e| Error::config(format!("{name}: {e}")))?;
@@ -235,24 +245,65 @@ impl<'c> Converter<'c> {
 }
 
 impl Converter<'_> {
-    /// A file that has the flags column was converted already: converting it again would read
-    /// its ICD-10 codes by whatever version fields it has and append a second flags column.
-    fn refuse_converted(&self, header: &csv::ByteRecord, name: &str) -> Result<()> {
-        let flags = [DEFAULT_FLAGS_COLUMN, self.config.flags_column_name.as_str()];
-        match header.iter().find(|h| {
-            flags
+    /// A converted file is not converted again: converting it would read its ICD-10 codes by
+    /// whatever version fields it has and append a second flags column. It is known by a column
+    /// whose values read ahead are crosswalk flags (whatever its name), or by a column with the
+    /// flags column's name that is empty in every row read ahead (nothing needed review). A
+    /// column of that name holding anything else is a name clash.
+    fn refuse_converted(
+        &self,
+        header: &csv::ByteRecord,
+        rows: &VecDeque<csv::ByteRecord>,
+        name: &str,
+    ) -> Result<()> {
+        let names: Vec<&[u8]> = header.iter().map(|h| h.trim_ascii()).collect();
+        let flags_name = [DEFAULT_FLAGS_COLUMN, self.config.flags_column_name.as_str()];
+        for (i, column) in names.iter().enumerate() {
+            let mut values = rows
                 .iter()
-                .any(|f| h.trim_ascii().eq_ignore_ascii_case(f.as_bytes()))
-        }) {
-            Some(column) => Err(Error::config(format!(
-                "{name}: this file was converted by crosswalk already (it has the column {}); \
-                 convert the original file instead (with --decisions to apply reviewers' \
-                 decisions)",
-                String::from_utf8_lossy(column)
-            ))),
-            None => Ok(()),
+                .map(|r| r.get(i).unwrap_or(b"").trim_ascii())
+                .filter(|v| !v.is_empty())
+                .peekable();
+            let some = values.peek().is_some();
+            let all_flags = values.all(|v| looks_like_flags(v, &names));
+            let named = flags_name
+                .iter()
+                .any(|f| column.eq_ignore_ascii_case(f.as_bytes()));
+            let shown = String::from_utf8_lossy(column);
+            if (some && all_flags) || (named && !some) {
+                return Err(Error::config(format!(
+                    "{name}: this file was converted by crosswalk already (its column {shown} \
+                     holds crosswalk flags); convert the original file instead (with --decisions \
+                     to apply reviewers' decisions)"
+                )));
+            }
+            let clash = column.eq_ignore_ascii_case(self.config.flags_column_name.as_bytes());
+            if clash && self.config.options.flags_column {
+                return Err(Error::config(format!(
+                    "{name}: the file has a column {shown} already; name the flags column \
+                     otherwise with --flags-column NAME"
+                )));
+            }
         }
+        Ok(())
     }
+}
+
+/// True when `value` reads as a flags cell this program writes: `COLUMN:STATUS:ORIGINAL`
+/// entries joined by `;`, each naming a column of the header (or `(row)`) and known statuses.
+fn looks_like_flags(value: &[u8], header: &[&[u8]]) -> bool {
+    value.split(|&b| b == b';').all(|entry| {
+        let mut parts = entry.splitn(3, |&b| b == b':');
+        let (Some(column), Some(label), Some(_)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let known_column = column == b"(row)" || header.contains(&column);
+        let label = std::str::from_utf8(label).unwrap_or("");
+        let known_label = matches!(label, "ragged" | "added" | "version_kept")
+            || crate::status::Statuses::parse(label).is_some();
+        known_column && known_label
+    })
 }
 
 impl<'c, R: Read + Send> Opened<'c, R> {
@@ -344,6 +395,8 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             review: audit.and_then(|a| a.sink.1),
             summary,
             decisions_used: rewriter.decisions_used().to_vec(),
+            decisions_moved: rewriter.decisions_moved().to_vec(),
+            warnings: rewriter.warnings(),
         })
     }
 }

@@ -101,6 +101,8 @@ pub struct Rewriter<'c> {
     decided: Decided,
     /// The header's width, where the flags column goes in rows of another width.
     width: Option<usize>,
+    /// Per plan column judged to have lost its zeros: values met that start with 0 after all.
+    zero_led: Vec<u64>,
 }
 
 /// The state of applying decisions.
@@ -114,6 +116,8 @@ struct Decided {
     key: Vec<u8>,
     /// The current row's fingerprint, when decisions are bound to rows by it.
     fingerprint: u64,
+    /// Per decision: bound to a row whose number now holds another row.
+    moved: Vec<bool>,
 }
 
 /// The decision for `subject` in `column` of `input`, counted as used.
@@ -127,6 +131,12 @@ fn decide<'c>(
     input: &csv::ByteRecord,
 ) -> Option<&'c Decision> {
     occurrence_key(input, &state.key_columns, &mut state.key);
+    if decisions.binds_rows()
+        && let Some(moved) =
+            decisions.moved_row(system, subject, row, state.fingerprint, &column.name)
+    {
+        state.moved[moved] = true;
+    }
     let i = decisions.find(
         system,
         subject,
@@ -154,6 +164,7 @@ impl<'c> Rewriter<'c> {
             decisions: None,
             decided: Decided::default(),
             width: None,
+            zero_led: Vec::new(),
         }
     }
 
@@ -171,14 +182,38 @@ impl<'c> Rewriter<'c> {
             used: vec![0; decisions.len()],
             key: Vec::new(),
             fingerprint: 0,
+            moved: vec![false; decisions.len()],
         };
         self.decisions = (!decisions.is_empty()).then_some(decisions);
         self
     }
 
+    /// What the run learnt too late to act on: a column judged, on the rows read ahead, to have
+    /// lost its leading zeros that later holds values starting with 0.
+    pub fn warnings(&self) -> Vec<String> {
+        self.zero_led
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(m, n)| {
+                format!(
+                    "warning: {} was judged on the rows read ahead to have lost its leading zeros, \
+                     but {n} later values start with 0: its possible_lost_zero flags may be wrong",
+                    self.plan.columns[m].name
+                )
+            })
+            .collect()
+    }
+
     /// Per decision (in [`Decisions::list`] order): how many codes it decided so far.
     pub fn decisions_used(&self) -> &[u64] {
         &self.decided.used
+    }
+
+    /// Per decision (in [`Decisions::list`] order): bound to a row whose number now holds
+    /// another row.
+    pub fn decisions_moved(&self) -> &[bool] {
+        &self.decided.moved
     }
 
     /// The column plan.
@@ -365,6 +400,12 @@ impl<'c> Rewriter<'c> {
             Dots::Dotted => true,
             Dots::Undotted => false,
         };
+        if self.plan.columns[m].zeros == ZeroMode::Suspect
+            && original.trim_ascii().first() == Some(&b'0')
+        {
+            self.zero_led.resize(self.plan.columns.len(), 0);
+            self.zero_led[m] += 1;
+        }
         let (restored, lost_zero) = self.zeros(m, system, original, &version);
         let parsed = match &version {
             Err(problem) => {
@@ -547,10 +588,15 @@ impl<'c> Rewriter<'c> {
             Err(e) => {
                 use std::fmt::Write;
                 let _ = write!(self.scratch.reason, "{e}");
-                if let Some(reading) = zero_reading(self.crosswalk, system, original) {
-                    push_note(&mut self.scratch.reason, &reading);
+                let zero = zero_reading(self.crosswalk, system, original);
+                let other_first = reads_as_a_diagnosis(self.crosswalk, system, original);
+                if let (Some(reading), false) = (&zero, other_first) {
+                    push_note(&mut self.scratch.reason, reading);
                 }
                 column_hint(self.crosswalk, system, original, &mut self.scratch.reason);
+                if let (Some(reading), true) = (&zero, other_first) {
+                    push_note(&mut self.scratch.reason, reading);
+                }
                 None
             }
         }
@@ -852,10 +898,14 @@ fn not_in_crosswalk_note(crosswalk: &Crosswalk, system: System, code: Code, out:
     use std::fmt::Write;
     let set = crosswalk.code_set(system);
     let dotted = code.dotted(system);
-    // The likelier reading first: `389` is 038.9 that lost its zero more often than a category.
-    if set.validity(&code) != Validity::Billable
-        && let Some(reading) = zero_reading(crosswalk, system, code.as_bytes())
-    {
+    // The likelier reading first: `389` is 038.9 that lost its zero more often than a category;
+    // but a procedure column's `650` is a diagnosis code more often than 06.50.
+    let zero = match set.validity(&code) {
+        Validity::Billable => None,
+        _ => zero_reading(crosswalk, system, code.as_bytes()),
+    };
+    let other_first = reads_as_a_diagnosis(crosswalk, system, code.as_bytes());
+    if let (Some(reading), false) = (&zero, other_first) {
         let _ = write!(out, "{reading}; as written, ");
     }
     match set.validity(&code) {
@@ -881,6 +931,15 @@ fn not_in_crosswalk_note(crosswalk: &Crosswalk, system: System, code: Code, out:
         Validity::Billable => return,
     }
     column_hint(crosswalk, system, code.as_bytes(), out);
+    if let (Some(reading), true) = (&zero, other_first) {
+        let _ = write!(out, "; {reading}");
+    }
+}
+
+/// True for a procedure column's cell that reads as a diagnosis code: DE-SynPUF procedure
+/// columns hold many, so that reading comes before any other.
+fn reads_as_a_diagnosis(crosswalk: &Crosswalk, system: System, text: &[u8]) -> bool {
+    system == System::Icd9Proc && zeros::other_system_code(crosswalk, system, text)
 }
 
 /// For a cell that is no code of its system, or no source of the table: how it reads with a

@@ -222,7 +222,7 @@ fn icd10_codes_are_checked_against_the_code_set() {
 #[test]
 fn a_converted_file_is_not_converted_again() {
     let wd = Workdir::new();
-    wd.write("in.csv", "ID,DX1\n1,2731\n");
+    wd.write("in.csv", "ID,DX1\n1,2731\n2,99681\n");
     wd.run(&["convert", "in.csv", "-q", "-o", "once.csv"])
         .expect_exit(0);
     wd.write("twice.csv", "old\n");
@@ -230,12 +230,46 @@ fn a_converted_file_is_not_converted_again() {
         .run(&["convert", "once.csv", "-o", "twice.csv"])
         .expect_exit(1);
     assert!(
-        run.stderr
-            .contains("once.csv: this file was converted by crosswalk already (it has the column crosswalk_flags)"),
+        run.stderr.contains(
+            "once.csv: this file was converted by crosswalk already (its column crosswalk_flags \
+             holds crosswalk flags)"
+        ),
         "{}",
         run.stderr
     );
     assert_eq!(wd.read("twice.csv"), "old\n");
+    // Whatever the flags column was called.
+    wd.run(&[
+        "convert",
+        "in.csv",
+        "-q",
+        "-o",
+        "x.csv",
+        "--flags-column",
+        "X",
+    ])
+    .expect_exit(0);
+    let run = wd
+        .run(&["convert", "x.csv", "-o", "twice.csv"])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains("(its column X holds crosswalk flags)"),
+        "{}",
+        run.stderr
+    );
+    // A column of the flags column's name that holds something else is a clash, not a
+    // converted file.
+    wd.write("f.csv", "ID,DX1,crosswalk_flags\n1,2731,hello\n");
+    let run = wd.run(&["convert", "f.csv"]).expect_exit(1);
+    assert!(
+        run.stderr.contains(
+            "f.csv: the file has a column crosswalk_flags already; name the flags column otherwise"
+        ),
+        "{}",
+        run.stderr
+    );
+    wd.run(&["convert", "f.csv", "-q", "--flags-column", "flags"])
+        .expect_exit(0);
 }
 
 #[test]
@@ -411,8 +445,8 @@ fn a_column_that_lost_its_leading_zeros_is_warned_and_flagged() {
         .expect_exit(0);
     assert!(
         run.stderr.contains(
-            "warning: ICD9_DGNS_CD_1 may have lost leading zeros (a spreadsheet or a numeric \
-             type?): no value starts with 0, and some are codes only with a zero restored (389 \
+            "warning: ICD9_DGNS_CD_1, ICD9_DGNS_CD_2 may have lost leading zeros (a spreadsheet \
+             or a numeric type?): no value starts with 0, and some are codes only with a zero restored (389 \
              is no code, 038.9 is)"
         ),
         "{}",
@@ -593,5 +627,52 @@ fn audited_icd10_codes_can_be_decided_and_are_never_blanked() {
             ("D719", "ICD_DGNS_CD1:decided:D71"),
             ("", "ICD_DGNS_CD1:decided:Z9999")
         ]
+    );
+}
+
+/// A group of columns is judged together, and a procedure column's diagnosis codes say nothing
+/// about lost zeros; a column judged to have lost them that later holds zero-led values is
+/// warned about at the end and in the summary.
+#[test]
+fn lost_zero_judgement_is_per_group_and_revisited() {
+    let wd = Workdir::new();
+    // 650 is a diagnosis code in a procedure column (06.50 with a zero); the group's other
+    // column keeps its zeros.
+    wd.write(
+        "p.csv",
+        "ICD9_PRCDR_CD_1,ICD9_PRCDR_CD_2,ICD9_PRCDR_CD_3\n0050,,650\n3893,,\n",
+    );
+    let run = wd
+        .run(&["convert", "p.csv", "-o", "out.csv"])
+        .expect_exit(0);
+    assert!(!run.stderr.contains("leading zeros"), "{}", run.stderr);
+    let mut text = String::from("DX1\n389\n");
+    for _ in 0..10_000 {
+        text.push_str("4019\n");
+    }
+    text.push_str("0389\n1882\n");
+    wd.write("late.csv", text);
+    let run = wd
+        .run(&[
+            "convert",
+            "late.csv",
+            "-o",
+            "out.csv",
+            "--summary",
+            "s.json",
+        ])
+        .expect_exit(0);
+    let late = "warning: DX1 was judged on the rows read ahead to have lost its leading zeros, \
+                but 1 later values start with 0: its possible_lost_zero flags may be wrong";
+    assert!(run.stderr.contains(late), "{}", run.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
+    let warnings = summary["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{summary}");
+    assert_eq!(warnings[1], late);
+    assert!(
+        summary["plan"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("diagnosis columns: DX1")
     );
 }
