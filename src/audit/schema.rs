@@ -70,7 +70,7 @@ pub struct AuditRecord<'a> {
     /// Their titles, in the same order.
     pub alternative_titles: &'a [u8],
     /// The row's [`crate::columns::Fingerprint`], which binds a decision to its row when the
-    /// audit has no key columns (`None` in an audit without the column).
+    /// audit has no key columns (`None` with key columns, and in an audit without the column).
     pub fingerprint: Option<u64>,
     /// What converted the file: tool, input, data releases.
     pub data: &'a [u8],

@@ -162,7 +162,9 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
         if let Some(code) = e.code {
             self.rendered(e, code);
         }
-        if self.last_fingerprint.0 != e.row {
+        // The fingerprint binds decisions to rows only where no key columns name the claim.
+        let keyless = self.keys.is_empty();
+        if keyless && self.last_fingerprint.0 != e.row {
             self.last_fingerprint = (e.row, self.fingerprint.of(e.record));
         }
         let rendered = e.code.and_then(|code| self.rendered.get(&(e.system, code)));
@@ -182,7 +184,7 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
             alternative_count: rendered.map_or(0, |r| r.count),
             alternatives: cell(|r| &r.alternatives),
             alternative_titles: cell(|r| &r.titles),
-            fingerprint: Some(self.last_fingerprint.1),
+            fingerprint: keyless.then_some(self.last_fingerprint.1),
             data: self.data[data].as_deref().expect("made above"),
             decision: e.decision.unwrap_or("").as_bytes(),
             scope: b"",
