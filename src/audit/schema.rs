@@ -15,8 +15,9 @@ use crate::inert::{guard, unguard};
 use crate::status::Statuses;
 
 /// The columns after `row`, `line` and the claim key columns, in the order written.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 16] = [
     "column",
+    "lines",
     "system",
     "original",
     "original_title",
@@ -49,6 +50,9 @@ pub struct AuditRecord<'a> {
     pub keys: Keys<'a>,
     /// The column the code was in.
     pub column: &'a [u8],
+    /// Claim lines this occurrence stands for: a claim whose lines repeat its codes (RIF) has one
+    /// review item per column and code, not one per line.
+    pub lines: u64,
     /// The system the code was read as.
     pub system: System,
     /// The cell as it was in the claim file.
@@ -152,8 +156,10 @@ impl AuditRecord<'_> {
             .fingerprint
             .map(|f| format!("{f:016x}"))
             .unwrap_or_default();
-        let cells: [&[u8]; 15] = [
+        let lines = self.lines.to_string();
+        let cells: [&[u8]; 16] = [
             self.column,
+            lines.as_bytes(),
             self.system.name().as_bytes(),
             self.original,
             self.original_title,
@@ -181,7 +187,7 @@ pub struct Layout {
     keys: Vec<usize>,
     key_names: Vec<String>,
     /// The position of each of `row`, `line` and [`COLUMNS`], if present.
-    at: [Option<usize>; 17],
+    at: [Option<usize>; 18],
     width: usize,
 }
 
@@ -225,7 +231,7 @@ impl Layout {
     /// columns are those between `line` and `column`.
     pub fn read_header(header: &csv::ByteRecord, path: &Path) -> Result<Layout> {
         let find = |name: &str| header.iter().position(|h| unguard(h) == name.as_bytes());
-        let mut at = [None; 17];
+        let mut at = [None; 18];
         for (n, name) in ["row", "line"].into_iter().chain(COLUMNS).enumerate() {
             at[n] = find(name);
         }
@@ -318,6 +324,10 @@ impl Layout {
                 guarded: true,
             },
             column: cell("column"),
+            lines: match number("lines", true)? {
+                0 => 1,
+                n => n,
+            },
             system,
             original: cell("original"),
             original_title: cell("original_title"),
@@ -365,6 +375,7 @@ mod tests {
             line: 14,
             keys: Keys::of_claim(&claim, &at),
             column: b"DX1",
+            lines: 3,
             system: System::Icd9Proc,
             original: b"\0=1+1",
             original_title: b"-title",
@@ -384,7 +395,7 @@ mod tests {
         let mut written = csv::ByteRecord::new();
         record.write_to(&mut written);
         assert_eq!(&written[2], b"'77", "a `'` that guards nothing is data");
-        assert_eq!(&written[6], b"'\0=1+1");
+        assert_eq!(&written[7], b"'\0=1+1");
         let layout = Layout::read_header(&header, Path::new("a.csv")).unwrap();
         assert_eq!(layout.key_names(), ["CLM_ID", "=KEY"]);
         let back = layout.read(&written, Path::new("a.csv"), 2).unwrap();
@@ -406,14 +417,8 @@ mod tests {
             .chain(r.keys.iter())
             .map(<[u8]>::to_vec)
             .collect();
-            (
-                r.row,
-                r.line,
-                r.system,
-                r.statuses,
-                r.alternative_count,
-                texts,
-            )
+            let numbers = (r.row, r.line, r.lines, r.alternative_count, r.fingerprint);
+            (numbers, r.system, r.statuses, texts)
         };
         assert_eq!(cells(&back), cells(&record));
         let keys: Vec<&[u8]> = back.keys.iter().collect();
@@ -424,9 +429,9 @@ mod tests {
     fn bad_cells_name_the_file_and_line() {
         let header = Layout::header([]);
         let layout = Layout::read_header(&header, Path::new("a.csv")).unwrap();
-        let mut row: Vec<&[u8]> = vec![b"x", b"2", b"DX1", b"icd9-dx", b"2724"];
+        let mut row: Vec<&[u8]> = vec![b"x", b"2", b"DX1", b"1", b"icd9-dx", b"2724"];
         row.resize(header.len(), b"");
-        row[6] = b"ambiguous";
+        row[7] = b"ambiguous";
         let record = csv::ByteRecord::from(row);
         let err = layout.read(&record, Path::new("a.csv"), 7).unwrap_err();
         assert!(err.to_string().contains("a.csv:7"), "{err}");

@@ -2,6 +2,8 @@
 //! review (its title and alternatives rendered once per code) and hands the record to an
 //! [`AuditSink`]; [`AuditCsv`] is the one that writes the audit file.
 
+use std::rc::Rc;
+
 use rustc_hash::FxHashMap;
 
 use super::schema::{AuditRecord, Keys};
@@ -12,6 +14,7 @@ use crate::columns::Fingerprint;
 use crate::crosswalk::Crosswalk;
 use crate::error::Result;
 use crate::event::{CodeEvent, Sink};
+use crate::status::Statuses;
 
 /// Turns review events into [`AuditRecord`]s for an [`AuditSink`].
 pub struct Auditor<'c, S> {
@@ -21,12 +24,17 @@ pub struct Auditor<'c, S> {
     // The title and alternatives of a code are the same at every occurrence: rendered once,
     // within a memory budget (cleared when it is spent; claim codes are skewed, so the common
     // ones are soon back).
-    rendered: FxHashMap<(System, Code), Rendered>,
+    rendered: FxHashMap<(System, Code), Rc<Rendered>>,
     rendered_bytes: usize,
     // The `data` cell per source system (in the order of `System::ALL`), made on first use.
     input: String,
     data: [Option<Box<[u8]>>; 4],
     leftover: Vec<u8>,
+    /// With key columns: the current claim's occurrences, one per column and code however many
+    /// of its lines repeat them, held until the claim ends (`claim` holds its key values).
+    claim: csv::ByteRecord,
+    held: Vec<Held>,
+    held_len: usize,
     fingerprint: Fingerprint,
     /// The fingerprint of the last row met: (row, fingerprint).
     last_fingerprint: (u64, u64),
@@ -93,6 +101,9 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             input: input.to_string(),
             data: Default::default(),
             leftover: Vec::new(),
+            claim: csv::ByteRecord::new(),
+            held: Vec::new(),
+            held_len: 0,
             fingerprint,
             last_fingerprint: (0, 0),
             sink,
@@ -138,10 +149,134 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
                 self.rendered.clear();
                 self.rendered_bytes = 0;
             }
-            self.rendered.insert((e.system, code), fresh);
+            self.rendered.insert((e.system, code), Rc::new(fresh));
         }
         &self.rendered[&(e.system, code)]
     }
+
+    /// Hand the held occurrences of the claim that ended to the sink.
+    fn flush(&mut self) -> Result<()> {
+        let at: Vec<usize> = (0..self.claim.len()).collect();
+        for h in &self.held[..self.held_len] {
+            let rendered = h.rendered.as_deref();
+            let cell = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
+            let record = AuditRecord {
+                row: h.row,
+                line: h.line,
+                keys: Keys::of_claim(&self.claim, &at),
+                column: &h.column,
+                lines: h.lines,
+                system: h.system,
+                original: &h.original,
+                original_title: cell(|r| &r.title),
+                statuses: h.statuses,
+                reason: &h.reason,
+                written: &h.written,
+                leftover: &h.leftover,
+                alternative_count: rendered.map_or(0, |r| r.count),
+                alternatives: cell(|r| &r.alternatives),
+                alternative_titles: cell(|r| &r.titles),
+                fingerprint: None,
+                data: self.data[h.data].as_deref().expect("made when held"),
+                decision: &h.decision,
+                scope: b"",
+            };
+            self.sink.record(&record)?;
+        }
+        self.held_len = 0;
+        Ok(())
+    }
+
+    /// The end of the input: the last claim's occurrences go to the sink.
+    pub fn finish(&mut self) -> Result<()> {
+        self.flush()
+    }
+
+    /// Hold `e` (an audited event of a claim with key columns) as an occurrence of its claim,
+    /// or count it as one more line of an occurrence held already.
+    fn hold(&mut self, e: &CodeEvent<'_>, data: usize) -> Result<()> {
+        let same_claim = self.claim.len() == self.keys.len()
+            && self
+                .keys
+                .iter()
+                .zip(self.claim.iter())
+                .all(|(&k, v)| e.record.get(k).unwrap_or(b"") == v);
+        if !same_claim {
+            self.flush()?;
+            self.claim.clear();
+            for &k in &self.keys {
+                self.claim.push_field(e.record.get(k).unwrap_or(b""));
+            }
+        }
+        let column = e.column.name.as_bytes();
+        if let Some(h) = self.held[..self.held_len].iter_mut().find(|h| {
+            h.column == column
+                && h.system == e.system
+                && h.original.trim_ascii() == e.original.trim_ascii()
+        }) {
+            h.lines += 1;
+            return Ok(());
+        }
+        self.rows += 1;
+        if self.held_len == self.held.len() {
+            self.held.push(Held {
+                row: 0,
+                line: 0,
+                lines: 0,
+                column: Vec::new(),
+                system: e.system,
+                original: Vec::new(),
+                statuses: e.statuses,
+                reason: Vec::new(),
+                written: Vec::new(),
+                leftover: Vec::new(),
+                rendered: None,
+                data: 0,
+                decision: Vec::new(),
+            });
+        }
+        let rendered = e
+            .code
+            .and_then(|code| self.rendered.get(&(e.system, code)).cloned());
+        let h = &mut self.held[self.held_len];
+        self.held_len += 1;
+        h.row = e.row;
+        h.line = e.line;
+        h.lines = 1;
+        h.system = e.system;
+        h.statuses = e.statuses;
+        h.data = data;
+        h.rendered = rendered;
+        for (to, from) in [
+            (&mut h.column, column),
+            (&mut h.original, e.original),
+            (&mut h.reason, e.reason.unwrap_or("").as_bytes()),
+            (&mut h.written, e.written),
+            (&mut h.leftover, &self.leftover[..]),
+            (&mut h.decision, e.decision.unwrap_or("").as_bytes()),
+        ] {
+            to.clear();
+            to.extend_from_slice(from);
+        }
+        Ok(())
+    }
+}
+
+/// An occurrence held until its claim ends; its buffers are kept for the next claims.
+struct Held {
+    row: u64,
+    line: u64,
+    lines: u64,
+    column: Vec<u8>,
+    system: System,
+    original: Vec<u8>,
+    statuses: Statuses,
+    reason: Vec<u8>,
+    written: Vec<u8>,
+    leftover: Vec<u8>,
+    rendered: Option<Rc<Rendered>>,
+    data: usize,
+    decision: Vec<u8>,
 }
 
 impl<S: AuditSink> Sink for Auditor<'_, S> {
@@ -162,18 +297,25 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
         if let Some(code) = e.code {
             self.rendered(e, code);
         }
+        if !self.keys.is_empty() {
+            return self.hold(e, data);
+        }
         // The fingerprint binds decisions to rows only where no key columns name the claim.
         let keyless = self.keys.is_empty();
         if keyless && self.last_fingerprint.0 != e.row {
             self.last_fingerprint = (e.row, self.fingerprint.of(e.record));
         }
-        let rendered = e.code.and_then(|code| self.rendered.get(&(e.system, code)));
+        let rendered = e
+            .code
+            .and_then(|code| self.rendered.get(&(e.system, code)))
+            .map(|r| &**r);
         let cell = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
         let record = AuditRecord {
             row: e.row,
             line: e.line,
             keys: Keys::of_claim(e.record, &self.keys),
             column: e.column.name.as_bytes(),
+            lines: 1,
             system: e.system,
             original: e.original,
             original_title: cell(|r| &r.title),

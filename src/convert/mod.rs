@@ -359,7 +359,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         };
         let mut summary = Summary::default();
         let source = pipeline::Source::new(records, pending);
-        let writers = pipeline::run(config.threads, source, writers, |input, output| {
+        let mut writers = pipeline::run(config.threads, source, writers, |input, output| {
             output.rows.clear();
             for record in input.records() {
                 let line = csvio::line_of(record);
@@ -378,6 +378,15 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             Ok(())
         })?;
         rows.finish(lines.lock().swallowed())?;
+        // The last claim's occurrences, held until the input ended.
+        if let Some(audit) = &mut audit {
+            audit.finish()?;
+            if let (Some(csv), Some(out)) = (&mut audit.sink.0, &mut writers.audit) {
+                let mut last = crate::batch::Batch::default();
+                csv.take(&mut last);
+                last.write_to(out).map_err(Error::from_csv)?;
+            }
+        }
         if summary.rows_in + summary.rows_added != summary.rows_out {
             return Err(Error::config(format!(
                 "{name}: {} rows read and {} added but {} written; nothing was kept",

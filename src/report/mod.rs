@@ -225,28 +225,31 @@ impl Review {
             self.claims += 1;
             self.last_claim = Some(claim);
         }
-        self.rows += 1;
+        // An audit row stands for `lines` cells (claim lines repeating a code): counted as cells,
+        // like the run summary counts them.
+        let cells = r.lines.max(1);
+        self.rows += cells;
         for status in r.statuses.iter() {
-            self.by_status[status as usize] += 1;
+            self.by_status[status as usize] += cells;
         }
-        self.review_rows += u64::from(r.statuses.needs_review());
+        self.review_rows += cells * u64::from(r.statuses.needs_review());
 
         let Some(index) = self.group_of(r.system, r.original, r.original_title, r.alternatives)
         else {
-            self.untracked_rows += 1;
+            self.untracked_rows += cells;
             return;
         };
         let group = &mut self.groups[index];
         for status in r.statuses.iter() {
             match group.statuses.iter_mut().find(|(s, _)| *s == status) {
-                Some(entry) => entry.1 += 1,
+                Some(entry) => entry.1 += cells,
                 None => {
-                    group.statuses.push((status, 1));
+                    group.statuses.push((status, cells));
                     group.statuses.sort();
                 }
             }
         }
-        group.occurrences += 1;
+        group.occurrences += cells;
         if group.last_claim != Some(claim) {
             group.claims += 1;
             group.last_claim = Some(claim);

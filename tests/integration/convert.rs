@@ -579,7 +579,7 @@ fn formulas_in_claims_are_neutralised_in_the_audit() {
         .expect_exit(0);
     let audit = read_file(&wd.path("a.csv"), b',');
     assert_eq!(audit[1][2], "'=HYPERLINK(\"x\")");
-    assert_eq!(audit[1][5], "'-2731");
+    assert_eq!(audit[1][col(&audit[0], "original")], "'-2731");
 }
 
 fn expect_error(wd: &Workdir, args: &[&str], message: &str, keep: &[&str]) -> Run {
@@ -743,20 +743,55 @@ fn convert_sample(relative: &str, extra: &[&str]) -> Option<(Table, Table, Table
     for (a, b) in input.iter().zip(&kept) {
         assert_eq!(b.len(), a.len().max(width) + 1, "{relative}: fields");
     }
+    // An audit with key columns has one item per claim, column and code (claim lines that repeat
+    // them are counted in `lines`); without, one per flagged cell.
+    let ah = &audit[0];
+    let keys: Vec<usize> = (col(ah, "line") + 1..col(ah, "column"))
+        .map(|k| col(&input[0], &ah[k]))
+        .collect();
     let mut flagged = BTreeSet::new();
+    let mut cells = 0;
     for (i, r) in kept.iter().enumerate().skip(1) {
         for f in flags(&r[width]) {
             if f[0] != "(row)" && f.get(1).is_none_or(|s| s != "version_kept") {
-                flagged.insert((i.to_string(), f[0].clone()));
+                cells += 1;
+                let claim: Vec<String> = match keys.is_empty() {
+                    true => vec![i.to_string()],
+                    false => keys.iter().map(|&k| r[k].clone()).collect(),
+                };
+                flagged.insert((claim, f[0].clone(), f[2].clone()));
             }
         }
     }
-    let ah = &audit[0];
-    let audited: BTreeSet<(String, String)> = audit[1..]
+    let audited: BTreeSet<(Vec<String>, String, String)> = audit[1..]
         .iter()
-        .map(|r| (r[col(ah, "row")].clone(), r[col(ah, "column")].clone()))
+        .map(|r| {
+            let claim: Vec<String> = match keys.is_empty() {
+                true => vec![r[col(ah, "row")].clone()],
+                false => (col(ah, "line") + 1..col(ah, "column"))
+                    .map(|k| r[k].clone())
+                    .collect(),
+            };
+            let original = r[col(ah, "original")]
+                .trim_start_matches('\'')
+                .trim()
+                .to_string();
+            (claim, r[col(ah, "column")].clone(), original)
+        })
         .collect();
-    assert_eq!(audited.len(), audit.len() - 1, "one audit row per code");
+    assert_eq!(
+        audited.len(),
+        audit.len() - 1,
+        "one audit row per claim, column and code"
+    );
+    let lines: usize = audit[1..]
+        .iter()
+        .map(|r| r[col(ah, "lines")].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(
+        lines, cells,
+        "{relative}: the audit's lines count every flagged cell"
+    );
     assert_eq!(
         flagged, audited,
         "{relative}: every flagged code is audited"
@@ -827,7 +862,7 @@ fn mimic_samples() {
     assert!(
         audit
             .iter()
-            .any(|r| r[5] == "5672" && r[7] == "not_in_crosswalk")
+            .any(|r| r[6] == "5672" && r[8] == "not_in_crosswalk")
     );
     let Some((_, out, _, run)) = convert_sample("mimic-iii-demo-1.4/PROCEDURES_ICD.csv", &[])
     else {

@@ -676,3 +676,52 @@ fn lost_zero_judgement_is_per_group_and_revisited() {
             .starts_with("diagnosis columns: DX1")
     );
 }
+
+/// A claim whose lines repeat its codes (RIF) is one review item per column and code, with the
+/// number of lines; a decision on that item decides every line.
+#[test]
+fn claim_lines_that_repeat_a_code_are_one_review_item() {
+    let wd = Workdir::new();
+    wd.write(
+        "c.csv",
+        "CLM_ID,LINE,DX1,DX2\n1,1,4019,7796\n1,2,4019,7796\n1,3,4019,\n2,1,4019,\n",
+    );
+    wd.run(&[
+        "convert", "c.csv", "-q", "-o", "out.csv", "--audit", "a.csv",
+    ])
+    .expect_exit(0);
+    let audit = read_file(&wd.path("a.csv"), b',');
+    let items: Vec<(&str, &str, &str, &str)> = audit[1..]
+        .iter()
+        .map(|r| {
+            let c = |n: &str| r[col(&audit[0], n)].as_str();
+            (c("CLM_ID"), c("column"), c("original"), c("lines"))
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            ("1", "DX1", "4019", "3"),
+            ("1", "DX2", "7796", "2"),
+            ("2", "DX1", "4019", "1")
+        ]
+    );
+    let mut filled = audit.clone();
+    let d = col(&audit[0], "decision");
+    filled[1][d] = "I10".into();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &filled {
+        w.write_record(r).unwrap();
+    }
+    wd.write("d.csv", String::from_utf8(w.into_inner().unwrap()).unwrap());
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(0);
+    let decided = run.stdout.matches("DX1:decided:4019").count();
+    assert_eq!(decided, 3, "every line of claim 1: {}", run.stdout);
+    assert!(
+        run.stdout.ends_with("2,1,I10,,DX1:ambiguous:4019\n"),
+        "{}",
+        run.stdout
+    );
+}

@@ -67,7 +67,7 @@ fn convert_writes_a_page_that_matches_the_audit_and_the_summary() {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[4].to_string(), f[5].replace('.', ""))
+            (f[5].to_string(), f[6].replace('.', ""))
         })
         .collect();
     codes.sort();
