@@ -156,10 +156,11 @@ impl AuditRecord<'_> {
             .fingerprint
             .map(|f| format!("{f:016x}"))
             .unwrap_or_default();
-        let lines = self.lines.to_string();
+        let mut lines = Digits([0; 20]);
+        let mut count = Digits([0; 20]);
         let cells: [&[u8]; 16] = [
             self.column,
-            lines.as_bytes(),
+            lines.format(self.lines),
             self.system.name().as_bytes(),
             self.original,
             self.original_title,
@@ -167,7 +168,7 @@ impl AuditRecord<'_> {
             self.reason,
             self.written,
             self.leftover,
-            digits.format(self.alternative_count),
+            count.format(self.alternative_count),
             self.alternatives,
             self.alternative_titles,
             fingerprint.as_bytes(),

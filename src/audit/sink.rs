@@ -35,6 +35,8 @@ pub struct Auditor<'c, S> {
     claim: csv::ByteRecord,
     held: Vec<Held>,
     held_len: usize,
+    /// `0..` the number of key columns: where `claim` holds each.
+    claim_at: Vec<usize>,
     fingerprint: Fingerprint,
     /// The fingerprint of the last row met: (row, fingerprint).
     last_fingerprint: (u64, u64),
@@ -104,6 +106,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             claim: csv::ByteRecord::new(),
             held: Vec::new(),
             held_len: 0,
+            claim_at: (0..keys.len()).collect(),
             fingerprint,
             last_fingerprint: (0, 0),
             sink,
@@ -156,14 +159,14 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
 
     /// Hand the held occurrences of the claim that ended to the sink.
     fn flush(&mut self) -> Result<()> {
-        let at: Vec<usize> = (0..self.claim.len()).collect();
+        let at = &self.claim_at[..self.claim.len()];
         for h in &self.held[..self.held_len] {
             let rendered = h.rendered.as_deref();
             let cell = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
             let record = AuditRecord {
                 row: h.row,
                 line: h.line,
-                keys: Keys::of_claim(&self.claim, &at),
+                keys: Keys::of_claim(&self.claim, at),
                 column: &h.column,
                 lines: h.lines,
                 system: h.system,
