@@ -38,6 +38,10 @@ pub enum Choice {
     Keep,
     /// Blank the cell.
     Blank,
+    /// Write what the run would write (the alternative `--choose` picks) and accept that the
+    /// codes of its cluster that find no empty cell stay in the flags column: an `overflow`
+    /// that needs no more review.
+    Accept,
 }
 
 /// What a decision is about: a code, or the text of a cell that is no valid code (from an audit
@@ -717,6 +721,14 @@ fn parse_choice(
     match value.to_ascii_lowercase().as_str() {
         "keep" => return Ok((Choice::Keep, false)),
         "blank" => return Ok((Choice::Blank, false)),
+        "accept" if alternatives.is_empty() => {
+            return Err(
+                "accept writes the code's translation, keeping in the flags what does not fit; \
+                 this code has none"
+                    .to_string(),
+            );
+        }
+        "accept" => return Ok((Choice::Accept, false)),
         _ => {}
     }
     // An ICD-9 code is decided as ICD-10 codes; an ICD-10 code as another of its own system.

@@ -428,7 +428,8 @@ impl<'c> Rewriter<'c> {
             s.row_version(*field, converted, !converted && !blank);
         }
         let mut statuses = Statuses::one(status);
-        if !s.leftover.is_empty() {
+        let accepted = verdict.decided.is_some_and(|d| d.choice == Choice::Accept);
+        if !s.leftover.is_empty() && !accepted {
             statuses.add_problem(CellStatus::Overflow);
         }
         if not_billable {
@@ -500,6 +501,10 @@ impl<'c> Rewriter<'c> {
                 };
                 match &d.choice {
                     Choice::Codes(codes) => Some(codes),
+                    // What the run writes anyway, with its overflow accepted.
+                    Choice::Accept => verdict
+                        .resolved
+                        .map(|r| &self.codes[r.chosen.0 as usize..r.chosen.1 as usize]),
                     Choice::Keep | Choice::Blank => None,
                 }
             }

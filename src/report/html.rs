@@ -292,7 +292,8 @@ fn decide_section(out: &mut String, about: &About) {
         out,
         "<section id=\"decide\">\n<h2>Recording decisions</h2>\n<p>Fill the <code>decision</code> \
          column of <code>{a}</code>: one of the code's alternatives (a cluster written \
-         <code>A+B</code>), another valid ICD-10 code, <code>keep</code> or <code>blank</code>. \
+         <code>A+B</code>), another valid ICD-10 code, <code>keep</code>, <code>blank</code>, or \
+         <code>accept</code> for an overflow (what does not fit stays in the flags column). \
          Set <code>scope</code> to <code>code</code> to decide every occurrence of the code. Then \
          convert again with the decisions:</p>\n<pre><code>crosswalk convert CLAIMS \
          --decisions {a} --audit remaining.csv</code></pre>\n</section>\n",

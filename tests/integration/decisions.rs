@@ -458,3 +458,52 @@ fn row_bound_decisions_follow_their_row_not_its_number() {
         "{summary}"
     );
 }
+
+/// An overflow can be decided: `accept` writes what the run writes and keeps the codes that do
+/// not fit in the flags, no longer for review; `accept` for a code with no translation is refused.
+#[test]
+fn an_accepted_overflow_is_no_longer_a_review_item() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "CLM_ID,ADMTG_DGNS_CD,DX1\n1,0730,2731\n");
+    let run = wd.run(&["convert", "c.csv", "-q"]).expect_exit(0);
+    assert!(
+        run.stdout
+            .ends_with("1,A70,D472,ADMTG_DGNS_CD:overflow:0730:J17\n"),
+        "{}",
+        run.stdout
+    );
+    wd.write("d.csv", "system,code,decision\nicd9-dx,073.0,accept\n");
+    let run = wd
+        .run(&[
+            "convert",
+            "c.csv",
+            "-q",
+            "--decisions",
+            "d.csv",
+            "--audit",
+            "a.csv",
+            "--strict",
+        ])
+        .expect_exit(0);
+    assert!(
+        run.stdout
+            .ends_with("1,A70,D472,ADMTG_DGNS_CD:decided:0730:J17\n"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        wd.read("a.csv").lines().count(),
+        1,
+        "nothing left to review"
+    );
+    wd.write("d.csv", "system,code,decision\nicd9-dx,779.6,accept\n");
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(1);
+    assert!(
+        run.stderr
+            .contains("d.csv:2: decision \"accept\" for 779.6: accept writes"),
+        "{}",
+        run.stderr
+    );
+}
