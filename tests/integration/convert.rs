@@ -30,6 +30,15 @@ pub(crate) fn read_csv(text: &[u8], delimiter: u8) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `rows` as CSV text (the reverse of [`read_csv`]).
+pub(crate) fn write_csv(rows: &[Vec<String>]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
 pub(crate) fn read_file(path: &Path, delimiter: u8) -> Vec<Vec<String>> {
     read_csv(&std::fs::read(path).unwrap(), delimiter)
 }

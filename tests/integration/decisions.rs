@@ -421,11 +421,7 @@ fn row_bound_decisions_follow_their_row_not_its_number() {
         let d = t[0].iter().position(|h| h == "decision").unwrap();
         t[1][d] = "T86.12".into();
         t.truncate(2);
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for r in &t {
-            w.write_record(r).unwrap();
-        }
-        String::from_utf8(w.into_inner().unwrap()).unwrap()
+        crate::convert::write_csv(&t)
     };
     wd.write("d.csv", &decided);
     let run = wd

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::convert::{col, read_csv, read_file};
+use crate::convert::{col, read_csv, read_file, write_csv};
 use crate::workdir::{Workdir, shared_data};
 
 const RIF_HEADER: &str = "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|CLM_POA_IND_SW1|ICD_DGNS_CD2|\
@@ -608,11 +608,7 @@ fn audited_icd10_codes_can_be_decided_and_are_never_blanked() {
     let d = col(&audit[0], "decision");
     audit[1][d] = "D71.9".into();
     audit[2][d] = "blank".into();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in &audit {
-        w.write_record(r).unwrap();
-    }
-    wd.write("d.csv", String::from_utf8(w.into_inner().unwrap()).unwrap());
+    wd.write("d.csv", write_csv(&audit));
     let run = wd
         .run(&["convert", "i10.txt", "-q", "--decisions", "d.csv"])
         .expect_exit(0);
@@ -709,11 +705,7 @@ fn claim_lines_that_repeat_a_code_are_one_review_item() {
     let mut filled = audit.clone();
     let d = col(&audit[0], "decision");
     filled[1][d] = "I10".into();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in &filled {
-        w.write_record(r).unwrap();
-    }
-    wd.write("d.csv", String::from_utf8(w.into_inner().unwrap()).unwrap());
+    wd.write("d.csv", write_csv(&filled));
     let run = wd
         .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
         .expect_exit(0);
