@@ -44,6 +44,17 @@ pub fn padded(crosswalk: &Crosswalk, system: System, text: &[u8]) -> Option<Code
     })
 }
 
+/// How `text` reads with a leading zero restored, when that is a source code (as `convert` and
+/// `map` say it): `with a leading zero restored it reads as 038.9 (Unspecified septicemia)`.
+pub fn padded_reading(crosswalk: &Crosswalk, system: System, text: &[u8]) -> Option<String> {
+    let code = padded(crosswalk, system, text)?;
+    let title = crosswalk.title(system, &code).unwrap_or_default();
+    Some(format!(
+        "with a leading zero restored it reads as {} ({title})",
+        code.dotted(system)
+    ))
+}
+
 /// True when `text` is a source code of the crosswalk as written.
 pub fn is_source(crosswalk: &Crosswalk, system: System, text: &[u8]) -> bool {
     let Ok(code) = Code::parse(system, text) else {

@@ -200,12 +200,9 @@ fn explain(input: &str, lookup: &Lookup, crosswalk: &Crosswalk) -> String {
 /// For input that is no code (or no source code) as written but one with a leading zero restored
 /// (`389`: 038.9), as `convert` says it.
 fn zero_hint(crosswalk: &Crosswalk, system: System, input: &str, text: &mut String) {
-    if let Some(code) = crosswalk::zeros::padded(crosswalk, system, input.as_bytes()) {
-        let title = crosswalk.title(system, &code).unwrap_or_default();
-        text.push_str(&format!(
-            "; with a leading zero restored it reads as {} ({title})",
-            code.dotted(system)
-        ));
+    if let Some(reading) = crosswalk::zeros::padded_reading(crosswalk, system, input.as_bytes()) {
+        text.push_str("; ");
+        text.push_str(&reading);
     }
 }
 

@@ -737,7 +737,6 @@ impl Plan {
             };
             names.iter().find_map(|n| header.find(n))
         };
-        let mut per_code_found = 0;
         for column in &mut self.columns {
             let mut source = None;
             for (code_pattern, version_pattern) in &explicit_pairs {
@@ -758,7 +757,6 @@ impl Plan {
                 && header.has_names
                 && let Some(i) = paired_version_name(&column.name).and_then(|n| header.find(&n))
             {
-                per_code_found += 1;
                 source = Some(VersionSource::PerCode(i));
             }
             column.version = source
@@ -785,23 +783,22 @@ impl Plan {
                 self.version_names.push((i, header.names[i].clone()));
             }
         }
-        let paired = self
-            .columns
-            .iter()
-            .filter(|c| matches!(c.version, VersionSource::PerCode(_)))
-            .count();
-        debug_assert!(paired >= per_code_found);
-        let note = self.versions_note(header, paired);
+        let note = self.versions_note(header);
         self.notes.push(note);
         Ok(())
     }
 
     /// The `versions:` note of the plan.
-    fn versions_note(&self, header: &Header, per_code_found: usize) -> String {
+    fn versions_note(&self, header: &Header) -> String {
+        let paired = self
+            .columns
+            .iter()
+            .filter(|c| matches!(c.version, VersionSource::PerCode(_)))
+            .count();
         let mut sources: Vec<String> = Vec::new();
-        if per_code_found > 0 {
+        if paired > 0 {
             sources.push(format!(
-                "{per_code_found} code columns paired with their version columns (9 = ICD-9, 0 = ICD-10)"
+                "{paired} code columns paired with their version columns (9 = ICD-9, 0 = ICD-10)"
             ));
         }
         for column in &self.columns {

@@ -593,14 +593,13 @@ impl<'c> Rewriter<'c> {
             Err(e) => {
                 use std::fmt::Write;
                 let _ = write!(self.scratch.reason, "{e}");
-                let zero = zero_reading(self.crosswalk, system, original);
-                let other_first = reads_as_a_diagnosis(self.crosswalk, system, original);
-                if let (Some(reading), false) = (&zero, other_first) {
-                    push_note(&mut self.scratch.reason, reading);
+                let (before, after) = zero_readings(self.crosswalk, system, original);
+                if let Some(reading) = before {
+                    push_note(&mut self.scratch.reason, &reading);
                 }
                 column_hint(self.crosswalk, system, original, &mut self.scratch.reason);
-                if let (Some(reading), true) = (&zero, other_first) {
-                    push_note(&mut self.scratch.reason, reading);
+                if let Some(reading) = after {
+                    push_note(&mut self.scratch.reason, &reading);
                 }
                 None
             }
@@ -903,17 +902,15 @@ fn not_in_crosswalk_note(crosswalk: &Crosswalk, system: System, code: Code, out:
     use std::fmt::Write;
     let set = crosswalk.code_set(system);
     let dotted = code.dotted(system);
-    // The likelier reading first: `389` is 038.9 that lost its zero more often than a category;
-    // but a procedure column's `650` is a diagnosis code more often than 06.50.
-    let zero = match set.validity(&code) {
-        Validity::Billable => None,
-        _ => zero_reading(crosswalk, system, code.as_bytes()),
+    let validity = set.validity(&code);
+    let (before, after) = match validity {
+        Validity::Billable => (None, None),
+        _ => zero_readings(crosswalk, system, code.as_bytes()),
     };
-    let other_first = reads_as_a_diagnosis(crosswalk, system, code.as_bytes());
-    if let (Some(reading), false) = (&zero, other_first) {
+    if let Some(reading) = before {
         let _ = write!(out, "{reading}; as written, ");
     }
-    match set.validity(&code) {
+    match validity {
         Validity::Header => {
             let _ = write!(
                 out,
@@ -936,26 +933,28 @@ fn not_in_crosswalk_note(crosswalk: &Crosswalk, system: System, code: Code, out:
         Validity::Billable => return,
     }
     column_hint(crosswalk, system, code.as_bytes(), out);
-    if let (Some(reading), true) = (&zero, other_first) {
+    if let Some(reading) = after {
         let _ = write!(out, "; {reading}");
     }
 }
 
-/// True for a procedure column's cell that reads as a diagnosis code: DE-SynPUF procedure
-/// columns hold many, so that reading comes before any other.
-fn reads_as_a_diagnosis(crosswalk: &Crosswalk, system: System, text: &[u8]) -> bool {
-    system == System::Icd9Proc && zeros::other_system_code(crosswalk, system, text)
-}
-
-/// For a cell that is no code of its system, or no source of the table: how it reads with a
-/// leading zero restored, when that is a code (`389`, `38.9`: 038.9).
-fn zero_reading(crosswalk: &Crosswalk, system: System, text: &[u8]) -> Option<String> {
-    let code = zeros::padded(crosswalk, system, text)?;
-    let title = crosswalk.title(system, &code).unwrap_or_default();
-    Some(format!(
-        "with a leading zero restored it reads as {} ({title}); was it lost in a spreadsheet?",
-        code.dotted(system)
-    ))
+/// How a cell that is no code (or no source code) reads with a leading zero restored, placed
+/// before the other hints or after them: the likelier reading comes first. `389` is 038.9 that
+/// lost its zero more often than a category; but a procedure column's `650` is a diagnosis code
+/// (DE-SynPUF procedure columns hold many) more often than 06.50.
+fn zero_readings(
+    crosswalk: &Crosswalk,
+    system: System,
+    text: &[u8],
+) -> (Option<String>, Option<String>) {
+    let Some(reading) = zeros::padded_reading(crosswalk, system, text) else {
+        return (None, None);
+    };
+    let reading = format!("{reading}; was it lost in a spreadsheet?");
+    match system == System::Icd9Proc && zeros::other_system_code(crosswalk, system, text) {
+        true => (None, Some(reading)),
+        false => (Some(reading), None),
+    }
 }
 
 /// Append `note` to `out`, after a `; ` when `out` has something already.

@@ -717,3 +717,31 @@ fn claim_lines_that_repeat_a_code_are_one_review_item() {
         run.stdout
     );
 }
+
+/// The figure the README gives: the RIF inpatient sample's flagged cells, one review item per
+/// claim, column and code.
+#[test]
+fn rif_inpatient_review_items() {
+    let Some(path) = shared_data("claims/cms-bluebutton-rif-sample-b/sample-b-inpatient.txt")
+    else {
+        return;
+    };
+    let wd = Workdir::new();
+    wd.run(&[
+        "convert",
+        path.to_str().unwrap(),
+        "--flexible",
+        "-q",
+        "-o",
+        "out.txt",
+        "--audit",
+        "a.csv",
+    ])
+    .expect_exit(0);
+    let audit = read_file(&wd.path("a.csv"), b',');
+    let lines: usize = audit[1..]
+        .iter()
+        .map(|r| r[col(&audit[0], "lines")].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!((audit.len() - 1, lines), (129, 2896));
+}
