@@ -3,11 +3,12 @@
 //!
 //! Two forms are read:
 //!
-//! * **An audit file** written by `convert --audit`, with its `decision` column filled in. A row
-//!   decides that one occurrence (the claim's key columns, or the data row number when the audit
-//!   has no key columns, plus column and code), or — with `code` in its `scope` column — every
-//!   occurrence of the code. Its `alternatives` column must still be what the crosswalk says: a
-//!   decision taken on other alternatives is refused.
+//! * **An audit file** written by `convert --audit`, with its `decision` column filled in. A code
+//!   row decides every occurrence of its code; an occurrence row decides that one occurrence (the
+//!   claim's key columns, or the data row number when the audit has no key columns, plus column
+//!   and code), or — with `code` in its `scope` column — every occurrence of the code. The code
+//!   row's `alternatives` must still be what the crosswalk says: a decision taken on other
+//!   alternatives is refused.
 //! * **A standalone file** with the columns `system,code,decision`: one decision per source code,
 //!   for every occurrence.
 //!
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::audit::{AuditRecord, Layout};
+use crate::audit::{AuditRecord, Kind, Layout};
 use crate::code::{Code, System};
 use crate::codeset::Validity;
 use crate::crosswalk::Crosswalk;
@@ -179,8 +180,10 @@ const KEY_SEPARATOR: u8 = 0x1F;
 // One row at a time on the stack: boxing the larger variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
 enum Row<'r> {
-    /// An audit row, and the names of the audit's key columns.
-    Audit(AuditRecord<'r>, &'r [String]),
+    /// An audit row, the names of the audit's key columns, and whether its `alternatives` cell
+    /// is the code's (false for an occurrence row of an audit with code rows: its code row has
+    /// them).
+    Audit(AuditRecord<'r>, &'r [String], bool),
     Plain(Plain<'r>),
 }
 
@@ -235,7 +238,7 @@ impl<'r> Plain<'r> {
 impl Row<'_> {
     fn system(&self) -> System {
         match self {
-            Row::Audit(r, _) => r.system,
+            Row::Audit(r, ..) => r.system,
             Row::Plain(p) => p.system,
         }
     }
@@ -243,14 +246,17 @@ impl Row<'_> {
     /// The source code as written (an audit's `original`).
     fn code(&self) -> &[u8] {
         match self {
-            Row::Audit(r, _) => r.original.trim_ascii(),
+            Row::Audit(r, ..) => match r.code.trim_ascii() {
+                b"" => r.original.trim_ascii(),
+                code => code,
+            },
             Row::Plain(p) => p.code,
         }
     }
 
     fn decision(&self) -> &[u8] {
         match self {
-            Row::Audit(r, _) => r.decision.trim_ascii(),
+            Row::Audit(r, ..) => r.decision.trim_ascii(),
             Row::Plain(p) => p.decision,
         }
     }
@@ -333,6 +339,10 @@ impl Decisions {
             return Err(Error::parse(path, 1, "no `code` column"));
         };
         let mut record = csv::ByteRecord::new();
+        // Code rows whose alternatives are no longer the crosswalk's, and the codes that
+        // occurrence rows decide: checked against each other once the whole file is read.
+        let mut stale: FxHashMap<(System, Code), (u64, String, String)> = FxHashMap::default();
+        let mut decided: Vec<(System, Code, u64)> = Vec::new();
         while records.read(&mut record)? {
             let line = records.line_of(&record);
             let at = |message: String| Error::parse(path, line, message);
@@ -343,32 +353,73 @@ impl Decisions {
                 ));
             }
             let row = match &layout {
-                // A row without a decision is skipped, whatever else it holds.
-                Some(layout) if layout.decision(&record).trim_ascii().is_empty() => continue,
-                Some(layout) => Row::Audit(layout.read(&record, path, line)?, layout.key_names()),
+                // A row without a decision is skipped, whatever else it holds; a code row is
+                // read for its alternatives.
+                Some(layout)
+                    if layout.decision(&record).trim_ascii().is_empty()
+                        && !layout.is_code_row(&record) =>
+                {
+                    continue;
+                }
+                Some(layout) => {
+                    let audit = layout.read(&record, path, line)?;
+                    let listed_here = !layout.has_kinds() || audit.kind == Kind::Code;
+                    Row::Audit(audit, layout.key_names(), listed_here)
+                }
                 None => Row::Plain(Plain::read(&record, &header, path, line)?),
             };
-            if !row.decision().is_empty() {
-                self.read_row(path, line, &row, crosswalk)?;
+            if let Row::Audit(audit, ..) = &row
+                && audit.kind == Kind::Code
+            {
+                let at = |message: String| Error::parse(path, line, message);
+                if let Subject::Code(code) =
+                    self.subject(audit.system, row.code(), true, crosswalk, &at)?
+                {
+                    let then = text(audit.alternatives.trim_ascii()).into_owned();
+                    let now = &self.listed[&(audit.system, code)].0;
+                    if then != *now {
+                        stale.insert((audit.system, code), (line, then, now.clone()));
+                    }
+                }
+            }
+            if !row.decision().is_empty()
+                && let Some((system, code)) = self.read_row(path, line, &row, crosswalk)?
+            {
+                decided.push((system, code, line));
+            }
+        }
+        for (system, code, line) in decided {
+            if let Some((at, then, now)) = stale.get(&(system, code)) {
+                return Err(Error::parse(
+                    path,
+                    line,
+                    format!(
+                        "the alternatives of {} {} changed since this audit was written (then, \
+                         on line {at}: {then:?}, now: {now:?}); decide it again",
+                        system.label(),
+                        code.dotted(system),
+                    ),
+                ));
             }
         }
         Ok(())
     }
 
-    /// One row of a decisions file with a decision in it.
+    /// One row of a decisions file with a decision in it. Returns the code it decides when its
+    /// alternatives are to be checked against its code row.
     fn read_row(
         &mut self,
         path: &Path,
         line: u64,
         row: &Row<'_>,
         crosswalk: &Crosswalk,
-    ) -> Result<()> {
+    ) -> Result<Option<(System, Code)>> {
         let at = |message: String| Error::parse(path, line, message);
         let value = text(row.decision()).into_owned();
         let system = row.system();
-        let audit = match row {
-            Row::Audit(record, keys) => Some((record, *keys)),
-            Row::Plain(_) => None,
+        let (audit, listed_here) = match row {
+            Row::Audit(record, keys, listed_here) => (Some((record, *keys)), *listed_here),
+            Row::Plain(_) => (None, true),
         };
         let subject = self.subject(system, row.code(), audit.is_some(), crosswalk, &at)?;
         let no_alternatives = (String::new(), Vec::new());
@@ -382,6 +433,7 @@ impl Decisions {
             .unwrap_or(&no_alternatives);
         if let Some((record, _)) = audit
             && code.is_some()
+            && listed_here
         {
             let listed = text(record.alternatives.trim_ascii());
             if listed != *now {
@@ -406,10 +458,15 @@ impl Decisions {
             }
         };
         let scope = match audit {
+            Some((record, _)) if record.kind == Kind::Code => Scope::Code,
             Some((record, keys)) => self.scope(record, keys, &at)?,
             None => Scope::Code,
         };
         let origin = self.file_number(path);
+        let deferred = match (code, listed_here) {
+            (Some(code), false) => Some((system, code)),
+            _ => None,
+        };
         self.add(Decision {
             system,
             subject,
@@ -420,7 +477,8 @@ impl Decisions {
             line,
             scope,
             next: u32::MAX,
-        })
+        })?;
+        Ok(deferred)
     }
 
     /// What a decision row is about: the code `raw` of `system` (its listed alternatives cached

@@ -10,7 +10,7 @@ pub mod sink;
 
 use std::io::Write;
 
-pub use schema::{AuditRecord, Keys, Layout};
+pub use schema::{AuditRecord, Keys, Kind, Layout};
 pub use sink::{AuditCsv, Auditor};
 
 use crate::code::{Code, System};

@@ -2,6 +2,12 @@
 //! back by [`Layout::read`], so that what `convert --audit` writes is exactly what `report` and
 //! `--decisions` read.
 //!
+//! An audit has two kinds of rows ([`Kind`]), told apart by the `kind` column: a `code` row
+//! describes a code once (its title, its alternatives and theirs, the data it was converted
+//! with) and comes before the first occurrence of the code; an `occurrence` row is one cell of
+//! the claim file (one claim, column and code) and names its code in the `code` column. A
+//! decision on a code row is for every occurrence of the code, on an occurrence row for that one.
+//!
 //! Audit files are opened in spreadsheets: every text cell is written through
 //! [`crate::inert::guard`] and read back through [`crate::inert::unguard`], which undo each other
 //! exactly. Cells stay bytes (an audit of a Latin-1 claim file holds Latin-1 keys).
@@ -14,11 +20,12 @@ use crate::error::{Error, Result};
 use crate::inert::{guard, unguard};
 use crate::status::Statuses;
 
-/// The columns after `row`, `line` and the claim key columns, in the order written.
-pub const COLUMNS: [&str; 16] = [
+/// The columns after `kind`, `row`, `line` and the claim key columns, in the order written.
+pub const COLUMNS: [&str; 17] = [
     "column",
     "lines",
     "system",
+    "code",
     "original",
     "original_title",
     "status",
@@ -38,10 +45,36 @@ pub const COLUMNS: [&str; 16] = [
 /// reviewer may delete columns they do not need).
 const REQUIRED: [&str; 6] = ["line", "column", "row", "system", "original", "status"];
 
-/// One audit row: one occurrence of a code that needs a person's judgment. Text cells hold the
-/// bytes as they were in the claim file or as the converter made them, without formula guards.
+/// What an audit row describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A code, once: its title, alternatives, data, and the reason given at its first
+    /// occurrence. Its row, line, keys, column, lines, status and the other occurrence cells
+    /// are empty.
+    Code,
+    /// One occurrence of a code in the claim file. Its per-code cells (title, alternatives,
+    /// data) are on the code's row, and its reason is empty when it is the code row's; an audit
+    /// without a `kind` column has them on every row.
+    Occurrence,
+}
+
+impl Kind {
+    /// The `kind` cell.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Code => "code",
+            Kind::Occurrence => "occurrence",
+        }
+    }
+}
+
+/// One audit row: a code that needs a person's judgment, or one occurrence of it. Text cells
+/// hold the bytes as they were in the claim file or as the converter made them, without formula
+/// guards.
 #[derive(Clone, Copy, Debug)]
 pub struct AuditRecord<'a> {
+    /// A code row or an occurrence row.
+    pub kind: Kind,
     /// Data row number in the claim file.
     pub row: u64,
     /// Line on which the claim record starts.
@@ -55,7 +88,10 @@ pub struct AuditRecord<'a> {
     pub lines: u64,
     /// The system the code was read as.
     pub system: System,
-    /// The cell as it was in the claim file.
+    /// The code, dotted: what a code row describes and an occurrence row refers to (empty for a
+    /// cell that is no valid code).
+    pub code: &'a [u8],
+    /// The cell as it was in the claim file (empty on a code row).
     pub original: &'a [u8],
     /// The code's title.
     pub original_title: &'a [u8],
@@ -144,11 +180,23 @@ impl AuditRecord<'_> {
     /// Append this row's cells to `out` (cleared first), every text cell guarded.
     pub fn write_to(&self, out: &mut csv::ByteRecord) {
         out.clear();
+        out.push_field(self.kind.name().as_bytes());
+        let occurrence = self.kind == Kind::Occurrence;
         let mut digits = Digits([0; 20]);
-        out.push_field(digits.format(self.row));
-        out.push_field(digits.format(self.line));
+        let number = |digits: &mut Digits, n: u64| -> Vec<u8> {
+            if occurrence {
+                digits.format(n).to_vec()
+            } else {
+                Vec::new()
+            }
+        };
+        out.push_field(&number(&mut digits, self.row));
+        out.push_field(&number(&mut digits, self.line));
         for key in self.keys.iter() {
-            out.push_field(&guard(key));
+            match occurrence {
+                true => out.push_field(&guard(key)),
+                false => out.push_field(b""),
+            }
         }
         let mut label = Vec::with_capacity(32);
         self.statuses.write_label(&mut label);
@@ -158,17 +206,26 @@ impl AuditRecord<'_> {
             .unwrap_or_default();
         let mut lines = Digits([0; 20]);
         let mut count = Digits([0; 20]);
-        let cells: [&[u8]; 16] = [
+        let cells: [&[u8]; 17] = [
             self.column,
-            lines.format(self.lines),
+            if occurrence {
+                lines.format(self.lines)
+            } else {
+                b""
+            },
             self.system.name().as_bytes(),
+            self.code,
             self.original,
             self.original_title,
             &label,
             self.reason,
             self.written,
             self.leftover,
-            count.format(self.alternative_count),
+            if occurrence {
+                b""
+            } else {
+                count.format(self.alternative_count)
+            },
             self.alternatives,
             self.alternative_titles,
             fingerprint.as_bytes(),
@@ -187,18 +244,19 @@ impl AuditRecord<'_> {
 pub struct Layout {
     keys: Vec<usize>,
     key_names: Vec<String>,
-    /// The position of each of `row`, `line` and [`COLUMNS`], if present.
-    at: [Option<usize>; 18],
+    /// The position of each of `kind`, `row`, `line` and [`COLUMNS`], if present.
+    at: [Option<usize>; 20],
     width: usize,
 }
 
 /// The position of a column in [`Layout::at`].
 fn slot(name: &str) -> usize {
     match name {
-        "row" => 0,
-        "line" => 1,
+        "kind" => 0,
+        "row" => 1,
+        "line" => 2,
         _ => {
-            2 + COLUMNS
+            3 + COLUMNS
                 .iter()
                 .position(|c| *c == name)
                 .expect("an audit column")
@@ -210,6 +268,7 @@ impl Layout {
     /// The header row of an audit whose claim key columns are named `keys`.
     pub fn header<'k>(keys: impl IntoIterator<Item = &'k str>) -> csv::ByteRecord {
         let mut header = csv::ByteRecord::new();
+        header.push_field(b"kind");
         header.push_field(b"row");
         header.push_field(b"line");
         for name in keys {
@@ -232,8 +291,12 @@ impl Layout {
     /// columns are those between `line` and `column`.
     pub fn read_header(header: &csv::ByteRecord, path: &Path) -> Result<Layout> {
         let find = |name: &str| header.iter().position(|h| unguard(h) == name.as_bytes());
-        let mut at = [None; 18];
-        for (n, name) in ["row", "line"].into_iter().chain(COLUMNS).enumerate() {
+        let mut at = [None; 20];
+        for (n, name) in ["kind", "row", "line"]
+            .into_iter()
+            .chain(COLUMNS)
+            .enumerate()
+        {
             at[n] = find(name);
         }
         for name in REQUIRED {
@@ -273,6 +336,17 @@ impl Layout {
         &self.key_names
     }
 
+    /// True when the audit has a `kind` column: per-code cells are on code rows only.
+    pub fn has_kinds(&self) -> bool {
+        self.at[slot("kind")].is_some()
+    }
+
+    /// True when a data row is a code row.
+    pub fn is_code_row(&self, record: &csv::ByteRecord) -> bool {
+        self.at[slot("kind")]
+            .is_some_and(|i| unguard(record.get(i).unwrap_or(b"")).trim_ascii() == b"code")
+    }
+
     /// The `decision` cell of a data row, unguarded (empty when the audit has no such column).
     pub fn decision<'r>(&self, record: &'r csv::ByteRecord) -> &'r [u8] {
         self.at[slot("decision")].map_or(&b""[..], |i| unguard(record.get(i).unwrap_or(b"")))
@@ -309,16 +383,30 @@ impl Layout {
                 .and_then(|v| v.parse().ok())
                 .ok_or_else(|| bad(format!("`{name}` is {:?}, not a number", text(name))))
         };
+        let kind = match cell("kind").trim_ascii() {
+            b"" | b"occurrence" => Kind::Occurrence,
+            b"code" => Kind::Code,
+            _ => {
+                return Err(bad(format!(
+                    "`kind` is {:?}: an audit row is a `code` or an `occurrence`",
+                    text("kind")
+                )));
+            }
+        };
+        let occurrence = kind == Kind::Occurrence;
         let system = String::from_utf8_lossy(cell("system"))
             .parse()
             .map_err(bad)?;
-        let statuses = std::str::from_utf8(cell("status"))
-            .ok()
-            .and_then(|s| Statuses::parse(s.trim()))
-            .ok_or_else(|| bad(format!("unknown status {:?}", text("status"))))?;
+        let statuses = match std::str::from_utf8(cell("status")).map(str::trim) {
+            Ok("") if !occurrence => Some(Statuses::default()),
+            Ok(s) => Statuses::parse(s),
+            Err(_) => None,
+        }
+        .ok_or_else(|| bad(format!("unknown status {:?}", text("status"))))?;
         Ok(AuditRecord {
-            row: number("row", false)?,
-            line: number("line", false)?,
+            kind,
+            row: number("row", !occurrence)?,
+            line: number("line", !occurrence)?,
             keys: Keys {
                 record,
                 at: &self.keys,
@@ -330,6 +418,7 @@ impl Layout {
                 n => n,
             },
             system,
+            code: cell("code"),
             original: cell("original"),
             original_title: cell("original_title"),
             statuses,
@@ -372,19 +461,21 @@ mod tests {
         let mut statuses = Statuses::one(CellStatus::Ambiguous);
         statuses.add_problem(CellStatus::Overflow);
         let record = AuditRecord {
+            kind: Kind::Occurrence,
             row: 12,
             line: 14,
             keys: Keys::of_claim(&claim, &at),
             column: b"DX1",
             lines: 3,
             system: System::Icd9Proc,
+            code: b"=35.21",
             original: b"\0=1+1",
             original_title: b"-title",
             statuses,
             reason: b"",
             written: b"02H60JZ",
             leftover: b"02H633Z",
-            alternative_count: 216,
+            alternative_count: 0,
             alternatives: b"A | B",
             alternative_titles: b"@a | b",
             fingerprint: Some(0x0123_4567_89ab_cdef),
@@ -395,14 +486,16 @@ mod tests {
         let header = Layout::header(["CLM_ID", "=KEY"]);
         let mut written = csv::ByteRecord::new();
         record.write_to(&mut written);
-        assert_eq!(&written[2], b"'77", "a `'` that guards nothing is data");
-        assert_eq!(&written[7], b"'\0=1+1");
+        assert_eq!(&written[0], b"occurrence");
+        assert_eq!(&written[3], b"'77", "a `'` that guards nothing is data");
+        assert_eq!(&written[9], b"'\0=1+1");
         let layout = Layout::read_header(&header, Path::new("a.csv")).unwrap();
         assert_eq!(layout.key_names(), ["CLM_ID", "=KEY"]);
         let back = layout.read(&written, Path::new("a.csv"), 2).unwrap();
         let cells = |r: &AuditRecord| {
             let texts: Vec<Vec<u8>> = [
                 r.column,
+                r.code,
                 r.original,
                 r.original_title,
                 r.reason,
@@ -419,20 +512,49 @@ mod tests {
             .map(<[u8]>::to_vec)
             .collect();
             let numbers = (r.row, r.line, r.lines, r.alternative_count, r.fingerprint);
-            (numbers, r.system, r.statuses, texts)
+            (numbers, r.kind, r.system, r.statuses, texts)
         };
         assert_eq!(cells(&back), cells(&record));
         let keys: Vec<&[u8]> = back.keys.iter().collect();
         assert_eq!(keys, [&b"'77"[..], b"\xe9t\xe9"]);
+
+        // A code row: no row, line, keys or status; the count of alternatives.
+        let blank = csv::ByteRecord::from(vec![""; 3]);
+        let code = AuditRecord {
+            kind: Kind::Code,
+            keys: Keys::of_claim(&blank, &at),
+            row: 0,
+            line: 0,
+            lines: 1,
+            column: b"",
+            original: b"",
+            statuses: Statuses::default(),
+            written: b"",
+            leftover: b"",
+            alternative_count: 216,
+            fingerprint: None,
+            ..record
+        };
+        AuditRecord {
+            keys: record.keys,
+            ..code
+        }
+        .write_to(&mut written);
+        let first: Vec<&[u8]> = written.iter().take(7).collect();
+        assert_eq!(first, [&b"code"[..], b"", b"", b"", b"", b"", b""]);
+        let back = layout.read(&written, Path::new("a.csv"), 3).unwrap();
+        let keys: Vec<&[u8]> = back.keys.iter().collect();
+        assert_eq!(keys, [b"", b""]);
+        assert_eq!(cells(&back), cells(&code));
     }
 
     #[test]
     fn bad_cells_name_the_file_and_line() {
         let header = Layout::header([]);
         let layout = Layout::read_header(&header, Path::new("a.csv")).unwrap();
-        let mut row: Vec<&[u8]> = vec![b"x", b"2", b"DX1", b"1", b"icd9-dx", b"2724"];
+        let mut row: Vec<&[u8]> = vec![b"", b"x", b"2", b"DX1", b"1", b"icd9-dx", b"272.4"];
         row.resize(header.len(), b"");
-        row[7] = b"ambiguous";
+        row[9] = b"ambiguous";
         let record = csv::ByteRecord::from(row);
         let err = layout.read(&record, Path::new("a.csv"), 7).unwrap_err();
         assert!(err.to_string().contains("a.csv:7"), "{err}");

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
-use super::schema::{AuditRecord, Keys};
+use super::schema::{AuditRecord, Keys, Kind};
 use super::{AuditSink, list_alternatives, listed_alternatives};
 use crate::batch::Batch;
 use crate::code::{Code, System};
@@ -21,11 +21,15 @@ pub struct Auditor<'c, S> {
     crosswalk: &'c Crosswalk,
     keys: Vec<usize>,
     rows: u64,
+    code_rows: u64,
     // The title and alternatives of a code are the same at every occurrence: rendered once,
     // within a memory budget (cleared when it is spent; claim codes are skewed, so the common
     // ones are soon back).
     rendered: FxHashMap<(System, Code), Rc<Rendered>>,
     rendered_bytes: usize,
+    /// Codes whose code row is written (each before its first occurrence), with the reason
+    /// written there: an occurrence with the same reason leaves its own empty.
+    announced: FxHashMap<(System, Code), Box<[u8]>>,
     // The `data` cell per source system (in the order of `System::ALL`), made on first use.
     input: String,
     data: [Option<Box<[u8]>>; 4],
@@ -47,8 +51,13 @@ pub struct Auditor<'c, S> {
 /// Bytes of rendered audit text kept for re-use.
 const RENDER_BUDGET: usize = 4 << 20;
 
+/// Codes remembered as announced; past this many the set starts again, and a code met again
+/// gets a second, identical code row (readers take the two as one).
+const MAX_ANNOUNCED: usize = 1 << 20;
+
 /// The per-code cells of an audit row.
 struct Rendered {
+    dotted: Box<[u8]>,
     title: Box<[u8]>,
     count: u64,
     alternatives: Box<[u8]>,
@@ -74,6 +83,7 @@ fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
         }
     });
     Rendered {
+        dotted: code.dotted(e.system).into_bytes().into(),
         title: title(e.system, code).into_bytes().into(),
         count: alternatives.len() as u64,
         alternatives: listed_alternatives(e.system, code, alternatives)
@@ -98,8 +108,10 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             crosswalk,
             keys: keys.to_vec(),
             rows: 0,
+            code_rows: 0,
             rendered: FxHashMap::default(),
             rendered_bytes: 0,
+            announced: FxHashMap::default(),
             input: input.to_string(),
             data: Default::default(),
             leftover: Vec::new(),
@@ -113,9 +125,14 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
         }
     }
 
-    /// Audit records made so far.
+    /// Occurrence rows made so far.
     pub fn count(&self) -> u64 {
         self.rows
+    }
+
+    /// Code rows made so far.
+    pub fn code_rows(&self) -> u64 {
+        self.code_rows
     }
 
     /// The `data` cell of a `system` code: what converted it (`crosswalk 0.1.0; input claims.csv;
@@ -157,32 +174,62 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
         &self.rendered[&(e.system, code)]
     }
 
+    /// Write the code row of `code` unless it is written already.
+    fn announce(&mut self, e: &CodeEvent<'_>, code: Code, data: usize) -> Result<()> {
+        if self.announced.contains_key(&(e.system, code)) {
+            return Ok(());
+        }
+        if self.announced.len() >= MAX_ANNOUNCED {
+            self.announced.clear();
+        }
+        let reason = e.reason.unwrap_or("").as_bytes();
+        self.announced.insert((e.system, code), reason.into());
+        self.code_rows += 1;
+        let r = &self.rendered[&(e.system, code)];
+        let record = AuditRecord {
+            kind: Kind::Code,
+            row: 0,
+            line: 0,
+            keys: Keys::of_claim(e.record, &self.keys),
+            column: b"",
+            lines: 1,
+            system: e.system,
+            code: &r.dotted,
+            original: b"",
+            original_title: &r.title,
+            statuses: Statuses::default(),
+            reason,
+            written: b"",
+            leftover: b"",
+            alternative_count: r.count,
+            alternatives: &r.alternatives,
+            alternative_titles: &r.titles,
+            fingerprint: None,
+            data: self.data[data].as_deref().expect("made before"),
+            decision: b"",
+            scope: b"",
+        };
+        self.sink.record(&record)
+    }
+
     /// Hand the held occurrences of the claim that ended to the sink.
     fn flush(&mut self) -> Result<()> {
         let at = &self.claim_at[..self.claim.len()];
         for h in &self.held[..self.held_len] {
             let rendered = h.rendered.as_deref();
-            let cell = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
+            let data = self.data[h.data].as_deref().expect("made when held");
             let record = AuditRecord {
                 row: h.row,
                 line: h.line,
-                keys: Keys::of_claim(&self.claim, at),
                 column: &h.column,
                 lines: h.lines,
-                system: h.system,
                 original: &h.original,
-                original_title: cell(|r| &r.title),
                 statuses: h.statuses,
                 reason: &h.reason,
                 written: &h.written,
                 leftover: &h.leftover,
-                alternative_count: rendered.map_or(0, |r| r.count),
-                alternatives: cell(|r| &r.alternatives),
-                alternative_titles: cell(|r| &r.titles),
-                fingerprint: None,
-                data: self.data[h.data].as_deref().expect("made when held"),
                 decision: &h.decision,
-                scope: b"",
+                ..occurrence(h.system, rendered, data, Keys::of_claim(&self.claim, at))
             };
             self.sink.record(&record)?;
         }
@@ -253,7 +300,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
         for (to, from) in [
             (&mut h.column, column),
             (&mut h.original, e.original),
-            (&mut h.reason, e.reason.unwrap_or("").as_bytes()),
+            (&mut h.reason, own_reason(&self.announced, e)),
             (&mut h.written, e.written),
             (&mut h.leftover, &self.leftover[..]),
             (&mut h.decision, e.decision.unwrap_or("").as_bytes()),
@@ -262,6 +309,49 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             to.extend_from_slice(from);
         }
         Ok(())
+    }
+}
+
+/// An occurrence row of a `system` code (`rendered`, or none for a cell that is no code) with its
+/// occurrence cells empty: the per-code cells are on the code's row. A cell that is no code has
+/// no code row, so its occurrence says what converted the file (`data`).
+fn occurrence<'a>(
+    system: System,
+    rendered: Option<&'a Rendered>,
+    data: &'a [u8],
+    keys: Keys<'a>,
+) -> AuditRecord<'a> {
+    AuditRecord {
+        kind: Kind::Occurrence,
+        row: 0,
+        line: 0,
+        keys,
+        column: b"",
+        lines: 1,
+        system,
+        code: rendered.map_or(&b""[..], |r| &r.dotted),
+        original: b"",
+        original_title: b"",
+        statuses: Statuses::default(),
+        reason: b"",
+        written: b"",
+        leftover: b"",
+        alternative_count: 0,
+        alternatives: b"",
+        alternative_titles: b"",
+        fingerprint: None,
+        data: if rendered.is_some() { b"" } else { data },
+        decision: b"",
+        scope: b"",
+    }
+}
+
+/// The `reason` cell of an occurrence row: empty when its code row gives the same reason.
+fn own_reason<'e>(announced: &FxHashMap<(System, Code), Box<[u8]>>, e: &CodeEvent<'e>) -> &'e [u8] {
+    let reason = e.reason.unwrap_or("").as_bytes();
+    match e.code.and_then(|code| announced.get(&(e.system, code))) {
+        Some(said) if **said == *reason => b"",
+        _ => reason,
     }
 }
 
@@ -299,6 +389,7 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
         }
         if let Some(code) = e.code {
             self.rendered(e, code);
+            self.announce(e, code, data)?;
         }
         if !self.keys.is_empty() {
             return self.hold(e, data);
@@ -312,27 +403,23 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
             .code
             .and_then(|code| self.rendered.get(&(e.system, code)))
             .map(|r| &**r);
-        let cell = |f: fn(&Rendered) -> &[u8]| rendered.map_or(&b""[..], f);
         let record = AuditRecord {
             row: e.row,
             line: e.line,
-            keys: Keys::of_claim(e.record, &self.keys),
             column: e.column.name.as_bytes(),
-            lines: 1,
-            system: e.system,
             original: e.original,
-            original_title: cell(|r| &r.title),
             statuses: e.statuses,
-            reason: e.reason.unwrap_or("").as_bytes(),
+            reason: own_reason(&self.announced, e),
             written: e.written,
             leftover: &self.leftover,
-            alternative_count: rendered.map_or(0, |r| r.count),
-            alternatives: cell(|r| &r.alternatives),
-            alternative_titles: cell(|r| &r.titles),
             fingerprint: keyless.then_some(self.last_fingerprint.1),
-            data: self.data[data].as_deref().expect("made above"),
             decision: e.decision.unwrap_or("").as_bytes(),
-            scope: b"",
+            ..occurrence(
+                e.system,
+                rendered,
+                self.data[data].as_deref().expect("made above"),
+                Keys::of_claim(e.record, &self.keys),
+            )
         };
         self.rows += 1;
         self.sink.record(&record)

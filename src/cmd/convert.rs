@@ -264,6 +264,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         review,
         summary: counts,
         audit_rows,
+        audit_codes,
         decisions_used,
         decisions_moved,
         warnings,
@@ -309,7 +310,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     output::commit(ready).context("cannot move the outputs into place")?;
 
     if !args.quiet {
-        tell(&args, &report, audit_rows, review.as_ref());
+        tell(&args, &report, (audit_rows, audit_codes), review.as_ref());
     }
     if args.strict && report.review_codes > 0 {
         return Ok(Outcome::Unresolved);
@@ -361,12 +362,18 @@ fn page_and_summary(
 }
 
 /// What the run did, on stderr.
-fn tell(args: &Args, report: &Report, audit_rows: u64, review: Option<&Review>) {
+fn tell(args: &Args, report: &Report, audit: (u64, u64), review: Option<&Review>) {
     for line in report.render_text().lines() {
         super::say(line);
     }
     if let Some(path) = &args.audit {
-        super::say(format!("audit: {} rows in {}", audit_rows, path.display()));
+        let noun = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+        super::say(format!(
+            "audit: {} of {} in {}",
+            noun(audit.0, "occurrence"),
+            noun(audit.1, "code"),
+            path.display()
+        ));
     }
     if let (Some(review), Some(path)) = (review, &args.report) {
         super::say(format!(

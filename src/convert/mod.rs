@@ -131,8 +131,10 @@ pub struct Finished<W: Write> {
     pub review: Option<Review>,
     /// The run's counts.
     pub summary: Summary,
-    /// Audit records written (or grouped).
+    /// Audit occurrence rows written (or grouped).
     pub audit_rows: u64,
+    /// Audit code rows written.
+    pub audit_codes: u64,
     /// Per decision (in [`Decisions::list`] order): how many codes it decided.
     pub decisions_used: Vec<u64>,
     /// Per decision: bound to a row whose number now holds another row.
@@ -401,6 +403,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             rows: finish(writers.rows)?,
             audit: writers.audit.map(finish).transpose()?,
             audit_rows: audit.as_ref().map_or(0, |a| a.count()),
+            audit_codes: audit.as_ref().map_or(0, |a| a.code_rows()),
             review: audit.and_then(|a| a.sink.1),
             summary,
             decisions_used: rewriter.decisions_used().to_vec(),

@@ -14,7 +14,7 @@ use std::path::Path;
 use rustc_hash::{FxHashMap, FxHasher};
 use serde::Deserialize;
 
-use crate::audit::{AuditRecord, AuditSink, Layout};
+use crate::audit::{AuditRecord, AuditSink, Kind, Layout};
 use crate::code::{Code, System};
 use crate::csvio::Records;
 use crate::error::{Error, Result};
@@ -210,6 +210,22 @@ impl Review {
 
     /// Add one audit record.
     pub fn add(&mut self, r: &AuditRecord<'_>) {
+        if r.kind == Kind::Code {
+            // A code row describes the code's group; its occurrences count.
+            if let Some(index) = self.group_of(r.system, r.code, r.original_title, r.alternatives) {
+                let group = &mut self.groups[index];
+                if group.title.is_empty() {
+                    group.title = String::from_utf8_lossy(r.original_title).into_owned();
+                }
+                if group.listed.is_empty() {
+                    group.listed = String::from_utf8_lossy(r.alternatives).into_owned();
+                }
+                if group.reason.is_empty() {
+                    group.reason = String::from_utf8_lossy(r.reason).into_owned();
+                }
+            }
+            return;
+        }
         // A claim is identified by its key columns, else by its row; consecutive rows of one
         // claim (an audit is in input order) count once.
         let mut hasher = FxHasher::default();
@@ -234,8 +250,12 @@ impl Review {
         }
         self.review_rows += cells * u64::from(r.statuses.needs_review());
 
-        let Some(index) = self.group_of(r.system, r.original, r.original_title, r.alternatives)
-        else {
+        // An occurrence names its code (an audit without a `code` column: its cell as written).
+        let code = match r.code.trim_ascii() {
+            b"" => r.original,
+            code => code,
+        };
+        let Some(index) = self.group_of(r.system, code, r.original_title, r.alternatives) else {
             self.untracked_rows += cells;
             return;
         };
@@ -336,7 +356,7 @@ impl Review {
     /// The groups, the codes affecting the most claims first (then the most occurrences, then
     /// by system and code).
     pub fn groups(&self) -> Vec<&Group> {
-        let mut groups: Vec<&Group> = self.groups.iter().collect();
+        let mut groups: Vec<&Group> = self.groups.iter().filter(|g| g.occurrences > 0).collect();
         groups.sort_by(|a, b| {
             b.claims
                 .cmp(&a.claims)
@@ -349,7 +369,7 @@ impl Review {
 
     /// Distinct source codes (and malformed texts) grouped.
     pub fn group_count(&self) -> usize {
-        self.groups.len()
+        self.groups.iter().filter(|g| g.occurrences > 0).count()
     }
 
     /// The names of the claim key columns of the audit.

@@ -77,11 +77,13 @@ review = {"ambiguous", "no_map", "not_in_crosswalk", "malformed", "overflow", "n
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 run = json.load(open(sys.argv[2]))
 codes, claims, last, per_code = 0, 0, None, {}
+# Code rows describe codes; occurrence rows are the review items.
+rows = [r for r in rows if r.get("kind", "occurrence") == "occurrence"]
 for r in rows:
     if r["CLM_ID"] != last:
         claims, last = claims + 1, r["CLM_ID"]
     codes += any(s in review for s in r["status"].split("+"))
-    key = (r["system"], r["original"].strip().replace(".", "").upper())
+    key = (r["system"], (r["code"] or r["original"]).strip().replace(".", "").upper())
     per_code.setdefault(key, set()).add(r["CLM_ID"])
 # The code in the most claims whose text is in no other code of its system, so that filtering
 # for it leaves one group.

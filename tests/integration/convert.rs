@@ -43,6 +43,54 @@ pub(crate) fn read_file(path: &Path, delimiter: u8) -> Vec<Vec<String>> {
     read_csv(&std::fs::read(path).unwrap(), delimiter)
 }
 
+/// The audit file `path` as its header and its occurrence rows, each with its code's cells
+/// (title, alternatives, data, and the reason when its own is empty) copied from the code row,
+/// which must come before it.
+pub(crate) fn read_audit(path: &Path) -> Vec<Vec<String>> {
+    audit_occurrences(read_file(path, b','))
+}
+
+/// The occurrence rows of audit `rows` (header first), with their code rows' cells filled in.
+pub(crate) fn audit_occurrences(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let h = rows[0].clone();
+    let (kind, system, code) = (col(&h, "kind"), col(&h, "system"), col(&h, "code"));
+    let per_code = [
+        "original_title",
+        "alternative_count",
+        "alternatives",
+        "alternative_titles",
+        "data",
+    ]
+    .map(|c| col(&h, c));
+    let mut codes: std::collections::HashMap<(String, String), Vec<String>> = Default::default();
+    let mut out = vec![h];
+    for mut r in rows.into_iter().skip(1) {
+        if r[kind] == "code" {
+            let id = (r[system].clone(), r[code].clone());
+            assert!(codes.insert(id, r).is_none(), "one code row per code");
+            continue;
+        }
+        assert_eq!(r[kind], "occurrence");
+        if !r[code].is_empty() {
+            let c = &codes[&(r[system].clone(), r[code].clone())];
+            for i in per_code {
+                assert_eq!(r[i], "", "a per-code cell of an occurrence row: {r:?}");
+                r[i] = c[i].clone();
+            }
+            let reason = col(&out[0], "reason");
+            assert!(
+                r[reason].is_empty() || r[reason] != c[reason],
+                "a reason the code row gives: {r:?}"
+            );
+            if r[reason].is_empty() {
+                r[reason] = c[reason].clone();
+            }
+        }
+        out.push(r);
+    }
+    out
+}
+
 /// `COLUMN:STATUS:ORIGINAL[:LEFTOVER]` entries of a flags cell.
 fn flags(cell: &str) -> Vec<Vec<String>> {
     if cell.is_empty() {
@@ -170,9 +218,9 @@ fn example_file_every_status() {
     }
 
     // Audit: exactly the flagged codes, with alternatives and empty decision and scope columns.
-    let audit = read_file(&wd.path("review.csv"), b',');
+    let audit = read_audit(&wd.path("review.csv"));
     let ah = &audit[0];
-    assert_eq!(ah[..3], ["row", "line", "CLM_ID"]);
+    assert_eq!(ah[..4], ["kind", "row", "line", "CLM_ID"]);
     assert_eq!(ah[ah.len() - 2..], ["decision", "scope"]);
     let flagged: usize = out[1..].iter().map(|r| flags(&r[81]).len()).sum();
     assert_eq!(audit.len() - 1, flagged);
@@ -374,7 +422,7 @@ fn choose_first_billable_passes_over_headers() {
          1,E78.5,T86.10,DX1:ambiguous:272.4;DX2:ambiguous:996.81\n\
          2,D71,,DX1:not_billable:288.1\n"
     );
-    let audit = read_file(&wd.path("a.csv"), b',');
+    let audit = read_audit(&wd.path("a.csv"));
     let h = &audit[0];
     let (reason, written) = (col(h, "reason"), col(h, "written"));
     assert_eq!(audit[1][written], "E78.5");
@@ -441,7 +489,7 @@ fn unconvertible_codes_say_what_they_are() {
          PR1:not_in_crosswalk:4280;PR2:malformed:V5866\n\
          2,2841,,486,,DX1:not_in_crosswalk:2841;PR1:not_in_crosswalk:486\n"
     );
-    let audit = read_file(&wd.path("a.csv"), b',');
+    let audit = read_audit(&wd.path("a.csv"));
     let reason = col(&audit[0], "reason");
     let reasons: Vec<&str> = audit[1..].iter().map(|r| r[reason].as_str()).collect();
     assert_eq!(
@@ -586,8 +634,8 @@ fn formulas_in_claims_are_neutralised_in_the_audit() {
     wd.write("in.csv", "CLM_ID,DX1\n=HYPERLINK(\"x\"),-2731\n");
     wd.run(&["convert", "in.csv", "--audit", "a.csv", "-q"])
         .expect_exit(0);
-    let audit = read_file(&wd.path("a.csv"), b',');
-    assert_eq!(audit[1][2], "'=HYPERLINK(\"x\")");
+    let audit = read_audit(&wd.path("a.csv"));
+    assert_eq!(audit[1][col(&audit[0], "CLM_ID")], "'=HYPERLINK(\"x\")");
     assert_eq!(audit[1][col(&audit[0], "original")], "'-2731");
 }
 
@@ -738,7 +786,7 @@ fn convert_sample(relative: &str, extra: &[&str]) -> Option<(Table, Table, Table
     let run = wd.run(&args).expect_exit(0);
     let input = read_file(&path, delimiter);
     let out = read_file(&wd.path("out"), delimiter);
-    let audit = read_file(&wd.path("audit.csv"), b',');
+    let audit = read_audit(&wd.path("audit.csv"));
     // The flags are at the header's position in every row, also in ragged ones.
     let width = input[0].len();
     let is_added = |r: &Vec<String>| {
@@ -866,13 +914,10 @@ fn mimic_samples() {
         run.stderr
             .contains(&format!("({} added for clusters", added.len()))
     );
-    assert_eq!(audit[0][2], "hadm_id");
+    assert_eq!(audit[0][3], "hadm_id");
     // 5672 is valid before v32, retired since: not in the crosswalk.
-    assert!(
-        audit
-            .iter()
-            .any(|r| r[6] == "5672" && r[8] == "not_in_crosswalk")
-    );
+    assert!(audit.iter().any(|r| r[col(&audit[0], "original")] == "5672"
+        && r[col(&audit[0], "status")] == "not_in_crosswalk"));
     let Some((_, out, _, run)) = convert_sample("mimic-iii-demo-1.4/PROCEDURES_ICD.csv", &[])
     else {
         return;
@@ -1263,7 +1308,7 @@ fn fy2018_every_icd9_source_code_converts_by_the_reading_rule() {
                 assert_eq!(flagged, vec![entry], "{choose}: {prefix} {code}");
             }
         }
-        let audit = read_file(&wd.path("audit.csv"), b',');
+        let audit = read_audit(&wd.path("audit.csv"));
         assert_eq!(audit.len() - 1, review, "one audit row per flagged code");
         eprintln!("{choose}: {} codes: {by_status:?}", cases.len());
         for status in [
@@ -1318,7 +1363,7 @@ fn several_problems_on_one_cell_are_all_shown() {
         "{}",
         run.describe()
     );
-    let audit = read_file(&wd.path("a.csv"), b',');
+    let audit = read_audit(&wd.path("a.csv"));
     let status = col(&audit[0], "status");
     assert_eq!(audit[1][status], "ambiguous+not_billable");
     assert_eq!(audit[2][status], "ambiguous+overflow");
@@ -1387,7 +1432,7 @@ fn line_numbers_are_true_for_every_line_end() {
             "o.csv",
         ])
         .expect_exit(0);
-        let audit = read_file(&wd.path("a.csv"), b',');
+        let audit = read_audit(&wd.path("a.csv"));
         assert_eq!(audit[1][col(&audit[0], "line")], "3", "{name}");
         assert_eq!(audit[1][col(&audit[0], "original")], "99681", "{name}");
     }
@@ -1438,7 +1483,7 @@ fn hostile_text_stays_inert() {
         run.describe()
     );
     assert!(run.stderr.contains("\\u{202E}4272"), "{}", run.describe());
-    let audit = read_file(&wd.path("a.csv"), b',');
+    let audit = read_audit(&wd.path("a.csv"));
     let (id, original) = (col(&audit[0], "CLM_ID"), col(&audit[0], "original"));
     assert_eq!(audit[3][id], "'\0=HYPERLINK(\"x\")");
     assert_eq!(audit[3][original], "'\t=1");

@@ -185,11 +185,22 @@ fn decide_all(audit: &str) -> String {
     let h = &rows[0];
     let at = |name: &str| h.iter().position(|c| c == name).unwrap();
     let (status, alternatives, decision) = (at("status"), at("alternatives"), at("decision"));
+    let (kind, system, code) = (at("kind"), at("system"), at("code"));
+    let mut listed = std::collections::HashMap::new();
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(h).unwrap();
     for r in &rows[1..] {
         let mut r = r.clone();
-        let alts: Vec<&str> = r[alternatives].split(" | ").collect();
+        if r[kind] == "code" {
+            listed.insert(
+                (r[system].clone(), r[code].clone()),
+                r[alternatives].clone(),
+            );
+            out.write_record(&r).unwrap();
+            continue;
+        }
+        let id = (r[system].clone(), r[code].clone());
+        let alts: Vec<&str> = listed.get(&id).map_or(vec![], |l| l.split(" | ").collect());
         r[decision] = match r[status].as_str() {
             "ambiguous" => alts[1].to_string(),
             "overflow" => "keep".to_string(),
@@ -315,7 +326,7 @@ fn decisions_files_as_spreadsheets_save_them() {
     .expect_exit(0);
     let audit = std::fs::read(wd.path("audit.csv")).unwrap();
     assert!(
-        audit.windows(5).any(|w| w == b"\n1,2,"),
+        audit.windows(16).any(|w| w == b"\noccurrence,1,2,"),
         "row 1 in the audit"
     );
     assert!(
@@ -329,6 +340,8 @@ fn decisions_files_as_spreadsheets_save_them() {
             continue;
         }
         let mut line = line.to_vec();
+        // The first line is the header, the second the code row of 996.81.
+        let i = i.saturating_sub(1);
         if i > 0 {
             // The audit row ends with `,decision,scope`: both empty.
             assert!(line.ends_with(b",,"));
@@ -419,6 +432,9 @@ fn row_bound_decisions_follow_their_row_not_its_number() {
     let decided = {
         let mut t = table(&audit);
         let d = t[0].iter().position(|h| h == "decision").unwrap();
+        // The header and Ann's occurrence, after the code row.
+        assert_eq!(t[1][0], "code");
+        t.remove(1);
         t[1][d] = "T86.12".into();
         t.truncate(2);
         crate::convert::write_csv(&t)
@@ -501,5 +517,91 @@ fn an_accepted_overflow_is_no_longer_a_review_item() {
             .contains("d.csv:2: decision \"accept\" for 779.6: accept writes"),
         "{}",
         run.stderr
+    );
+}
+
+/// The audit lists each code once, on a code row before its first occurrence; a decision there
+/// is for every occurrence, and an occurrence's decision is checked against its code row.
+#[test]
+fn code_rows_decide_every_occurrence_and_carry_the_alternatives() {
+    let wd = Workdir::new();
+    wd.write(
+        "c.csv",
+        "CLM_ID,DX1,DX2\n1,99681,4019\n2,99681,2948\n3,4019,99681\n",
+    );
+    wd.run(&["convert", "c.csv", "-q", "-o", "o.csv", "--audit", "a.csv"])
+        .expect_exit(0);
+    let mut t = table(&wd.read("a.csv"));
+    let at = |name: &str| t[0].iter().position(|h| h == name).unwrap();
+    let (kind, code, alternatives, decision) =
+        (at("kind"), at("code"), at("alternatives"), at("decision"));
+    let kinds: Vec<(&str, &str)> = t[1..]
+        .iter()
+        .map(|r| (r[kind].as_str(), r[code].as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("code", "996.81"),
+            ("code", "401.9"),
+            ("occurrence", "996.81"),
+            ("occurrence", "401.9"),
+            ("code", "294.8"),
+            ("occurrence", "996.81"),
+            ("occurrence", "294.8"),
+            ("occurrence", "401.9"),
+            ("occurrence", "996.81"),
+        ]
+    );
+    assert_eq!(t[1][alternatives], "T86.10 | T86.11 | T86.12");
+    assert_eq!(
+        t[3][alternatives], "",
+        "occurrences refer to their code row"
+    );
+    // 996.81 decided on its code row, 401.9 on claim 3's occurrence only.
+    t[1][decision] = "T86.11".into();
+    t[8][decision] = "I16.9".into();
+    wd.write("d.csv", crate::convert::write_csv(&t));
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "CLM_ID,DX1,DX2,crosswalk_flags\n\
+         1,T8611,I10,DX1:decided:99681;DX2:ambiguous:4019\n\
+         2,T8611,F060,DX1:decided:99681;DX2:ambiguous:2948\n\
+         3,I169,T8611,DX1:decided:4019;DX2:decided:99681\n"
+    );
+
+    // A code row whose alternatives are not today's: refused for the code decided there or on
+    // an occurrence, naming the code row; ignored for a code nobody decided.
+    let mut stale = t.clone();
+    stale[5][alternatives] = "F06.0".into();
+    wd.write("d.csv", crate::convert::write_csv(&stale));
+    wd.run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(0);
+    stale[2][alternatives] = "I10".into();
+    wd.write("d.csv", crate::convert::write_csv(&stale));
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains(
+            "d.csv:9: the alternatives of ICD-9-CM diagnosis 401.9 changed since this audit was \
+             written (then, on line 3: \"I10\""
+        ),
+        "{}",
+        run.describe()
+    );
+    stale[1][alternatives] = "T86.10".into();
+    wd.write("d.csv", crate::convert::write_csv(&stale));
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(1);
+    assert!(
+        run.stderr
+            .contains("d.csv:2: the alternatives of ICD-9-CM diagnosis 996.81 changed"),
+        "{}",
+        run.describe()
     );
 }

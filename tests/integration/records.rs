@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::convert::{col, read_csv, read_file, write_csv};
+use crate::convert::{col, read_audit, read_csv, read_file, write_csv};
 use crate::workdir::{Workdir, shared_data};
 
 const RIF_HEADER: &str = "CLM_ID|ICD_DGNS_CD1|ICD_DGNS_VRSN_CD1|CLM_POA_IND_SW1|ICD_DGNS_CD2|\
@@ -205,7 +205,7 @@ fn icd10_codes_are_checked_against_the_code_set() {
             ""
         ]
     );
-    let audit = read_file(&wd.path("a.csv"), b',');
+    let audit = read_audit(&wd.path("a.csv"));
     let reason = col(&audit[0], "reason");
     assert!(
         audit[1][reason].contains("Z99.99 is not in ICD-10-CM FY2026"),
@@ -458,7 +458,7 @@ fn a_column_that_lost_its_leading_zeros_is_warned_and_flagged() {
         "ICD9_DGNS_CD_1:possible_lost_zero:1882;ICD9_DGNS_CD_2:ambiguous:4019"
     );
     assert_eq!(out[3][3], "", "2731 has no other reading");
-    let audit = read_file(&wd.path("a.csv"), b',');
+    let audit = read_audit(&wd.path("a.csv"));
     let (title, reason) = (col(&audit[0], "original_title"), col(&audit[0], "reason"));
     assert!(
         audit[1][title].contains("urinary bladder"),
@@ -599,7 +599,7 @@ fn audited_icd10_codes_can_be_decided_and_are_never_blanked() {
         [("D71", "Y"), ("Z9999", "N"), ("H4011X2", "Y"), ("", "")],
         "ICD-10 codes stay; a blanked ICD-9 code takes its POA with it"
     );
-    let mut audit = read_file(&wd.path("a.csv"), b',');
+    let mut audit = read_audit(&wd.path("a.csv"));
     assert!(
         audit[3][col(&audit[0], "reason")].contains("deleted since it was coded, or never valid"),
         "{:?}",
@@ -686,7 +686,7 @@ fn claim_lines_that_repeat_a_code_are_one_review_item() {
         "convert", "c.csv", "-q", "-o", "out.csv", "--audit", "a.csv",
     ])
     .expect_exit(0);
-    let audit = read_file(&wd.path("a.csv"), b',');
+    let audit = read_audit(&wd.path("a.csv"));
     let items: Vec<(&str, &str, &str, &str)> = audit[1..]
         .iter()
         .map(|r| {
@@ -738,7 +738,7 @@ fn rif_inpatient_review_items() {
         "a.csv",
     ])
     .expect_exit(0);
-    let audit = read_file(&wd.path("a.csv"), b',');
+    let audit = read_audit(&wd.path("a.csv"));
     let lines: usize = audit[1..]
         .iter()
         .map(|r| r[col(&audit[0], "lines")].parse::<usize>().unwrap())

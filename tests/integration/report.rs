@@ -61,13 +61,13 @@ fn convert_writes_a_page_that_matches_the_audit_and_the_summary() {
     );
     assert_eq!(figure(&html, "claims"), summary["review_rows"].to_string());
     // One group per distinct source code of the audit, the most claims first.
-    let audit = read(&wd, "review.csv");
-    let mut codes: Vec<(String, String)> = audit
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[5].to_string(), f[6].replace('.', ""))
+    let audit = crate::convert::read_audit(&wd.path("review.csv"));
+    let at = |name: &str| crate::convert::col(&audit[0], name);
+    let mut codes: Vec<(String, String)> = audit[1..]
+        .iter()
+        .map(|r| match r[at("code")].as_str() {
+            "" => (r[at("system")].clone(), r[at("original")].clone()),
+            code => (r[at("system")].clone(), code.to_string()),
         })
         .collect();
     codes.sort();
