@@ -141,6 +141,7 @@ fn convert_vs_passthrough(c: &mut Criterion) {
                     rows: Vec::with_capacity(data.len() + data.len() / 4),
                     audit: None,
                     review: false,
+                    workbook: None,
                 };
                 let finished = opened.run(outputs, |_| {}).unwrap();
                 black_box(finished.summary.rows_in);

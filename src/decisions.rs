@@ -22,13 +22,14 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::audit::{AuditRecord, Kind, Layout};
+use crate::audit::{AuditRecord, Keys, Kind, Layout};
 use crate::code::{Code, System};
 use crate::codeset::Validity;
 use crate::crosswalk::Crosswalk;
 use crate::csvio::Records;
 use crate::error::{Error, Result};
 use crate::inert::unguard;
+use crate::xlsx;
 
 /// What a decision writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,6 +141,79 @@ pub struct Decisions {
     choices: FxHashMap<(System, Code, Box<str>), (Choice, bool)>,
     /// The `alternatives` cell each code's audit rows must list, by code.
     listed: FxHashMap<(System, Code), (String, Vec<crate::mapping::Alternative>)>,
+}
+
+/// Where the columns of a review workbook's sheet are, from its header row.
+#[derive(Default)]
+struct SheetColumns {
+    names: Vec<String>,
+    /// The claim key columns (those before `row` on the Occurrences sheet), and their names.
+    keys: Vec<usize>,
+    key_names: Vec<String>,
+}
+
+impl SheetColumns {
+    fn read_header(&mut self, header: &csv::ByteRecord, sheet: &str, path: &Path) -> Result<()> {
+        self.names = header.iter().map(|h| text(h).trim().to_string()).collect();
+        let required: &[&str] = match sheet {
+            xlsx::CODES => &["system", "code", "decision", "alternatives"],
+            _ => &["row", "column", "system", "code", "decision"],
+        };
+        for name in required {
+            if !self.names.iter().any(|n| n == name) {
+                return Err(Error::parse(
+                    path,
+                    1,
+                    format!("no `{name}` column: not the {sheet} sheet of a review workbook"),
+                ));
+            }
+        }
+        if sheet == xlsx::OCCURRENCES {
+            let row = self.names.iter().position(|n| n == "row").expect("checked");
+            self.keys = (0..row).collect();
+            self.key_names = self.names[..row].to_vec();
+        }
+        Ok(())
+    }
+
+    /// The trimmed cell of column `name` (empty when the sheet has no such column).
+    fn cell<'r>(&self, record: &'r csv::ByteRecord, name: &str) -> &'r [u8] {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|i| record.get(i))
+            .map_or(&b""[..], <[u8]>::trim_ascii)
+    }
+}
+
+/// Code rows whose alternatives are no longer the crosswalk's, and the codes that occurrence
+/// rows decide: checked against each other once a whole file is read.
+#[derive(Default)]
+struct CodeRowCheck {
+    /// By code: where its code row is, the alternatives it lists, and today's.
+    stale: FxHashMap<(System, Code), (String, String, String)>,
+    decided: Vec<(System, Code, PathBuf, u64)>,
+}
+
+impl CodeRowCheck {
+    /// An error for the first occurrence decision of a code whose code row is stale.
+    fn finish(self) -> Result<()> {
+        for (system, code, path, line) in self.decided {
+            if let Some((at, then, now)) = self.stale.get(&(system, code)) {
+                return Err(Error::parse(
+                    &path,
+                    line,
+                    format!(
+                        "the alternatives of {} {} changed since this audit was written (then, \
+                         at {at}: {then:?}, now: {now:?}); decide it again",
+                        system.label(),
+                        code.dotted(system),
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The hash an occurrence decision is found by.
@@ -303,8 +377,96 @@ impl Decisions {
     /// Read a decisions file (audit form or `system,code,decision`), checking every decision
     /// against `crosswalk`. Errors name the file and line.
     pub fn load(&mut self, path: &Path, crosswalk: &Crosswalk) -> Result<()> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
-        self.read(path, file, crosswalk)
+        use std::io::Read;
+        let mut file =
+            std::fs::File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+        let mut start = [0u8; 4];
+        let n = file
+            .read(&mut start)
+            .map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+        if crate::input::is_zip(&start[..n]) {
+            return self.read_workbook(path, crosswalk);
+        }
+        self.read(
+            path,
+            std::io::Cursor::new(start[..n].to_vec()).chain(file),
+            crosswalk,
+        )
+    }
+
+    /// Read the decisions of a review workbook (`convert --audit review.xlsx`): the Codes
+    /// sheet's decide codes, the Occurrences sheet's occurrences. Errors name the file, sheet
+    /// and row.
+    fn read_workbook(&mut self, path: &Path, crosswalk: &Crosswalk) -> Result<()> {
+        let mut check = CodeRowCheck::default();
+        let mut sheets = 0;
+        for sheet in [xlsx::CODES, xlsx::OCCURRENCES] {
+            let named = xlsx::sheet_path(path, sheet);
+            let mut columns = SheetColumns::default();
+            let found = xlsx::read_sheet(path, sheet, |line, record| {
+                if columns.names.is_empty() {
+                    return columns.read_header(record, sheet, &named);
+                }
+                if record.iter().all(|c| c.trim_ascii().is_empty()) {
+                    return Ok(());
+                }
+                let decision = columns.cell(record, "decision");
+                if decision.is_empty() && sheet == xlsx::OCCURRENCES {
+                    return Ok(());
+                }
+                let at = |message: String| Error::parse(&named, line, message);
+                let system = text(columns.cell(record, "system"))
+                    .parse()
+                    .map_err(|e: String| at(e))?;
+                let keys = Keys::of_claim(record, &columns.keys);
+                let mut audit = AuditRecord {
+                    code: columns.cell(record, "code"),
+                    decision,
+                    ..AuditRecord::blank(Kind::Code, system, keys)
+                };
+                if audit.code.is_empty() {
+                    return Err(at("no code in the `code` column".to_string()));
+                }
+                if sheet == xlsx::CODES {
+                    audit.alternatives = columns.cell(record, "alternatives");
+                    let row = Row::Audit(audit, &[], true);
+                    return self.take(&named, line, &row, crosswalk, &mut check);
+                }
+                let number = |name: &str| {
+                    let value = text(columns.cell(record, name)).into_owned();
+                    value
+                        .parse::<u64>()
+                        .map_err(|_| at(format!("`{name}` is {value:?}, not a number")))
+                };
+                audit.kind = Kind::Occurrence;
+                audit.row = number("row")?;
+                audit.column = columns.cell(record, "column");
+                audit.original = columns.cell(record, "original");
+                audit.fingerprint = match text(columns.cell(record, "fingerprint")).as_ref() {
+                    "" => None,
+                    hex => Some(
+                        u64::from_str_radix(hex, 16)
+                            .map_err(|_| at(format!("`fingerprint` is {hex:?}, not one")))?,
+                    ),
+                };
+                let row = Row::Audit(audit, &columns.key_names, false);
+                self.take(&named, line, &row, crosswalk, &mut check)
+            })?;
+            sheets += usize::from(found);
+        }
+        if sheets == 0 {
+            return Err(Error::parse(
+                path,
+                1,
+                format!(
+                    "a workbook without a {} or {} sheet: not a review workbook (one is written \
+                     by `crosswalk convert --audit review.xlsx`)",
+                    xlsx::CODES,
+                    xlsx::OCCURRENCES
+                ),
+            ));
+        }
+        check.finish()
     }
 
     /// As [`Decisions::load`], from a reader; `path` names it in errors. The file is read as
@@ -339,10 +501,7 @@ impl Decisions {
             return Err(Error::parse(path, 1, "no `code` column"));
         };
         let mut record = csv::ByteRecord::new();
-        // Code rows whose alternatives are no longer the crosswalk's, and the codes that
-        // occurrence rows decide: checked against each other once the whole file is read.
-        let mut stale: FxHashMap<(System, Code), (u64, String, String)> = FxHashMap::default();
-        let mut decided: Vec<(System, Code, u64)> = Vec::new();
+        let mut check = CodeRowCheck::default();
         while records.read(&mut record)? {
             let line = records.line_of(&record);
             let at = |message: String| Error::parse(path, line, message);
@@ -368,39 +527,41 @@ impl Decisions {
                 }
                 None => Row::Plain(Plain::read(&record, &header, path, line)?),
             };
-            if let Row::Audit(audit, ..) = &row
-                && audit.kind == Kind::Code
+            self.take(path, line, &row, crosswalk, &mut check)?;
+        }
+        check.finish()
+    }
+
+    /// One row of a decisions file: its code row's alternatives noted, its decision read.
+    fn take(
+        &mut self,
+        path: &Path,
+        line: u64,
+        row: &Row<'_>,
+        crosswalk: &Crosswalk,
+        check: &mut CodeRowCheck,
+    ) -> Result<()> {
+        if let Row::Audit(audit, ..) = row
+            && audit.kind == Kind::Code
+        {
+            let at = |message: String| Error::parse(path, line, message);
+            if let Subject::Code(code) =
+                self.subject(audit.system, row.code(), true, crosswalk, &at)?
             {
-                let at = |message: String| Error::parse(path, line, message);
-                if let Subject::Code(code) =
-                    self.subject(audit.system, row.code(), true, crosswalk, &at)?
-                {
-                    let then = text(audit.alternatives.trim_ascii()).into_owned();
-                    let now = &self.listed[&(audit.system, code)].0;
-                    if then != *now {
-                        stale.insert((audit.system, code), (line, then, now.clone()));
-                    }
+                let then = text(audit.alternatives.trim_ascii()).into_owned();
+                let now = &self.listed[&(audit.system, code)].0;
+                if then != *now {
+                    let at = format!("{}:{line}", path.display());
+                    check
+                        .stale
+                        .insert((audit.system, code), (at, then, now.clone()));
                 }
             }
-            if !row.decision().is_empty()
-                && let Some((system, code)) = self.read_row(path, line, &row, crosswalk)?
-            {
-                decided.push((system, code, line));
-            }
         }
-        for (system, code, line) in decided {
-            if let Some((at, then, now)) = stale.get(&(system, code)) {
-                return Err(Error::parse(
-                    path,
-                    line,
-                    format!(
-                        "the alternatives of {} {} changed since this audit was written (then, \
-                         on line {at}: {then:?}, now: {now:?}); decide it again",
-                        system.label(),
-                        code.dotted(system),
-                    ),
-                ));
-            }
+        if !row.decision().is_empty()
+            && let Some((system, code)) = self.read_row(path, line, row, crosswalk)?
+        {
+            check.decided.push((system, code, path.to_path_buf(), line));
         }
         Ok(())
     }

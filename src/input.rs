@@ -63,3 +63,8 @@ impl Read for CheckedFile {
         Ok(n)
     }
 }
+
+/// True when `start` (a file's first bytes) is a zip archive, as an .xlsx workbook is.
+pub fn is_zip(start: &[u8]) -> bool {
+    start.starts_with(b"PK\x03\x04")
+}

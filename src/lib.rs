@@ -61,6 +61,8 @@ pub mod row;
 pub mod status;
 pub mod summary;
 pub mod tablefile;
+pub mod workbook;
+pub mod xlsx;
 pub mod years;
 pub mod zeros;
 

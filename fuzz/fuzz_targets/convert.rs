@@ -78,6 +78,7 @@ fuzz_target!(|data: &[u8]| {
         rows: Vec::new(),
         audit: Some(Vec::new()),
         review: true,
+        workbook: None,
     };
     let finished = match opened.run(outputs, |_| {}) {
         Ok(finished) => finished,

@@ -5,6 +5,7 @@
 //! converter's events into records and hands them to an [`AuditSink`]: the audit file's writer
 //! ([`AuditCsv`]) and the review page ([`crate::report::Review`]), in the same process.
 
+pub mod choices;
 pub mod schema;
 pub mod sink;
 

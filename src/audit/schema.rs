@@ -176,6 +176,36 @@ impl Digits {
     }
 }
 
+impl<'a> AuditRecord<'a> {
+    /// A row of `kind` for a `system` code with the claim keys `keys` and every other cell
+    /// empty (row and line 0, one line).
+    pub fn blank(kind: Kind, system: System, keys: Keys<'a>) -> AuditRecord<'a> {
+        AuditRecord {
+            kind,
+            row: 0,
+            line: 0,
+            keys,
+            column: b"",
+            lines: 1,
+            system,
+            code: b"",
+            original: b"",
+            original_title: b"",
+            statuses: Statuses::default(),
+            reason: b"",
+            written: b"",
+            leftover: b"",
+            alternative_count: 0,
+            alternatives: b"",
+            alternative_titles: b"",
+            fingerprint: None,
+            data: b"",
+            decision: b"",
+            scope: b"",
+        }
+    }
+}
+
 impl AuditRecord<'_> {
     /// Append this row's cells to `out` (cleared first), every text cell guarded.
     pub fn write_to(&self, out: &mut csv::ByteRecord) {

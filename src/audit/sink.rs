@@ -187,27 +187,14 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
         self.code_rows += 1;
         let r = &self.rendered[&(e.system, code)];
         let record = AuditRecord {
-            kind: Kind::Code,
-            row: 0,
-            line: 0,
-            keys: Keys::of_claim(e.record, &self.keys),
-            column: b"",
-            lines: 1,
-            system: e.system,
             code: &r.dotted,
-            original: b"",
             original_title: &r.title,
-            statuses: Statuses::default(),
             reason,
-            written: b"",
-            leftover: b"",
             alternative_count: r.count,
             alternatives: &r.alternatives,
             alternative_titles: &r.titles,
-            fingerprint: None,
             data: self.data[data].as_deref().expect("made before"),
-            decision: b"",
-            scope: b"",
+            ..AuditRecord::blank(Kind::Code, e.system, Keys::of_claim(e.record, &self.keys))
         };
         self.sink.record(&record)
     }
@@ -322,27 +309,9 @@ fn occurrence<'a>(
     keys: Keys<'a>,
 ) -> AuditRecord<'a> {
     AuditRecord {
-        kind: Kind::Occurrence,
-        row: 0,
-        line: 0,
-        keys,
-        column: b"",
-        lines: 1,
-        system,
         code: rendered.map_or(&b""[..], |r| &r.dotted),
-        original: b"",
-        original_title: b"",
-        statuses: Statuses::default(),
-        reason: b"",
-        written: b"",
-        leftover: b"",
-        alternative_count: 0,
-        alternatives: b"",
-        alternative_titles: b"",
-        fingerprint: None,
         data: if rendered.is_some() { b"" } else { data },
-        decision: b"",
-        scope: b"",
+        ..AuditRecord::blank(Kind::Occurrence, system, keys)
     }
 }
 

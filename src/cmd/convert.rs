@@ -19,6 +19,7 @@ use crosswalk::report::{
     html::{self, About},
 };
 use crosswalk::summary::{DecisionReport, Report};
+use crosswalk::workbook::{ReviewWorkbook, WorkbookAbout};
 
 use super::{CrosswalkArgs, Outcome};
 
@@ -133,8 +134,10 @@ pub struct Args {
     #[arg(long, conflicts_with = "flags_column")]
     no_flags_column: bool,
 
-    /// Write one CSV row per code that needs review, with alternatives, titles and an empty
-    /// `decision` column.
+    /// Write the codes that need review: a CSV file (a `code` row per code with its
+    /// alternatives and titles, an `occurrence` row per claim, column and code), or, for a PATH
+    /// ending in .xlsx, a review workbook (a Codes sheet with a dropdown of choices per code, an
+    /// Occurrences sheet, every cell text). Both have `decision` cells that --decisions reads.
     #[arg(long, value_name = "PATH")]
     audit: Option<PathBuf>,
 
@@ -149,9 +152,9 @@ pub struct Args {
     #[arg(long, value_name = "COLS")]
     key: Vec<String>,
 
-    /// Apply reviewers' decisions: a filled-in audit file (its `decision` column; `scope` set to
-    /// `code` makes a row's decision hold for every occurrence of the code) or a CSV with the
-    /// columns `system,code,decision`. A decision is one of the code's alternatives (`A+B` for a
+    /// Apply reviewers' decisions: a filled-in audit file or review workbook (a code row's
+    /// decision holds for every occurrence of the code, an occurrence row's for that claim) or a
+    /// CSV with the columns `system,code,decision`. A decision is one of the code's alternatives (`A+B` for a
     /// cluster), another valid ICD-10 code, `keep` or `blank`. Repeatable.
     #[arg(long, value_name = "PATH")]
     decisions: Vec<PathBuf>,
@@ -233,14 +236,24 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     }
 
+    let workbook = match args.audit.as_deref().filter(|p| is_workbook(p)) {
+        Some(path) => {
+            let keys = opened.plan().keys.iter().map(|k| k.1.clone()).collect();
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            Some(ReviewWorkbook::new(keys, dir.unwrap_or(Path::new(".")))?)
+        }
+        None => None,
+    };
     let outputs = Outputs {
         rows: Output::create(args.output.as_deref())?,
         audit: args
             .audit
             .as_deref()
+            .filter(|p| !is_workbook(p))
             .map(|path| Output::create(Some(path)))
             .transpose()?,
         review: args.report.is_some(),
+        workbook,
     };
     let progress = (!args.quiet && io::stderr().is_terminal())
         .then_some(size)
@@ -262,6 +275,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         rows,
         audit,
         review,
+        workbook,
         summary: counts,
         audit_rows,
         audit_codes,
@@ -274,6 +288,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .map_err(|e| closed_stdout(&args, anyhow::Error::new(e)))
         .context("cannot write the output")?;
     let mut ready = vec![rows];
+    let mut workbook_shown = None;
     if let Some(audit) = audit {
         ready.push(audit.finish().context("cannot write the audit file")?);
     }
@@ -300,6 +315,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             &decisions_moved,
         ));
     }
+    if let (Some(workbook), Some(path)) = (workbook, &args.audit) {
+        let about = WorkbookAbout {
+            input: name.clone(),
+            plan: report.plan.clone(),
+            options: serde_json::to_string(&report.options).unwrap_or_default(),
+        };
+        let mut out = Output::create(Some(path))?;
+        workbook_shown = Some((workbook.code_count(), workbook.not_shown()));
+        workbook.save(&crosswalk, &about, &mut out)?;
+        ready.push(out.finish().context("cannot write the review workbook")?);
+    }
     ready.extend(page_and_summary(
         &args,
         review.as_ref(),
@@ -310,12 +336,23 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     output::commit(ready).context("cannot move the outputs into place")?;
 
     if !args.quiet {
-        tell(&args, &report, (audit_rows, audit_codes), review.as_ref());
+        tell(
+            &args,
+            &report,
+            (audit_rows, audit_codes, workbook_shown),
+            review.as_ref(),
+        );
     }
     if args.strict && report.review_codes > 0 {
         return Ok(Outcome::Unresolved);
     }
     Ok(Outcome::Done)
+}
+
+/// True when an audit path asks for the review workbook (`.xlsx`).
+fn is_workbook(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
 }
 
 /// The claim file: a file (read to the end it had when opened) or stdin, with its name in
@@ -362,18 +399,39 @@ fn page_and_summary(
 }
 
 /// What the run did, on stderr.
-fn tell(args: &Args, report: &Report, audit: (u64, u64), review: Option<&Review>) {
+fn tell(
+    args: &Args,
+    report: &Report,
+    audit: (u64, u64, Option<(usize, u64)>),
+    review: Option<&Review>,
+) {
     for line in report.render_text().lines() {
         super::say(line);
     }
     if let Some(path) = &args.audit {
         let noun = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
-        super::say(format!(
-            "audit: {} of {} in {}",
-            noun(audit.0, "occurrence"),
-            noun(audit.1, "code"),
-            path.display()
-        ));
+        match audit.2 {
+            Some((codes, not_shown)) => {
+                super::say(format!(
+                    "review workbook: {} to decide, {}, in {}",
+                    noun(codes as u64, "code"),
+                    noun(audit.0, "occurrence"),
+                    path.display()
+                ));
+                if not_shown > 0 {
+                    super::say(format!(
+                        "  {not_shown} occurrences are beyond the Occurrences sheet's row limit: \
+                         the CSV audit (--audit PATH.csv) lists them all"
+                    ));
+                }
+            }
+            None => super::say(format!(
+                "audit: {} of {} in {}",
+                noun(audit.0, "occurrence"),
+                noun(audit.1, "code"),
+                path.display()
+            )),
+        }
     }
     if let (Some(review), Some(path)) = (review, &args.report) {
         super::say(format!(

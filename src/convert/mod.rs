@@ -20,6 +20,7 @@ use crate::decisions::Decisions;
 use crate::error::{Error, Result};
 use crate::report::Review;
 use crate::summary::Summary;
+use crate::workbook::ReviewWorkbook;
 
 pub use crate::event::{CodeEvent, OwnedEvent, Sink};
 pub use crate::options::{Choose, Dots, Options, Unmapped};
@@ -119,6 +120,8 @@ pub struct Outputs<W: Write> {
     pub audit: Option<W>,
     /// Group the audit records for a review page.
     pub review: bool,
+    /// The review workbook, if one is wanted (made with the plan's key column names).
+    pub workbook: Option<ReviewWorkbook>,
 }
 
 /// What a run made, for the caller to finish and report.
@@ -129,6 +132,8 @@ pub struct Finished<W: Write> {
     pub audit: Option<W>,
     /// The audit records grouped for the review page.
     pub review: Option<Review>,
+    /// The review workbook, filled, for the caller to save.
+    pub workbook: Option<ReviewWorkbook>,
     /// The run's counts.
     pub summary: Summary,
     /// Audit occurrence rows written (or grouped).
@@ -335,6 +340,8 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         let config = &converter.config;
         let keys = rewriter.plan().keys.clone();
         let outputs_review = outputs.review;
+        let mut outputs = outputs;
+        let workbook = outputs.workbook.take();
         let writers = writers(
             config,
             header.as_ref(),
@@ -350,6 +357,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             &name,
             writers.audit.is_some(),
             outputs_review,
+            workbook,
         );
         let lines = records.lines();
         let mut rows = RowCheck {
@@ -404,7 +412,8 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             audit: writers.audit.map(finish).transpose()?,
             audit_rows: audit.as_ref().map_or(0, |a| a.count()),
             audit_codes: audit.as_ref().map_or(0, |a| a.code_rows()),
-            review: audit.and_then(|a| a.sink.1),
+            workbook: audit.as_mut().and_then(|a| a.sink.1.1.take()),
+            review: audit.and_then(|a| a.sink.1.0),
             summary,
             decisions_used: rewriter.decisions_used().to_vec(),
             decisions_moved: rewriter.decisions_moved().to_vec(),
@@ -421,17 +430,27 @@ fn auditor<'c>(
     name: &str,
     audit_file: bool,
     review_page: bool,
+    workbook: Option<ReviewWorkbook>,
 ) -> Option<RunAuditor<'c>> {
     let review = review_page.then(|| Review::new(keys.iter().map(|k| k.1.clone()).collect()));
     let csv = audit_file.then(AuditCsv::default);
     let key_at: Vec<usize> = keys.iter().map(|(i, _)| *i).collect();
     let fingerprint = rewriter.plan().fingerprint.clone();
-    (csv.is_some() || review.is_some())
-        .then(|| Auditor::new(crosswalk, &key_at, fingerprint, name, (csv, review)))
+    let wanted = csv.is_some() || review.is_some() || workbook.is_some();
+    wanted.then(|| {
+        Auditor::new(
+            crosswalk,
+            &key_at,
+            fingerprint,
+            name,
+            (csv, (review, workbook)),
+        )
+    })
 }
 
-/// What a run's audit records go to: the audit file's writer and the review page.
-type RunAuditor<'c> = Auditor<'c, (Option<AuditCsv>, Option<Review>)>;
+/// What a run's audit records go to: the audit file's writer, the review page and the review
+/// workbook.
+type RunAuditor<'c> = Auditor<'c, (Option<AuditCsv>, (Option<Review>, Option<ReviewWorkbook>))>;
 
 /// Convert one record (data row `row`, from `line`, with the row-level flag `extra_flag`) into
 /// `output`, with the rows a long layout adds after it, reporting to the summary and the audit.

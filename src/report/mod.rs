@@ -426,6 +426,14 @@ pub fn read_audit_from(reader: impl std::io::Read, path: &Path) -> Result<Review
             "the file is empty; an audit file starts with its header line",
         ));
     }
+    if crate::input::is_zip(record.as_slice()) {
+        return Err(Error::parse(
+            path,
+            1,
+            "a workbook (zip) file: `report` reads the CSV audit (convert --audit PATH.csv); \
+             the review workbook holds the same codes on its Codes sheet",
+        ));
+    }
     let layout = Layout::read_header(&record, path)?;
     let mut review = Review::new(layout.key_names().to_vec());
     while records.read(&mut record)? {

@@ -588,7 +588,7 @@ fn code_rows_decide_every_occurrence_and_carry_the_alternatives() {
     assert!(
         run.stderr.contains(
             "d.csv:9: the alternatives of ICD-9-CM diagnosis 401.9 changed since this audit was \
-             written (then, on line 3: \"I10\""
+             written (then, at d.csv:3: \"I10\""
         ),
         "{}",
         run.describe()

@@ -10,4 +10,5 @@ mod records;
 mod report;
 mod shape;
 mod stats;
+mod workbook;
 mod workdir;
