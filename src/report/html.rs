@@ -140,6 +140,10 @@ th{font-size:.8rem;color:var(--muted);font-weight:600;white-space:nowrap}td.n{wi
 .warn{color:var(--review)}.note{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.6rem .9rem}
 ul.samples{margin:.25rem 0;padding-left:1.2rem}
 tr.written td{background:#fff7ed}
+div.decide{margin:.5rem 0;padding:.4rem .6rem;background:#fffbeb;border:1px solid #fde68a;border-radius:6px}
+div.decide select{max-width:100%}select.claim-choice{margin-left:.4rem;max-width:22rem}
+input.other{margin-left:.4rem;font-family:ui-monospace,Menlo,Consolas,monospace}
+#decide ol{padding-left:1.3rem}#decide button{font:inherit;padding:.25rem .7rem}
 @media print{body{max-width:none;padding:0;font-size:10pt}.filter{display:none}article.group{border-left-width:2px}a{color:inherit;text-decoration:none}}
 "#;
 
@@ -170,6 +174,133 @@ const SCRIPT: &str = r#"
   });
   apply();
 })();
+(function () {
+  // Decisions made in the page: kept in this browser's local storage for this page, and saved
+  // as a decisions file that `crosswalk convert --decisions` reads (an audit file with code and
+  // occurrence rows).
+  var decide = document.getElementById('decide');
+  var download = document.getElementById('download');
+  if (!decide || !download) { return; }
+  var keyNames = JSON.parse(decide.getAttribute('data-keys') || '[]');
+  var storeKey = 'crosswalk-decisions:' + decide.getAttribute('data-page');
+  var store = {};
+  try { store = JSON.parse(window.localStorage.getItem(storeKey) || '{}') || {}; } catch (e) { store = {}; }
+  function save() {
+    try { window.localStorage.setItem(storeKey, JSON.stringify(store)); } catch (e) { /* private mode */ }
+  }
+  function each(list, f) { Array.prototype.forEach.call(list, f); }
+  function idOf(block) {
+    return block.getAttribute('data-system') + ' ' +
+      (block.getAttribute('data-code') || block.getAttribute('data-text'));
+  }
+  function entry(id) { return store[id] || (store[id] = { all: '', claims: {} }); }
+  // A list with "another code…" and its text box.
+  function wire(select, other, get, set) {
+    function show(value) {
+      var listed = false;
+      each(select.options, function (o) { if (o.value === value && value !== 'other') { listed = true; } });
+      if (!value) { select.value = ''; other.hidden = true; other.value = ''; }
+      else if (listed) { select.value = value; other.hidden = true; }
+      else { select.value = 'other'; other.hidden = false; other.value = value; }
+    }
+    show(get());
+    select.addEventListener('change', function () {
+      if (select.value === 'other') { other.hidden = false; other.focus(); set(other.value.trim()); }
+      else { other.hidden = true; set(select.value); }
+      update();
+    });
+    other.addEventListener('input', function () { set(other.value.trim()); update(); });
+  }
+  var blocks = [];
+  each(document.querySelectorAll('article.group'), function (card) {
+    var block = card.querySelector('div.decide');
+    if (!block) { return; }
+    var id = idOf(block);
+    var main = block.querySelector('select.choice');
+    wire(main, block.querySelector('input.other'),
+      function () { return (store[id] || {}).all || ''; },
+      function (v) { entry(id).all = v; save(); });
+    var samples = [];
+    each(card.querySelectorAll('ul.samples li'), function (li) {
+      var select = li.querySelector('select.claim-choice');
+      if (!select) { return; }
+      var first = document.createElement('option');
+      first.value = '';
+      first.textContent = 'as for all claims';
+      select.appendChild(first);
+      each(main.options, function (o, i) { if (i > 0) { select.appendChild(o.cloneNode(true)); } });
+      var other = document.createElement('input');
+      other.type = 'text';
+      other.className = 'other';
+      other.hidden = true;
+      other.setAttribute('aria-label', 'another code for this claim');
+      li.appendChild(other);
+      var at = li.getAttribute('data-row') + '|' + li.getAttribute('data-column');
+      wire(select, other,
+        function () { return ((store[id] || {}).claims || {})[at] || ''; },
+        function (v) { var e = entry(id); if (v) { e.claims[at] = v; } else { delete e.claims[at]; } save(); });
+      samples.push({ li: li, at: at });
+    });
+    blocks.push({ id: id, block: block, samples: samples });
+  });
+  // A cell as the audit writes it: a formula guard, then CSV quoting.
+  function cell(v) {
+    v = String(v);
+    function guarded(t) {
+      var c = t.charCodeAt(0);
+      if (!t.length) { return false; }
+      if ('=+-@'.indexOf(t[0]) >= 0 || c < 32 || c === 127) { return true; }
+      return t[0] === "'" && guarded(t.slice(1));
+    }
+    if (guarded(v)) { v = "'" + v; }
+    return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+  }
+  function rows() {
+    var out = [['kind', 'row', 'line'].concat(keyNames, ['column', 'system', 'code', 'original', 'status', 'alternatives', 'decision'])];
+    var count = 0;
+    blocks.forEach(function (b) {
+      var e = store[b.id];
+      if (!e) { return; }
+      var d = b.block;
+      var claims = b.samples.filter(function (s) { return e.claims && e.claims[s.at]; });
+      if (!e.all && !claims.length) { return; }
+      var blank = keyNames.map(function () { return ''; });
+      var system = d.getAttribute('data-system'), code = d.getAttribute('data-code'), text = d.getAttribute('data-text');
+      out.push(['code', '', ''].concat(blank, ['', system, code, text, '', d.getAttribute('data-listed'), e.all]));
+      count += e.all ? 1 : 0;
+      claims.forEach(function (s) {
+        var keys = JSON.parse(s.li.getAttribute('data-keys') || '[]');
+        out.push(['occurrence', s.li.getAttribute('data-row'), s.li.getAttribute('data-line')].concat(keys,
+          [s.li.getAttribute('data-column'), system, code, text, d.getAttribute('data-status'), '', e.claims[s.at]]));
+        count += 1;
+      });
+    });
+    return { rows: out, count: count };
+  }
+  var told = document.getElementById('decided');
+  function update() {
+    var n = rows().count;
+    download.disabled = n === 0;
+    told.textContent = n === 0 ? 'No decision made yet.' : n + (n === 1 ? ' decision' : ' decisions') + ' made.';
+  }
+  download.addEventListener('click', function () {
+    var text = rows().rows.map(function (r) { return r.map(cell).join(','); }).join('\n') + '\n';
+    var link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+    link.download = 'decisions.csv';
+    document.body.appendChild(link);
+    link.click();
+    window.setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+  });
+  document.getElementById('clear').addEventListener('click', function () {
+    store = {};
+    save();
+    each(document.querySelectorAll('select.choice, select.claim-choice'), function (s) { s.value = ''; });
+    each(document.querySelectorAll('div.decide input.other, ul.samples input.other'), function (i) { i.value = ''; i.hidden = true; });
+    update();
+  });
+  update();
+})();
 "#;
 
 /// Render the review as a complete HTML page. Alternatives, their titles and their validity come
@@ -197,9 +328,9 @@ pub fn render(review: &Review, crosswalk: &Crosswalk, about: &About) -> String {
         env!("CARGO_PKG_VERSION")
     );
 
+    decide_section(&mut out, about, page_id(about, &groups), review.key_names());
     totals_section(&mut out, review, about, groups.len());
     codes_section(&mut out, &groups, shown, review, crosswalk);
-    decide_section(&mut out, about);
     let _ = write!(
         out,
         "<footer class=\"muted\"><p>{}</p></footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
@@ -285,19 +416,84 @@ fn codes_section(
     out.push_str("</section>\n");
 }
 
-/// How to record decisions and run again.
-fn decide_section(out: &mut String, about: &About) {
+/// How to decide, first on the page: in the page itself, or in the audit file or workbook.
+fn decide_section(out: &mut String, about: &About, page: u64, keys: &[String]) {
     let audit = about.audit_file.as_deref().unwrap_or("review.csv");
     let _ = write!(
         out,
-        "<section id=\"decide\">\n<h2>Recording decisions</h2>\n<p>Fill the <code>decision</code> \
-         column of <code>{a}</code>: one of the code's alternatives (a cluster written \
-         <code>A+B</code>), another valid ICD-10 code, <code>keep</code>, <code>blank</code>, or \
-         <code>accept</code> for an overflow (what does not fit stays in the flags column). \
-         Set <code>scope</code> to <code>code</code> to decide every occurrence of the code. Then \
-         convert again with the decisions:</p>\n<pre><code>crosswalk convert CLAIMS \
-         --decisions {a} --audit remaining.csv</code></pre>\n</section>\n",
-        a = escaped(audit)
+        "<section id=\"decide\" data-page=\"{page:016x}\" data-keys=\"{k}\">\n<h2>How to decide</h2>\n\
+         <ol><li>For each code below, pick a decision <strong>for all claims</strong> from its \
+         list: one of its alternatives (a cluster is written <code>A+B</code>), a billable code \
+         under a header, <code>accept</code> for an overflow (what does not fit stays in the \
+         flags column), <code>keep</code>, <code>blank</code>, or another code typed in. A sample \
+         claim can be decided otherwise with the list beside it.</li>\n\
+         <li>Your choices are kept in this browser for this page until you clear them.</li>\n\
+         <li><button type=\"button\" id=\"download\" disabled>Download decisions</button> \
+         <span id=\"decided\" class=\"muted\">No decision made yet.</span> \
+         <button type=\"button\" id=\"clear\">Clear</button></li>\n\
+         <li>Convert again with the file: <code>crosswalk convert CLAIMS --decisions \
+         decisions.csv --audit remaining.csv</code>. Every decision is checked first; an error \
+         names its line.</li></ol>\n\
+         <p class=\"muted\">Or fill the <code>decision</code> column of <code>{a}</code> (a \
+         <code>code</code> row decides every occurrence, an <code>occurrence</code> row one \
+         claim), or the dropdowns of the review workbook (<code>--audit review.xlsx</code>), and \
+         pass that file to <code>--decisions</code>.</p>\n</section>\n",
+        a = escaped(audit),
+        k = escaped(&serde_json::to_string(keys).unwrap_or_default())
+    );
+}
+
+/// What a page's stored choices are filed under: its source and the codes it shows, so that
+/// the page of another run does not inherit them.
+fn page_id(about: &About, groups: &[&Group]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes.iter().chain(&[0xff]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(about.source.as_bytes());
+    for g in groups {
+        eat(g.system.name().as_bytes());
+        eat(g.shown.as_bytes());
+    }
+    hash
+}
+
+/// A card's decision list: the choices for every claim of the code, and a box for another code.
+/// The data attributes are what the downloaded decisions file names the code by.
+fn decide_block(out: &mut String, g: &Group, listed: &str, crosswalk: &Crosswalk) {
+    let overflow = g.statuses.iter().any(|(s, _)| *s == CellStatus::Overflow);
+    let offered = crate::audit::choices::choices(crosswalk, g.system, g.code.as_ref(), overflow);
+    let (code, text) = match &g.code {
+        Some(code) => (code.dotted(g.system), String::new()),
+        None => (String::new(), g.shown.clone()),
+    };
+    let _ = write!(
+        out,
+        "<div class=\"decide\" data-system=\"{}\" data-code=\"{}\" data-text=\"{}\" \
+         data-listed=\"{}\" data-status=\"{}\"><label>Decision for all claims \
+         <select class=\"choice\"><option value=\"\">— not decided —</option>",
+        g.system.name(),
+        escaped(&code),
+        escaped(&text),
+        escaped(listed),
+        g.main_status().as_str()
+    );
+    for c in &offered {
+        let _ = write!(
+            out,
+            "<option value=\"{}\">{} — {}</option>",
+            escaped(&c.value),
+            escaped(&c.value),
+            escaped(&c.label)
+        );
+    }
+    out.push_str(
+        "<option value=\"other\">another code…</option></select></label> \
+         <input class=\"other\" type=\"text\" placeholder=\"code, e.g. T86.12\" \
+         aria-label=\"another code\" autocomplete=\"off\" hidden></div>\n",
     );
 }
 
@@ -473,6 +669,7 @@ fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Cross
     }
 
     alternatives_table(out, g, alternatives, crosswalk);
+    decide_block(out, g, &listed_here, crosswalk);
     if differs {
         let _ = writeln!(
             out,
@@ -634,9 +831,16 @@ fn group_footer(out: &mut String, g: &Group, names: &[String]) {
             .zip(&s.claim)
             .map(|(k, v)| format!("{} <code>{}</code>", escaped(k), escaped(v)))
             .collect();
+        let keys: Vec<&str> = s.claim.iter().map(|k| &**k).collect();
         let _ = write!(
             out,
-            "<li>{}row {}, line {}, {}</li>",
+            "<li data-row=\"{}\" data-line=\"{}\" data-column=\"{}\" data-keys=\"{}\">{}row {}, \
+             line {}, {} <select class=\"claim-choice\" aria-label=\"decision for this claim\">\
+             </select></li>",
+            s.row,
+            s.line,
+            escaped(&s.column),
+            escaped(&serde_json::to_string(&keys).unwrap_or_default()),
             if claim.is_empty() {
                 String::new()
             } else {
@@ -816,9 +1020,10 @@ mod tests {
                 let end = html.find("</article>").unwrap();
                 let card = &html[start..end];
                 // Every tag in the card is one the page writes.
-                const TAGS: [&str; 15] = [
+                const TAGS: [&str; 20] = [
                     "article", "h3", "span", "p", "strong", "code", "table", "thead", "tbody",
-                    "tr", "th", "td", "ul", "li", "br",
+                    "tr", "th", "td", "ul", "li", "br", "div", "label", "select", "option",
+                    "input",
                 ];
                 for (i, _) in card.match_indices('<') {
                     let name: String = card[i + 1..]

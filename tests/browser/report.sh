@@ -15,32 +15,13 @@ cd "$(dirname "$0")/../.."
 
 sample=../shared/data/claims/desynpuf-inpatient-sample1-head/DE1_0_2008_to_2010_Inpatient_Claims_Sample_1.first122.csv
 out=target/report-browser
-say() { echo "report-browser: $*"; }
-skip() {
-    say "SKIPPED: $*"
-    if [ "${CROSSWALK_REQUIRE_BROWSER:-0}" = 1 ]; then exit 1; fi
-    exit 0
-}
-fail() {
-    say "FAILED: $*"
-    exit 1
-}
+CHECK=report-browser REQUIRE=CROSSWALK_REQUIRE_BROWSER
+. tests/support/check.sh
 
 [ -f "$sample" ] || skip "$sample is absent (the real-format claim samples live in ../shared/data/claims/)"
 rm -rf "$out"
 mkdir -p "$out"
-
-if ! command -v chromium >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        say "installing Debian's chromium"
-        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
-            >"$out/apt.log" 2>&1; then
-            skip "apt-get could not install chromium: $(tail -n 3 "$out/apt.log" | tr '\n' ' ')"
-        fi
-    else
-        skip "chromium is not installed and this user cannot install it (root and apt-get are needed)"
-    fi
-fi
+apt_install chromium chromium
 say "$(chromium --version 2>/dev/null | head -n 1)"
 
 cargo build --release --quiet

@@ -82,7 +82,8 @@ fn convert_writes_a_page_that_matches_the_audit_and_the_summary() {
         "a code in two claims comes first"
     );
     // The audit file the reviewer fills in is named, with the command to apply it.
-    assert!(html.contains("--decisions review.csv"));
+    assert!(html.contains("--decisions decisions.csv"));
+    assert!(html.contains("<code>review.csv</code>"));
     // An overflow shows its leftover code; an ambiguous code every alternative with validity.
     assert!(html.contains("Left over (in the flags column): <code>J17</code>"));
     assert!(html.contains("Kidney transplant failure"));

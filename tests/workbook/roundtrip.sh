@@ -19,30 +19,11 @@ cd "$(dirname "$0")/../.."
 . tests/support/python.sh
 
 out=target/workbook-check
-say() { echo "workbook-check: $*"; }
-skip() {
-    say "SKIPPED: $*"
-    if [ "${CROSSWALK_REQUIRE_WORKBOOK:-0}" = 1 ]; then exit 1; fi
-    exit 0
-}
-fail() {
-    say "FAILED: $*"
-    exit 1
-}
+CHECK=workbook-check REQUIRE=CROSSWALK_REQUIRE_WORKBOOK
+. tests/support/check.sh
 rm -rf "$out"
 mkdir -p "$out"
-
-if ! command -v soffice >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        say "installing Debian's libreoffice-calc-nogui"
-        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui; } \
-            >"$out/apt.log" 2>&1; then
-            skip "apt-get could not install libreoffice-calc-nogui: $(tail -n 3 "$out/apt.log" | tr '\n' ' ')"
-        fi
-    else
-        skip "soffice is not installed and this user cannot install it (root and apt-get are needed)"
-    fi
-fi
+apt_install soffice libreoffice-calc-nogui
 python_with openpyxl || skip "$PY_WHY"
 say "$(soffice --version 2>/dev/null | head -n 1)"
 
