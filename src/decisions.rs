@@ -105,6 +105,13 @@ pub struct Decision {
     next: u32,
 }
 
+impl Decision {
+    /// True when the decision is for every occurrence of its code.
+    pub fn for_code(&self) -> bool {
+        self.scope == Scope::Code
+    }
+}
+
 /// A decision that matched no code of the run, for the summary.
 #[derive(Clone, Debug, Serialize)]
 pub struct Unused {
@@ -738,6 +745,14 @@ impl Decisions {
         }
         if record.fingerprint.is_some() {
             self.rows_fingerprinted = true;
+        } else if keys.is_empty() {
+            return Err(at(
+                "an occurrence decision that names its claim by neither key columns nor a \
+                 `fingerprint`: bound to a row number alone it could land on another claim once \
+                 the file is sorted. Keep the audit's key columns (or its fingerprint column), \
+                 or decide the code for every occurrence on its code row"
+                    .to_string(),
+            ));
         }
         Ok(Scope::Row(record.row, column, record.fingerprint))
     }
@@ -894,6 +909,13 @@ impl Decisions {
             .collect()
     }
 
+    /// The decision for every occurrence of `subject`, if one was loaded.
+    pub fn for_code(&self, system: System, subject: &Subject) -> Option<&Decision> {
+        self.by_code
+            .get(&(system, subject.clone()))
+            .map(|&i| &self.list[i as usize])
+    }
+
     /// The row-bound decision for `subject` in `column` of data row `row` whose fingerprint is
     /// not `fingerprint`: a decision for a row that is not this one any more.
     pub fn moved_row(
@@ -956,6 +978,12 @@ fn parse_choice(
     } else {
         system
     };
+    if let Some((code, _)) = value.split_once(" — ") {
+        return Err(format!(
+            "write the code alone ({:?}), not its description",
+            code.trim()
+        ));
+    }
     let mut codes = Vec::new();
     for part in value.split('+') {
         let code = Code::parse_str(target, part.trim()).map_err(|e| {

@@ -36,9 +36,12 @@ pub struct CodeEvent<'a> {
     pub leftover: &'a [Code],
     /// The whole input record, for key columns.
     pub record: &'a csv::ByteRecord,
-    /// The decision applied (statuses `decided`, `decided_outside_gem`, or an `overflow` of a
-    /// decided cluster), as written in the decisions file.
+    /// The decision applied to this occurrence alone (an occurrence row of a decisions file),
+    /// as written there.
     pub decision: Option<&'a str>,
+    /// The decision the decisions files hold for every occurrence of this code, as written:
+    /// applied here unless an occurrence decision beat it.
+    pub code_decision: Option<&'a str>,
 }
 
 impl CodeEvent<'_> {

@@ -10,8 +10,9 @@
 //! * **About**: what made the workbook, and how to decide.
 //! * **Choices** (hidden): the dropdown lists too long to live in the validation itself.
 //!
-//! Every cell is a text cell (`073.0` and a 15-digit claim id stay as they are), and the
-//! decision cells are formatted as text so that a code typed there stays text too.
+//! Codes, claim ids and every other text are text cells (`073.0` and a 15-digit claim id stay as
+//! they are; counts and row numbers are numbers), and the decision cells are formatted as text so
+//! that a code typed there stays text too.
 
 use std::io::Write;
 use std::path::Path;
@@ -33,13 +34,14 @@ const ABOUT: &str = "About";
 const LISTS: &str = "Choices";
 
 /// The columns of the Codes sheet.
-pub const CODE_COLUMNS: [&str; 12] = [
+pub const CODE_COLUMNS: [&str; 13] = [
     "system",
     "code",
     "title",
     "decision",
     "claims",
     "occurrences",
+    "cells",
     "status",
     "reason",
     "written",
@@ -170,7 +172,7 @@ impl ReviewWorkbook {
     }
 
     fn occurrence(&mut self, r: &AuditRecord<'_>) -> std::result::Result<(), XlsxError> {
-        if self.next > SHEET_ROWS - 1 {
+        if self.next > SHEET_ROWS {
             self.not_shown += 1;
             return Ok(());
         }
@@ -268,7 +270,7 @@ impl ReviewWorkbook {
         let wrap = Format::new().set_text_wrap().set_num_format("@");
         for (c, name) in CODE_COLUMNS.iter().enumerate() {
             let width = match *name {
-                "system" | "claims" | "occurrences" | "alternative_count" => 11.0,
+                "system" | "claims" | "occurrences" | "cells" | "alternative_count" => 11.0,
                 "code" | "decision" => 12.0,
                 "title" | "reason" => 40.0,
                 "choices" => 70.0,
@@ -318,8 +320,7 @@ impl ReviewWorkbook {
                 .collect();
             let listed = match &g.code {
                 Some(code) => {
-                    let mapping = crosswalk.gem(g.system).ok().and_then(|m| m.mapping(code));
-                    let alternatives = mapping.map(|m| m.alternatives).unwrap_or_default();
+                    let alternatives = crate::audit::alternatives_of(crosswalk, g.system, code);
                     (
                         alternatives.len(),
                         crate::audit::listed_alternatives(g.system, code, &alternatives),
@@ -328,12 +329,13 @@ impl ReviewWorkbook {
                 None => (0, String::new()),
             };
             let decided = decided_value(&g.decisions);
-            let cells: [String; 12] = [
+            let cells: [String; 13] = [
                 g.system.name().to_string(),
                 g.shown.clone(),
                 title,
                 decided,
                 g.claims.to_string(),
+                g.items.to_string(),
                 g.occurrences.to_string(),
                 statuses.join(", "),
                 g.reason.clone(),
@@ -351,7 +353,7 @@ impl ReviewWorkbook {
                     "choices" => {
                         sheet.write_string_with_format(row, c, value, &wrap)?;
                     }
-                    "claims" | "occurrences" | "alternative_count" => {
+                    "claims" | "occurrences" | "cells" | "alternative_count" => {
                         sheet.write_number(row, c, value.parse::<f64>().unwrap_or(0.0))?;
                     }
                     _ => {
@@ -407,7 +409,7 @@ impl ReviewWorkbook {
             lines.push(("read".into(), line.clone()));
         }
         lines.push((
-            "codes to decide".into(),
+            "codes and values to decide".into(),
             format!("{} (sheet {CODES})", self.codes.group_count()),
         ));
         let mut shown = format!("{} (sheet {OCCURRENCES})", self.next - 1);
@@ -443,8 +445,9 @@ const HOW_TO_DECIDE: [&str; 5] = [
     "3. Save the workbook as .xlsx, then run: crosswalk convert CLAIMS -o OUT --decisions \
      THIS.xlsx --audit remaining.xlsx",
     "4. Every decision is checked before anything is written: an error names the sheet and row.",
-    "Cells are text: codes keep their leading zeros and claim ids their digits. Sort and filter \
-     as you like; the rows are found by their columns, not their order.",
+    "Codes and claim ids are text: codes keep their leading zeros and claim ids their digits. \
+     Sort and filter as you like (rows are found by their columns, not their order), but keep \
+     the columns: on Occurrences the columns before `row` are the claim's key columns.",
 ];
 
 /// The column number of `name` in `columns`.

@@ -60,11 +60,7 @@ pub fn choices(
         }
     };
     if let Some(code) = code {
-        let mapping = match system.is_icd9() {
-            true => crosswalk.gem(system).ok().and_then(|g| g.mapping(code)),
-            false => None,
-        };
-        for alternative in mapping.iter().flat_map(|m| &m.alternatives) {
+        for alternative in &super::alternatives_of(crosswalk, system, code) {
             let labels: Vec<String> = alternative
                 .codes
                 .iter()

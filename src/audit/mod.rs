@@ -15,6 +15,7 @@ pub use schema::{AuditRecord, Keys, Kind, Layout};
 pub use sink::{AuditCsv, Auditor};
 
 use crate::code::{Code, System};
+use crate::crosswalk::Crosswalk;
 use crate::error::Result;
 use crate::mapping::Alternative;
 
@@ -41,9 +42,24 @@ impl<S: AuditSink> AuditSink for Option<S> {
 }
 
 /// At most this many alternatives are spelled out per audit row: some procedure codes have
-/// hundreds (00.50 has 243 clusters of four codes), which no reviewer reads in a cell.
+/// hundreds (00.50 has 216 clusters of four codes), which no reviewer reads in a cell.
 /// `crosswalk map` lists them all.
 pub const MAX_LISTED_ALTERNATIVES: usize = 20;
+
+/// The alternatives a reviewer decides between for a `system` code: its GEM's, for an ICD-9
+/// code; none for an ICD-10 code (audited when it is no billable code of its code set, and
+/// decided as another code of its own system, never by a GEM back to ICD-9).
+pub fn alternatives_of(crosswalk: &Crosswalk, system: System, code: &Code) -> Vec<Alternative> {
+    if !system.is_icd9() {
+        return Vec::new();
+    }
+    crosswalk
+        .gem(system)
+        .ok()
+        .and_then(|g| g.mapping(code))
+        .map(|m| m.alternatives)
+        .unwrap_or_default()
+}
 
 /// A CSV writer set up as audit files are written (the caller writes [`Layout::header`] first).
 pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {

@@ -22,14 +22,15 @@ pub struct Auditor<'c, S> {
     keys: Vec<usize>,
     rows: u64,
     code_rows: u64,
+    textual: u64,
     // The title and alternatives of a code are the same at every occurrence: rendered once,
     // within a memory budget (cleared when it is spent; claim codes are skewed, so the common
     // ones are soon back).
     rendered: FxHashMap<(System, Code), Rc<Rendered>>,
     rendered_bytes: usize,
-    /// Codes whose code row is written (each before its first occurrence), with the reason
-    /// written there: an occurrence with the same reason leaves its own empty.
-    announced: FxHashMap<(System, Code), Box<[u8]>>,
+    /// Codes whose code row is written (each before its first occurrence), with a hash of the
+    /// reason written there: an occurrence with the same reason leaves its own empty.
+    announced: FxHashMap<(System, Code), u64>,
     // The `data` cell per source system (in the order of `System::ALL`), made on first use.
     input: String,
     data: [Option<Box<[u8]>>; 4],
@@ -51,9 +52,10 @@ pub struct Auditor<'c, S> {
 /// Bytes of rendered audit text kept for re-use.
 const RENDER_BUDGET: usize = 4 << 20;
 
-/// Codes remembered as announced; past this many the set starts again, and a code met again
-/// gets a second, identical code row (readers take the two as one).
-const MAX_ANNOUNCED: usize = 1 << 20;
+/// Codes remembered as announced (about 2 MiB); past this many the set starts again, and a code
+/// met again gets another code row (readers take its cells from the first, its decision from
+/// either).
+const MAX_ANNOUNCED: usize = 1 << 16;
 
 /// The per-code cells of an audit row.
 struct Rendered {
@@ -109,6 +111,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             keys: keys.to_vec(),
             rows: 0,
             code_rows: 0,
+            textual: 0,
             rendered: FxHashMap::default(),
             rendered_bytes: 0,
             announced: FxHashMap::default(),
@@ -133,6 +136,11 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
     /// Code rows made so far.
     pub fn code_rows(&self) -> u64 {
         self.code_rows
+    }
+
+    /// Occurrence rows of cells that are no code (they have no code row).
+    pub fn textual(&self) -> u64 {
+        self.textual
     }
 
     /// The `data` cell of a `system` code: what converted it (`crosswalk 0.1.0; input claims.csv;
@@ -183,7 +191,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             self.announced.clear();
         }
         let reason = e.reason.unwrap_or("").as_bytes();
-        self.announced.insert((e.system, code), reason.into());
+        self.announced.insert((e.system, code), reason_hash(reason));
         self.code_rows += 1;
         let r = &self.rendered[&(e.system, code)];
         let record = AuditRecord {
@@ -194,6 +202,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             alternatives: &r.alternatives,
             alternative_titles: &r.titles,
             data: self.data[data].as_deref().expect("made before"),
+            decision: e.code_decision.unwrap_or("").as_bytes(),
             ..AuditRecord::blank(Kind::Code, e.system, Keys::of_claim(e.record, &self.keys))
         };
         self.sink.record(&record)
@@ -216,6 +225,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
                 written: &h.written,
                 leftover: &h.leftover,
                 decision: &h.decision,
+                scope: if h.code_scope { b"code" } else { b"" },
                 ..occurrence(h.system, rendered, data, Keys::of_claim(&self.claim, at))
             };
             self.sink.record(&record)?;
@@ -255,6 +265,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             return Ok(());
         }
         self.rows += 1;
+        self.textual += u64::from(e.code.is_none());
         if self.held_len == self.held.len() {
             self.held.push(Held {
                 row: 0,
@@ -270,6 +281,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
                 rendered: None,
                 data: 0,
                 decision: Vec::new(),
+                code_scope: false,
             });
         }
         let rendered = e
@@ -284,13 +296,14 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
         h.statuses = e.statuses;
         h.data = data;
         h.rendered = rendered;
+        h.code_scope = own_decision(e).1 == b"code";
         for (to, from) in [
             (&mut h.column, column),
             (&mut h.original, e.original),
             (&mut h.reason, own_reason(&self.announced, e)),
             (&mut h.written, e.written),
             (&mut h.leftover, &self.leftover[..]),
-            (&mut h.decision, e.decision.unwrap_or("").as_bytes()),
+            (&mut h.decision, own_decision(e).0),
         ] {
             to.clear();
             to.extend_from_slice(from);
@@ -315,13 +328,34 @@ fn occurrence<'a>(
     }
 }
 
+/// The `decision` and `scope` cells of an occurrence row: its own decision; or, for a cell that
+/// is no code (it has no code row), the decision of its text for every occurrence, with the
+/// scope `code`.
+fn own_decision<'e>(e: &CodeEvent<'e>) -> (&'e [u8], &'static [u8]) {
+    match (e.decision, e.code_decision, e.code) {
+        (Some(d), _, _) => (d.as_bytes(), b""),
+        (None, Some(d), None) => (d.as_bytes(), b"code"),
+        _ => (b"", b""),
+    }
+}
+
 /// The `reason` cell of an occurrence row: empty when its code row gives the same reason.
-fn own_reason<'e>(announced: &FxHashMap<(System, Code), Box<[u8]>>, e: &CodeEvent<'e>) -> &'e [u8] {
+fn own_reason<'e>(announced: &FxHashMap<(System, Code), u64>, e: &CodeEvent<'e>) -> &'e [u8] {
     let reason = e.reason.unwrap_or("").as_bytes();
     match e.code.and_then(|code| announced.get(&(e.system, code))) {
-        Some(said) if **said == *reason => b"",
+        Some(&said) if said == reason_hash(reason) => b"",
         _ => reason,
     }
+}
+
+/// A reason's hash, as the code rows' reasons are remembered (64 bits: two reasons of one code
+/// that collide are not met in practice).
+fn reason_hash(reason: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(reason);
+    h.write_usize(reason.len());
+    h.finish()
 }
 
 /// An occurrence held until its claim ends; its buffers are kept for the next claims.
@@ -339,6 +373,7 @@ struct Held {
     rendered: Option<Rc<Rendered>>,
     data: usize,
     decision: Vec<u8>,
+    code_scope: bool,
 }
 
 impl<S: AuditSink> Sink for Auditor<'_, S> {
@@ -382,7 +417,8 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
             written: e.written,
             leftover: &self.leftover,
             fingerprint: keyless.then_some(self.last_fingerprint.1),
-            decision: e.decision.unwrap_or("").as_bytes(),
+            decision: own_decision(e).0,
+            scope: own_decision(e).1,
             ..occurrence(
                 e.system,
                 rendered,
@@ -391,6 +427,7 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
             )
         };
         self.rows += 1;
+        self.textual += u64::from(e.code.is_none());
         self.sink.record(&record)
     }
 }

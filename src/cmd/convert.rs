@@ -137,7 +137,7 @@ pub struct Args {
     /// Write the codes that need review: a CSV file (a `code` row per code with its
     /// alternatives and titles, an `occurrence` row per claim, column and code), or, for a PATH
     /// ending in .xlsx, a review workbook (a Codes sheet with a dropdown of choices per code, an
-    /// Occurrences sheet, every cell text). Both have `decision` cells that --decisions reads.
+    /// Occurrences sheet, codes and claim ids as text). Both have `decision` cells that --decisions reads.
     #[arg(long, value_name = "PATH")]
     audit: Option<PathBuf>,
 
@@ -279,6 +279,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         summary: counts,
         audit_rows,
         audit_codes,
+        audit_textual,
         decisions_used,
         decisions_moved,
         warnings,
@@ -339,7 +340,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         tell(
             &args,
             &report,
-            (audit_rows, audit_codes, workbook_shown),
+            (audit_rows, audit_codes, audit_textual, workbook_shown),
             review.as_ref(),
         );
     }
@@ -402,7 +403,7 @@ fn page_and_summary(
 fn tell(
     args: &Args,
     report: &Report,
-    audit: (u64, u64, Option<(usize, u64)>),
+    audit: (u64, u64, u64, Option<(usize, u64)>),
     review: Option<&Review>,
 ) {
     for line in report.render_text().lines() {
@@ -410,11 +411,14 @@ fn tell(
     }
     if let Some(path) = &args.audit {
         let noun = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
-        match audit.2 {
+        match audit.3 {
             Some((codes, not_shown)) => {
                 super::say(format!(
                     "review workbook: {} to decide, {}, in {}",
-                    noun(codes as u64, "code"),
+                    match codes {
+                        1 => "1 code or value".to_string(),
+                        n => format!("{n} codes and values"),
+                    },
                     noun(audit.0, "occurrence"),
                     path.display()
                 ));
@@ -425,12 +429,24 @@ fn tell(
                     ));
                 }
             }
-            None => super::say(format!(
-                "audit: {} of {} in {}",
-                noun(audit.0, "occurrence"),
-                noun(audit.1, "code"),
-                path.display()
-            )),
+            None => {
+                let mut said = format!(
+                    "audit: {} in {}",
+                    noun(audit.0, "occurrence"),
+                    path.display()
+                );
+                if audit.0 > 0 {
+                    said.push_str(&format!(
+                        ": {} of {} (a code row each)",
+                        audit.0 - audit.2,
+                        noun(audit.1, "code")
+                    ));
+                }
+                if audit.2 > 0 {
+                    said.push_str(&format!(", {} of cells that are no code", audit.2));
+                }
+                super::say(said);
+            }
         }
     }
     if let (Some(review), Some(path)) = (review, &args.report) {

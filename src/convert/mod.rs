@@ -140,6 +140,8 @@ pub struct Finished<W: Write> {
     pub audit_rows: u64,
     /// Audit code rows written.
     pub audit_codes: u64,
+    /// Audit occurrence rows of cells that are no code.
+    pub audit_textual: u64,
     /// Per decision (in [`Decisions::list`] order): how many codes it decided.
     pub decisions_used: Vec<u64>,
     /// Per decision: bound to a row whose number now holds another row.
@@ -412,6 +414,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             audit: writers.audit.map(finish).transpose()?,
             audit_rows: audit.as_ref().map_or(0, |a| a.count()),
             audit_codes: audit.as_ref().map_or(0, |a| a.code_rows()),
+            audit_textual: audit.as_ref().map_or(0, |a| a.textual()),
             workbook: audit.as_mut().and_then(|a| a.sink.1.1.take()),
             review: audit.and_then(|a| a.sink.1.0),
             summary,

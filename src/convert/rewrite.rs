@@ -472,7 +472,15 @@ impl<'c> Rewriter<'c> {
             written,
             leftover: &s.leftover,
             record: input,
-            decision: verdict.decided.map(|d| &*d.value),
+            decision: verdict.decided.filter(|d| !d.for_code()).map(|d| &*d.value),
+            code_decision: match verdict.decided {
+                Some(d) if d.for_code() => Some(&*d.value),
+                Some(d) => self
+                    .decisions
+                    .and_then(|all| all.for_code(d.system, &d.subject))
+                    .map(|c| &*c.value),
+                None => None,
+            },
         })
     }
 

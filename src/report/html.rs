@@ -256,7 +256,7 @@ const SCRIPT: &str = r#"
     return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
   }
   function rows() {
-    var out = [['kind', 'row', 'line'].concat(keyNames, ['column', 'system', 'code', 'original', 'status', 'alternatives', 'decision'])];
+    var out = [['kind', 'row', 'line'].concat(keyNames, ['column', 'system', 'code', 'original', 'status', 'alternatives', 'fingerprint', 'decision'])];
     var count = 0;
     blocks.forEach(function (b) {
       var e = store[b.id];
@@ -266,12 +266,13 @@ const SCRIPT: &str = r#"
       if (!e.all && !claims.length) { return; }
       var blank = keyNames.map(function () { return ''; });
       var system = d.getAttribute('data-system'), code = d.getAttribute('data-code'), text = d.getAttribute('data-text');
-      out.push(['code', '', ''].concat(blank, ['', system, code, text, '', d.getAttribute('data-listed'), e.all]));
+      out.push(['code', '', ''].concat(blank, ['', system, code, text, '', d.getAttribute('data-listed'), '', e.all]));
       count += e.all ? 1 : 0;
       claims.forEach(function (s) {
         var keys = JSON.parse(s.li.getAttribute('data-keys') || '[]');
         out.push(['occurrence', s.li.getAttribute('data-row'), s.li.getAttribute('data-line')].concat(keys,
-          [s.li.getAttribute('data-column'), system, code, text, d.getAttribute('data-status'), '', e.claims[s.at]]));
+          [s.li.getAttribute('data-column'), system, code, text, d.getAttribute('data-status'), '',
+            s.li.getAttribute('data-fingerprint'), e.claims[s.at]]));
         count += 1;
       });
     });
@@ -611,11 +612,12 @@ fn tally_text(tally: &Tally) -> String {
 
 /// One source code. Returns true when the audit listed other alternatives than the crosswalk.
 fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Crosswalk) -> bool {
-    let mapping = g
+    let alternatives = g
         .code
         .as_ref()
-        .and_then(|code| crosswalk.gem(g.system).ok()?.mapping(code));
-    let alternatives = mapping.as_ref().map_or(&[][..], |m| &m.alternatives[..]);
+        .map(|code| crate::audit::alternatives_of(crosswalk, g.system, code))
+        .unwrap_or_default();
+    let alternatives = &alternatives[..];
     let listed_here = g
         .code
         .as_ref()
@@ -834,13 +836,16 @@ fn group_footer(out: &mut String, g: &Group, names: &[String]) {
         let keys: Vec<&str> = s.claim.iter().map(|k| &**k).collect();
         let _ = write!(
             out,
-            "<li data-row=\"{}\" data-line=\"{}\" data-column=\"{}\" data-keys=\"{}\">{}row {}, \
-             line {}, {} <select class=\"claim-choice\" aria-label=\"decision for this claim\">\
-             </select></li>",
+            "<li data-row=\"{}\" data-line=\"{}\" data-column=\"{}\" data-keys=\"{}\" \
+             data-fingerprint=\"{}\">{}row {}, line {}, {} <select class=\"claim-choice\" \
+             aria-label=\"decision for this claim\"></select></li>",
             s.row,
             s.line,
             escaped(&s.column),
             escaped(&serde_json::to_string(&keys).unwrap_or_default()),
+            s.fingerprint
+                .map(|f| format!("{f:016x}"))
+                .unwrap_or_default(),
             if claim.is_empty() {
                 String::new()
             } else {

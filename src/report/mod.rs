@@ -80,6 +80,9 @@ pub struct Sample {
     pub line: u64,
     /// The column the code was in.
     pub column: Box<str>,
+    /// The row's fingerprint, when the audit has no key columns (it binds a decision to the
+    /// row).
+    pub fingerprint: Option<u64>,
 }
 
 /// Every audit row of one source code (or of one malformed cell text).
@@ -96,8 +99,10 @@ pub struct Group {
     /// Audit rows by status, in [`CellStatus::ALL`] order (a row with several statuses counts
     /// under each).
     pub statuses: Vec<(CellStatus, u64)>,
-    /// Audit rows.
+    /// Cells: audit occurrence rows, each counted for the claim lines it stands for.
     pub occurrences: u64,
+    /// Audit occurrence rows: review items (one per claim, column and code).
+    pub items: u64,
     /// Claims with at least one occurrence.
     pub claims: u64,
     last_claim: Option<u64>,
@@ -223,6 +228,10 @@ impl Review {
                 if group.reason.is_empty() {
                     group.reason = String::from_utf8_lossy(r.reason).into_owned();
                 }
+                let decision = r.decision.trim_ascii();
+                if !decision.is_empty() && group.decisions.is_empty() {
+                    group.decisions.add(decision);
+                }
             }
             return;
         }
@@ -270,6 +279,7 @@ impl Review {
             }
         }
         group.occurrences += cells;
+        group.items += 1;
         if group.last_claim != Some(claim) {
             group.claims += 1;
             group.last_claim = Some(claim);
@@ -283,6 +293,7 @@ impl Review {
                     row: r.row,
                     line: r.line,
                     column: boxed(r.column),
+                    fingerprint: r.fingerprint,
                 });
             }
         }
@@ -340,6 +351,7 @@ impl Review {
             title: text(title),
             statuses: Vec::new(),
             occurrences: 0,
+            items: 0,
             claims: 0,
             last_claim: None,
             columns: Tally::default(),

@@ -28,6 +28,17 @@ bin=$PWD/target/release/crosswalk
 "$PY" tests/browser/decide.py "$bin" examples/claims.csv "$out/example" ||
     fail "deciding in the page of the example"
 say "example: decided in the page, downloaded, re-converted"
+# Without key columns a claim is named by its row and the row's fingerprint.
+python3 -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+at = rows[0].index("CLM_ID")
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows([r[:at] + r[at + 1:] for r in rows])' \
+    examples/claims.csv "$out/keyless.csv"
+"$PY" tests/browser/decide.py "$bin" "$out/keyless.csv" "$out/keyless" ||
+    fail "deciding in the page of the example without its key column"
+grep -q ',fingerprint,' "$out/keyless/downloads/decisions.csv" ||
+    fail "the keyless page's decisions carry no fingerprint"
+say "example without key columns: decided per claim by row and fingerprint"
 sample=../shared/data/claims/desynpuf-inpatient-sample1-head/DE1_0_2008_to_2010_Inpatient_Claims_Sample_1.first122.csv
 if [ -f "$sample" ]; then
     "$PY" tests/browser/decide.py "$bin" "$sample" "$out/desynpuf" ||

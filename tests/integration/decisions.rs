@@ -605,3 +605,68 @@ fn code_rows_decide_every_occurrence_and_carry_the_alternatives() {
         run.describe()
     );
 }
+
+/// A second round's CSV audit: the code decision is on the code row only; changed there, it
+/// decides every occurrence that has no decision of its own.
+#[test]
+fn a_second_round_audit_carries_code_decisions_on_code_rows() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "CLM_ID,DX1\n1,4019\n2,4019\n");
+    wd.write("d.csv", "system,code,decision\nicd9-dx,401.9,I11.9\n");
+    wd.run(&[
+        "convert",
+        "c.csv",
+        "-q",
+        "-o",
+        "o.csv",
+        "--decisions",
+        "d.csv",
+        "--audit",
+        "r.csv",
+    ])
+    .expect_exit(0);
+    let mut t = table(&wd.read("r.csv"));
+    let at = |name: &str| t[0].iter().position(|h| h == name).unwrap();
+    let (kind, decision) = (at("kind"), at("decision"));
+    let cells: Vec<(&str, &str)> = t[1..]
+        .iter()
+        .map(|r| (r[kind].as_str(), r[decision].as_str()))
+        .collect();
+    assert_eq!(
+        cells,
+        [("code", "I11.9"), ("occurrence", ""), ("occurrence", "")]
+    );
+    t[1][decision] = "I10".into();
+    wd.write("r2.csv", crate::convert::write_csv(&t));
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "r2.csv"])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "CLM_ID,DX1,crosswalk_flags\n1,I10,DX1:decided:4019\n2,I10,DX1:decided:4019\n"
+    );
+}
+
+/// An occurrence decision must name its claim by key columns or a fingerprint: by row number
+/// alone it would follow the row number through a re-sort.
+#[test]
+fn occurrence_decisions_by_row_number_alone_are_refused() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "DX1\n99681\n");
+    wd.write(
+        "d.csv",
+        "kind,row,line,column,system,code,original,status,decision\n\
+         occurrence,1,2,DX1,icd9-dx,996.81,99681,ambiguous,T86.11\n",
+    );
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.csv"])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains(
+            "d.csv:2: an occurrence decision that names its claim by neither key columns nor a \
+             `fingerprint`"
+        ),
+        "{}",
+        run.describe()
+    );
+}

@@ -744,4 +744,30 @@ fn rif_inpatient_review_items() {
         .map(|r| r[col(&audit[0], "lines")].parse::<usize>().unwrap())
         .sum();
     assert_eq!((audit.len() - 1, lines), (129, 2896));
+    // Counted independently from the converted file's flags: the distinct claim, column and
+    // code of the flagged cells that need review.
+    let out = read_file(&wd.path("out.txt"), b'|');
+    let (id, flags) = (col(&out[0], "CLM_ID"), out[0].len() - 1);
+    let review = [
+        "ambiguous",
+        "no_map",
+        "not_in_crosswalk",
+        "malformed",
+        "overflow",
+        "not_billable",
+        "possible_lost_zero",
+        "decided_outside_gem",
+    ];
+    let mut cells = 0;
+    let mut items = std::collections::BTreeSet::new();
+    for row in &out[1..] {
+        for entry in row[flags].split(';').filter(|e| !e.is_empty()) {
+            let parts: Vec<&str> = entry.split(':').collect();
+            if parts[1].split('+').any(|s| review.contains(&s)) {
+                cells += 1;
+                items.insert((row[id].clone(), parts[0].to_string(), parts[2].to_string()));
+            }
+        }
+    }
+    assert_eq!((items.len(), cells), (129, 2896));
 }

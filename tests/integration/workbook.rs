@@ -52,8 +52,9 @@ fn the_workbook_lists_each_code_once_and_every_occurrence_as_text() {
         ])
         .expect_exit(0);
     assert!(
-        run.stderr
-            .contains("review workbook: 16 codes to decide, 22 occurrences, in review.xlsx"),
+        run.stderr.contains(
+            "review workbook: 16 codes and values to decide, 22 occurrences, in review.xlsx"
+        ),
         "{}",
         run.describe()
     );
@@ -254,4 +255,81 @@ fn a_written_workbook_reads_back() {
     let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
     assert_eq!(summary["decisions"]["loaded"], 0, "{}", run.describe());
     assert_eq!(summary["review_codes"], 22);
+}
+
+/// An audited ICD-10 code (a header) is decided as a code of its own system: the workbook and
+/// the page list no alternatives for it (none from the GEM back to ICD-9), and a decision read
+/// from either applies.
+#[test]
+fn icd10_codes_are_decided_in_their_own_system() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "CLM_ID,icd_version,DX1\n1,10,D71\n2,10,D71\n");
+    let run = wd
+        .run(&[
+            "convert", "c.csv", "-o", "o.csv", "--audit", "r.xlsx", "--report", "r.html",
+        ])
+        .expect_exit(0);
+    let book = sheets(&wd.path("r.xlsx"));
+    let codes = &book[0].1;
+    let h = &codes[0];
+    assert_eq!(codes.len(), 2, "{}", run.describe());
+    let d71 = &codes[1];
+    assert_eq!(text(&d71[column(h, "system")]), "icd10-cm");
+    assert_eq!(text(&d71[column(h, "alternatives")]), "");
+    assert_eq!(d71[column(h, "alternative_count")], Data::Float(0.0));
+    assert!(text(&d71[column(h, "choices")]).starts_with("D71.1 — "));
+    let page = wd.read("r.html");
+    assert!(
+        page.contains("data-system=\"icd10-cm\" data-code=\"D71\" data-text=\"\" data-listed=\"\""),
+        "no alternatives on the page either"
+    );
+    decisions_workbook(&wd.path("d.xlsx"), &[["icd10-cm", "D71", "D71.9", ""]], &[]);
+    let run = wd
+        .run(&["convert", "c.csv", "-q", "--decisions", "d.xlsx"])
+        .expect_exit(0);
+    assert_eq!(
+        run.stdout,
+        "CLM_ID,icd_version,DX1,crosswalk_flags\n1,10,D719,DX1:decided:D71\n2,10,D719,DX1:decided:D71\n"
+    );
+}
+
+/// A second round: the remaining workbook of a run with decisions carries the code's decision
+/// on the Codes sheet, not on every occurrence, so changing it there changes every occurrence.
+#[test]
+fn a_second_round_workbook_carries_code_decisions_on_the_codes_sheet() {
+    let wd = Workdir::new();
+    wd.write("c.csv", "CLM_ID,DX1\n1,4019\n2,4019\n");
+    wd.write("d.csv", "system,code,decision\nicd9-dx,401.9,I11.9\n");
+    wd.run(&[
+        "convert",
+        "c.csv",
+        "-q",
+        "-o",
+        "o.csv",
+        "--decisions",
+        "d.csv",
+        "--audit",
+        "r.xlsx",
+    ])
+    .expect_exit(0);
+    let book = sheets(&wd.path("r.xlsx"));
+    let (codes, occurrences) = (&book[0].1, &book[1].1);
+    assert_eq!(text(&codes[1][column(&codes[0], "decision")]), "I11.9");
+    for row in &occurrences[1..] {
+        assert_eq!(text(&row[column(&occurrences[0], "decision")]), "");
+    }
+    let run = wd
+        .run(&[
+            "convert",
+            "c.csv",
+            "-q",
+            "--decisions",
+            "r.xlsx",
+            "--summary",
+            "s.json",
+        ])
+        .expect_exit(0);
+    assert!(run.stdout.contains("1,I119,DX1:decided_outside_gem:4019"));
+    let summary: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
+    assert_eq!(summary["decisions"]["unused"], serde_json::json!([]));
 }
