@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Whole-program benchmark: generate claim files, time the plain read-and-rewrite baseline and
-# `crosswalk convert` (with --audit and --summary), and print rows/s, MiB/s, peak RSS and the
-# ratio. Needs only the project's tools and GNU time (/usr/bin/time, Debian package `time`).
+# Whole-program benchmark. Generates a claim file and times, side by side on that file, in
+# alternating rounds (medians of 3): `xsv fmt -o` and `xan select '*' -o` (the CSV tools users
+# compare against: read and rewrite every record), the project's own passthrough (same csv crate
+# settings as convert), and `crosswalk convert` without and with the audit, at -j 1 and -j 2.
+# Each is printed with rows/s, MiB/s, peak RSS and its ratio to `xsv fmt -o`. Then: scaling
+# with code columns, bad input, decisions, RSS at other sizes, start-up.
+# Needs GNU time (/usr/bin/time, Debian package `time`). xsv and xan are installed with
+# `cargo install --locked` into $TOOLS (default ~/.cache/crosswalk-bench) when they are not on
+# the PATH; a tool that cannot be installed is left out, saying why.
 #
-#   benches/run.sh                 # 2M rows, plus RSS at 1M and 10M rows
+#   benches/run.sh                       # 1M rows, plus RSS at 1M and 10M rows
 #   ROWS=200000 SCALES= benches/run.sh   # a quick run
 #   WORK=/dev/shm/cw benches/run.sh      # files in memory (about 12 GiB at 10M rows): the figures
 #                                        # then measure the program, not the disk
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROWS=${ROWS:-2000000}
+ROWS=${ROWS:-1000000}
 SCALES=${SCALES-1000000 10000000}
+ROUNDS=${ROUNDS:-3}
+TOOLS=${TOOLS:-$HOME/.cache/crosswalk-bench}
 WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
@@ -21,6 +29,20 @@ cargo build --release --quiet --bin crosswalk --example gen_claims --example pas
 BIN=target/release/crosswalk
 GEN=target/release/examples/gen_claims
 PASS=target/release/examples/passthrough
+
+# tool NAME: the path of xsv or xan, installed into $TOOLS when missing; empty when it cannot be.
+tool() {
+  local name=$1
+  if command -v "$name" >/dev/null 2>&1; then command -v "$name"; return; fi
+  if [ ! -x "$TOOLS/bin/$name" ]; then
+    echo "installing $name into $TOOLS (cargo install --locked; once)" >&2
+    cargo install --locked --quiet --root "$TOOLS" "$name" >"$WORK/$name-install.log" 2>&1 ||
+      { echo "  $name left out: cargo install failed: $(tail -n 2 "$WORK/$name-install.log" | tr '\n' ' ')" >&2; return; }
+  fi
+  echo "$TOOLS/bin/$name"
+}
+XSV=$(tool xsv)
+XAN=$(tool xan)
 
 # measure NAME CMD... : best of 3 wall times, with the peak RSS of that run
 measure() {
@@ -36,7 +58,7 @@ measure() {
 
 report() {  # report LABEL ROWS BYTES SECONDS RSS_KB
   awk -v l="$1" -v n="$2" -v b="$3" -v s="$4" -v m="$5" 'BEGIN{
-    printf "  %-28s %7.2f s  %10.0f rows/s  %7.1f MiB/s  peak RSS %6.1f MiB\n", l, s, n/s, b/1048576/s, m/1024 }'
+    printf "  %-34s %7.2f s  %10.0f rows/s  %7.1f MiB/s  peak RSS %6.1f MiB\n", l, s, n/s, b/1048576/s, m/1024 }'
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
@@ -45,20 +67,40 @@ $GEN "$ROWS" > "$WORK/claims.csv"
 BYTES=$(stat -c %s "$WORK/claims.csv")
 echo "  $(awk -v b="$BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}')"
 
-# The baseline writes a file too, as convert does.
-read -r _ tp mp < <(measure passthrough sh -c "$PASS \"\$1\" > \"\$2\"" sh "$WORK/claims.csv" "$WORK/pass.csv")
-rm -f "$WORK/pass.csv"
-read -r _ tc mc < <(measure convert $BIN convert "$WORK/claims.csv" -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json")
-read -r _ tn mn < <(measure convert-no-audit $BIN convert "$WORK/claims.csv" -q -o "$WORK/out.csv")
-read -r _ t1 m1 < <(measure convert-j1 $BIN convert "$WORK/claims.csv" -j 1 -q -o "$WORK/out.csv" --audit "$WORK/audit.csv" --summary "$WORK/summary.json")
-read -r _ t1n m1n < <(measure convert-j1-no-audit $BIN convert "$WORK/claims.csv" -j 1 -q -o "$WORK/out.csv")
-report "passthrough (baseline)" "$ROWS" "$BYTES" "$tp" "$mp"
-report "convert --audit --summary" "$ROWS" "$BYTES" "$tc" "$mc"
-report "convert (no audit)" "$ROWS" "$BYTES" "$tn" "$mn"
-report "convert -j 1 --audit --summary" "$ROWS" "$BYTES" "$t1" "$m1"
-report "convert -j 1 (no audit)" "$ROWS" "$BYTES" "$t1n" "$m1n"
-echo "  audit: $(($(wc -l < "$WORK/audit.csv") - 1)) rows, $(awk -v b="$(stat -c %s "$WORK/audit.csv")" 'BEGIN{printf "%.0f MiB", b/1048576}')"
-awk -v c="$tc" -v n="$tn" -v c1="$t1" -v n1="$t1n" -v p="$tp" 'BEGIN{printf "  ratio to passthrough: %.2f with audit, %.2f without (one thread: %.2f, %.2f)\n", c/p, n/p, c1/p, n1/p}'
+# The side-by-side runs: every one writes its output to a file, as convert does.
+IN=$WORK/claims.csv OUT=$WORK/out.csv
+names=() cmds=()
+add() { names+=("$1"); cmds+=("$2"); }
+[ -n "$XSV" ] && add "xsv fmt -o" "$XSV fmt $IN -o $OUT"
+[ -n "$XAN" ] && add "xan select '*' -o" "$XAN select '*' $IN -o $OUT"
+add "passthrough (csv crate)" "$PASS $IN > $OUT"
+add "convert -j 2" "$BIN convert $IN -q -j 2 -o $OUT"
+add "convert -j 2 --audit" "$BIN convert $IN -q -j 2 -o $OUT --audit $WORK/audit.csv --summary $WORK/summary.json"
+add "convert -j 1" "$BIN convert $IN -q -j 1 -o $OUT"
+add "convert -j 1 --audit" "$BIN convert $IN -q -j 1 -o $OUT --audit $WORK/audit.csv --summary $WORK/summary.json"
+for round in $(seq "$ROUNDS"); do
+  for i in "${!cmds[@]}"; do
+    /usr/bin/time -f "%e %M" -o "$WORK/time" sh -c "${cmds[$i]}" >/dev/null 2>"$WORK/stderr" ||
+      { echo "${names[$i]} failed:"; cat "$WORK/stderr"; exit 1; }
+    echo "$i $(cat "$WORK/time")" >> "$WORK/rounds"
+  done
+done
+# The median time of each, with the peak RSS of its median run; the ratio to xsv fmt (to the
+# passthrough when xsv is left out).
+base=0
+declare -A median rss
+for i in "${!cmds[@]}"; do
+  read -r t m < <(awk -v i="$i" '$1 == i {print $2, $3}' "$WORK/rounds" | sort -n | awk '{a[NR]=$0} END{print a[int((NR+1)/2)]}')
+  median[$i]=$t rss[$i]=$m
+done
+[ -n "$XSV" ] || base=$(for i in "${!names[@]}"; do [ "${names[$i]}" = "passthrough (csv crate)" ] && echo "$i"; done)
+echo "side by side, median of $ROUNDS alternating rounds (ratio to ${names[$base]}):"
+for i in "${!cmds[@]}"; do
+  report "${names[$i]}" "$ROWS" "$BYTES" "${median[$i]}" "${rss[$i]}" | tr -d '\n'
+  awk -v t="${median[$i]}" -v b="${median[$base]}" 'BEGIN{printf "  %5.2f x\n", t/b}'
+done
+awk -v a="$(stat -c %s "$WORK/audit.csv")" -v b="$BYTES" -v n="$(grep -c '^occurrence,' "$WORK/audit.csv")" \
+  'BEGIN{printf "  audit: %d occurrences, %.0f MiB (%.2f of the input)\n", n, a/1048576, a/b}'
 
 # Scaling with code columns: the same file, converting 1, 6, 11 (every diagnosis column) and 17
 # (all) of its code columns.

@@ -45,6 +45,7 @@ pub mod columns;
 pub mod convert;
 pub mod crosswalk;
 pub mod csvio;
+pub mod csvout;
 pub mod dates;
 pub mod decisions;
 pub mod error;

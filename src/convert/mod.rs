@@ -16,6 +16,7 @@ use crate::audit::{AuditCsv, Auditor, Layout};
 use crate::columns::{ColumnOptions, Plan};
 use crate::crosswalk::Crosswalk;
 use crate::csvio::{self, Records, Sniffed};
+use crate::csvout::Encoder;
 use crate::decisions::Decisions;
 use crate::error::{Error, Result};
 use crate::report::Review;
@@ -362,6 +363,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             workbook,
         );
         let lines = records.lines();
+        let encoder = Encoder::new(delimiter, sniffed.crlf);
         let mut rows = RowCheck {
             name: &name,
             width,
@@ -379,7 +381,8 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 let row = rows.row + 1;
                 let extra_flag = rows.check(record, line, &mut summary)?;
                 let at = (row, line, extra_flag);
-                convert_record(&mut rewriter, at, record, &mut summary, &mut audit, output)?;
+                let out = (&encoder, &mut *output);
+                convert_record(&mut rewriter, at, record, &mut summary, &mut audit, out)?;
             }
             if let Some(csv) = audit.as_mut().and_then(|a| a.sink.0.as_mut()) {
                 csv.take(&mut output.audit);
@@ -410,7 +413,11 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 .map_err(|e| Error::io(None, std::io::Error::other(e.error().to_string())))
         };
         Ok(Finished {
-            rows: finish(writers.rows)?,
+            rows: {
+                let mut rows = writers.rows;
+                rows.flush().map_err(|e| Error::io(None, e))?;
+                rows
+            },
             audit: writers.audit.map(finish).transpose()?,
             audit_rows: audit.as_ref().map_or(0, |a| a.count()),
             audit_codes: audit.as_ref().map_or(0, |a| a.code_rows()),
@@ -463,7 +470,7 @@ fn convert_record(
     record: &csv::ByteRecord,
     summary: &mut Summary,
     audit: &mut Option<RunAuditor<'_>>,
-    output: &mut pipeline::Converted,
+    (encoder, output): (&Encoder, &mut pipeline::Converted),
 ) -> Result<()> {
     let fields = match audit {
         Some(audit) => {
@@ -472,10 +479,10 @@ fn convert_record(
         }
         None => rewriter.rewrite_fields(row, line, record, extra_flag, &mut *summary)?,
     };
-    output.rows.push().extend(fields);
+    encoder.record(fields, &mut output.rows);
     summary.rows_out += 1;
     for k in 0..rewriter.added_rows() {
-        output.rows.push().extend(rewriter.added_fields(k, record));
+        encoder.record(rewriter.added_fields(k, record), &mut output.rows);
         summary.rows_out += 1;
         summary.rows_added += 1;
     }
@@ -492,23 +499,15 @@ fn writers<W: Write>(
     outputs: Outputs<W>,
 ) -> Result<pipeline::Writers<W>> {
     let audit_header = Layout::header(keys.iter().map(|k| &k.1[..]));
-    let mut rows = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .terminator(if crlf {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
-        .flexible(config.flexible)
-        // Large enough to amortise write calls; the writer is not wrapped in a BufWriter.
-        .buffer_capacity(1 << 16)
-        .from_writer(outputs.rows);
+    let mut rows = outputs.rows;
     if let Some(h) = header {
-        let mut out = h.clone();
-        if config.options.flags_column {
-            out.push_field(config.flags_column_name.as_bytes());
-        }
-        rows.write_byte_record(&out).map_err(Error::from_csv)?;
+        let mut out = Vec::new();
+        let flags = config
+            .options
+            .flags_column
+            .then_some(config.flags_column_name.as_bytes());
+        crate::csvout::Encoder::new(delimiter, crlf).record(h.iter().chain(flags), &mut out);
+        rows.write_all(&out).map_err(|e| Error::io(None, e))?;
     }
     let audit = match outputs.audit {
         Some(out) => {

@@ -51,25 +51,24 @@ impl<R: Read> Source<R> {
     }
 }
 
-/// What converting one input batch makes: the output records and the audit records.
+/// What converting one input batch makes: the output records, encoded, and the audit records.
 #[derive(Default)]
 pub(crate) struct Converted {
-    pub(crate) rows: Batch,
+    pub(crate) rows: Vec<u8>,
     pub(crate) audit: Batch,
 }
 
 /// Where converted batches go: the output file and, with `--audit`, the audit file.
 pub(crate) struct Writers<W: Write> {
-    pub(crate) rows: csv::Writer<W>,
+    pub(crate) rows: W,
     pub(crate) audit: Option<csv::Writer<W>>,
 }
 
 impl<W: Write> Writers<W> {
     fn write(&mut self, converted: &Converted) -> Result<()> {
-        converted
-            .rows
-            .write_to(&mut self.rows)
-            .map_err(Error::from_csv)?;
+        self.rows
+            .write_all(&converted.rows)
+            .map_err(|e| Error::io(None, e))?;
         if let Some(audit) = &mut self.audit {
             converted.audit.write_to(audit).map_err(Error::from_csv)?;
         }
