@@ -362,6 +362,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             outputs_review,
             workbook,
         );
+        rewriter.set_reasons(audit.is_some());
         let lines = records.lines();
         let encoder = Encoder::new(delimiter, sniffed.crlf);
         let mut rows = RowCheck {

@@ -103,6 +103,9 @@ pub struct Rewriter<'c> {
     width: Option<usize>,
     /// Per plan column judged to have lost its zeros: values met that start with 0 after all.
     zero_led: Vec<u64>,
+    /// Whether a sink reads the reasons of cells that are no code (the audit and the page do);
+    /// without one, the text (other readings, titles) is not made.
+    reasons: bool,
 }
 
 /// The state of applying decisions.
@@ -165,6 +168,7 @@ impl<'c> Rewriter<'c> {
             decided: Decided::default(),
             width: None,
             zero_led: Vec::new(),
+            reasons: true,
         }
     }
 
@@ -214,6 +218,12 @@ impl<'c> Rewriter<'c> {
     /// another row.
     pub fn decisions_moved(&self) -> &[bool] {
         &self.decided.moved
+    }
+
+    /// Say whether any sink reads the reasons of cells that are no code (default: yes). Without
+    /// one, such cells are judged the same but their reason text is not made.
+    pub fn set_reasons(&mut self, wanted: bool) {
+        self.reasons = wanted;
     }
 
     /// The column plan.
@@ -598,6 +608,7 @@ impl<'c> Rewriter<'c> {
     fn parse(&mut self, system: System, original: &[u8]) -> Option<Code> {
         match Code::parse(system, original) {
             Ok(code) => Some(code),
+            Err(_) if !self.reasons => None,
             Err(e) => {
                 use std::fmt::Write;
                 let _ = write!(self.scratch.reason, "{e}");
