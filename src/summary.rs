@@ -14,8 +14,8 @@ use crate::status::{CellStatus, Statuses};
 
 /// A review item's identity: system, status and the code (or the first 16 bytes of a malformed
 /// cell), packed so counting needs no allocation.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct ReviewKey {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReviewKey {
     system: System,
     status: Statuses,
     text: [u8; 16],
@@ -44,6 +44,10 @@ pub struct Summary {
     unranked: u64,
     review_rows: u64,
     last_review_row: u64,
+    /// When set, review items of malformed text are not counted here but kept in input order,
+    /// for the summary that counts the whole file to take them in that order
+    /// ([`Summary::count_texts`]): which texts are ranked depends on the order they come in.
+    deferred: Option<Vec<ReviewKey>>,
 }
 
 /// Distinct malformed texts counted one by one for the most-often list. Codes are bounded by their
@@ -164,7 +168,9 @@ impl Sink for Summary {
                 len: len as u8,
             };
             let text = e.code.is_none();
-            if text && self.texts_ranked >= MAX_RANKED_TEXTS {
+            if text && let Some(deferred) = &mut self.deferred {
+                deferred.push(key);
+            } else if text && self.texts_ranked >= MAX_RANKED_TEXTS {
                 match self.review.get_mut(&key) {
                     Some(n) => *n += 1,
                     None => self.unranked += 1,
@@ -199,6 +205,61 @@ pub fn thousands(n: u64) -> String {
 }
 
 impl Summary {
+    /// A summary of part of a file, converted on a thread of its own: its counts are added to
+    /// the whole file's by [`Summary::absorb`], its malformed texts taken in order by
+    /// [`Summary::count_texts`].
+    pub fn part() -> Summary {
+        Summary {
+            deferred: Some(Vec::new()),
+            ..Summary::default()
+        }
+    }
+
+    /// The malformed texts met since the last call, in input order (see [`Summary::part`]).
+    pub fn take_texts(&mut self, into: &mut Vec<ReviewKey>) {
+        into.clear();
+        if let Some(deferred) = &mut self.deferred {
+            std::mem::swap(deferred, into);
+        }
+    }
+
+    /// Count review items of malformed text, in input order, as [`Sink::code`] counts them.
+    pub fn count_texts(&mut self, keys: &[ReviewKey]) {
+        for &key in keys {
+            if self.texts_ranked >= MAX_RANKED_TEXTS {
+                match self.review.get_mut(&key) {
+                    Some(n) => *n += 1,
+                    None => self.unranked += 1,
+                }
+            } else {
+                let texts_ranked = &mut self.texts_ranked;
+                *self.review.entry(key).or_insert_with(|| {
+                    *texts_ranked += 1;
+                    0
+                }) += 1;
+            }
+        }
+    }
+
+    /// Add the counts of `part` (a [`Summary::part`] whose texts were all taken). Rows of a part
+    /// are rows of no other part.
+    pub fn absorb(&mut self, part: &Summary) {
+        self.rows_in += part.rows_in;
+        self.rows_out += part.rows_out;
+        self.rows_added += part.rows_added;
+        self.ragged_rows += part.ragged_rows;
+        for (mine, theirs) in self.counts.iter_mut().zip(&part.counts) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
+        }
+        self.cells += part.cells;
+        for (key, n) in &part.review {
+            *self.review.entry(*key).or_insert(0) += n;
+        }
+        self.review_rows += part.review_rows;
+    }
+
     /// Non-zero counts as (system, status, count).
     fn counted(&self) -> impl Iterator<Item = (System, CellStatus, u64)> + '_ {
         System::ALL
@@ -247,6 +308,7 @@ impl Summary {
             b.1.cmp(a.1)
                 .then_with(|| a.0.text[..a.0.len as usize].cmp(&b.0.text[..b.0.len as usize]))
                 .then_with(|| a.0.status.cmp(&b.0.status))
+                .then_with(|| a.0.system.cmp(&b.0.system))
         });
         let top_review = top
             .into_iter()

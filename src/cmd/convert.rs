@@ -171,10 +171,10 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
 
-    /// Threads: 1 reads, converts and writes in turn; 2 or more read and write on threads of
-    /// their own beside the converting one (the pipeline has three stages, so more than 2 adds
-    /// nothing). The output is identical either way. Default: 2 on a machine with two or more
-    /// cores, else 1.
+    /// Threads: 1 reads, converts and writes in turn. N of 2 or more: N threads convert, beside
+    /// one that reads and one that writes (with --audit or --report, one converting thread,
+    /// for now). Every output is the same byte for byte whatever N. Default: the cores
+    /// available.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
 

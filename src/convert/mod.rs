@@ -101,8 +101,9 @@ pub struct Config {
     pub flexible: bool,
     /// The name of the flags column.
     pub flags_column_name: String,
-    /// Threads: 1 reads, converts and writes in turn; 2 or more read and write on threads of
-    /// their own.
+    /// Threads: 1 reads, converts and writes in turn. N of 2 or more: without an audit or page,
+    /// N threads convert while one reads and this one writes; with one, reading and writing
+    /// run on threads of their own beside one converting thread.
     pub threads: usize,
 }
 
@@ -374,6 +375,56 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         };
         let mut summary = Summary::default();
         let source = pipeline::Source::new(records, pending);
+        // Without an audit or page (whose records depend on input order), batches are converted
+        // on `threads` threads, each with a rewriter and a summary of its own, merged after.
+        if audit.is_none() && config.threads > 1 {
+            let mut states: Vec<Worker> = (0..config.threads)
+                .map(|_| Worker {
+                    rewriter: rewriter.fork(),
+                    summary: Summary::part(),
+                    rows: rows.clone(),
+                })
+                .collect();
+            let writers = pipeline::run_parallel(
+                source,
+                writers,
+                &mut states,
+                |w: &mut Worker, first_row, input, output| {
+                    output.rows.clear();
+                    w.rows.row = first_row - 1;
+                    for record in input.records() {
+                        let line = csvio::line_of(record);
+                        let row = w.rows.row + 1;
+                        let extra_flag = w.rows.check(record, line, &mut w.summary)?;
+                        let out = (&encoder, &mut *output);
+                        let at = (row, line, extra_flag);
+                        convert_record(
+                            &mut w.rewriter,
+                            at,
+                            record,
+                            &mut w.summary,
+                            &mut None,
+                            out,
+                        )?;
+                    }
+                    w.summary.take_texts(&mut output.texts);
+                    Ok(())
+                },
+                |input, output| {
+                    summary.count_texts(&output.texts);
+                    if let Some(last) = input.records().last().and_then(|r| r.position()) {
+                        progress(last.byte());
+                    }
+                    Ok(())
+                },
+            )?;
+            for w in &states {
+                rewriter.absorb(&w.rewriter);
+                summary.absorb(&w.summary);
+            }
+            rows.finish(lines.lock().swallowed())?;
+            return finished(&name, writers, None, summary, &rewriter);
+        }
         let mut writers = pipeline::run(config.threads, source, writers, |input, output| {
             output.rows.clear();
             for record in input.records() {
@@ -403,34 +454,52 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 last.write_to(out).map_err(Error::from_csv)?;
             }
         }
-        if summary.rows_in + summary.rows_added != summary.rows_out {
-            return Err(Error::config(format!(
-                "{name}: {} rows read and {} added but {} written; nothing was kept",
-                summary.rows_in, summary.rows_added, summary.rows_out
-            )));
-        }
-        let finish = |w: csv::Writer<W>| {
-            w.into_inner()
-                .map_err(|e| Error::io(None, std::io::Error::other(e.error().to_string())))
-        };
-        Ok(Finished {
-            rows: {
-                let mut rows = writers.rows;
-                rows.flush().map_err(|e| Error::io(None, e))?;
-                rows
-            },
-            audit: writers.audit.map(finish).transpose()?,
-            audit_rows: audit.as_ref().map_or(0, |a| a.count()),
-            audit_codes: audit.as_ref().map_or(0, |a| a.code_rows()),
-            audit_textual: audit.as_ref().map_or(0, |a| a.textual()),
-            workbook: audit.as_mut().and_then(|a| a.sink.1.1.take()),
-            review: audit.and_then(|a| a.sink.1.0),
-            summary,
-            decisions_used: rewriter.decisions_used().to_vec(),
-            decisions_moved: rewriter.decisions_moved().to_vec(),
-            warnings: rewriter.warnings(),
-        })
+        finished(&name, writers, audit, summary, &rewriter)
     }
+}
+
+/// What a run made, once every record is converted: the writers flushed, the counts checked.
+fn finished<'c, W: Write>(
+    name: &str,
+    writers: pipeline::Writers<W>,
+    mut audit: Option<RunAuditor<'c>>,
+    summary: Summary,
+    rewriter: &Rewriter<'_>,
+) -> Result<Finished<W>> {
+    if summary.rows_in + summary.rows_added != summary.rows_out {
+        return Err(Error::config(format!(
+            "{name}: {} rows read and {} added but {} written; nothing was kept",
+            summary.rows_in, summary.rows_added, summary.rows_out
+        )));
+    }
+    let finish = |w: csv::Writer<W>| {
+        w.into_inner()
+            .map_err(|e| Error::io(None, std::io::Error::other(e.error().to_string())))
+    };
+    Ok(Finished {
+        rows: {
+            let mut rows = writers.rows;
+            rows.flush().map_err(|e| Error::io(None, e))?;
+            rows
+        },
+        audit: writers.audit.map(finish).transpose()?,
+        audit_rows: audit.as_ref().map_or(0, |a| a.count()),
+        audit_codes: audit.as_ref().map_or(0, |a| a.code_rows()),
+        audit_textual: audit.as_ref().map_or(0, |a| a.textual()),
+        workbook: audit.as_mut().and_then(|a| a.sink.1.1.take()),
+        review: audit.and_then(|a| a.sink.1.0),
+        summary,
+        decisions_used: rewriter.decisions_used().to_vec(),
+        decisions_moved: rewriter.decisions_moved().to_vec(),
+        warnings: rewriter.warnings(),
+    })
+}
+
+/// A converting thread's own rewriter, counts and row check.
+struct Worker<'c, 'n> {
+    rewriter: Rewriter<'c>,
+    summary: Summary,
+    rows: RowCheck<'n>,
 }
 
 /// The audit records' maker, when an audit file or a review page is wanted.
@@ -524,7 +593,7 @@ fn writers<W: Write>(
 }
 
 /// Checks each record's width and counts rows.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct RowCheck<'a> {
     name: &'a str,
     width: usize,

@@ -56,6 +56,9 @@ impl<R: Read> Source<R> {
 pub(crate) struct Converted {
     pub(crate) rows: Vec<u8>,
     pub(crate) audit: Batch,
+    /// Malformed texts needing review, in input order, for the whole file's summary (see
+    /// [`crate::summary::Summary::part`]).
+    pub(crate) texts: Vec<crate::summary::ReviewKey>,
 }
 
 /// Where converted batches go: the output file and, with `--audit`, the audit file.
@@ -153,8 +156,138 @@ where
     })
 }
 
-/// The thread count used when `--threads` is not given: a pipeline when there are two cores or
-/// more (measured faster on two cores, see the README's Performance section), else one thread.
+/// A batch of input for a converting thread: its place in the input, the row number of its
+/// first record, and the records (or the error that ended the input there).
+struct Job {
+    seq: u64,
+    first_row: u64,
+    batch: Result<Batch>,
+}
+
+/// Convert the records of `source` on as many threads as there are `states` (one state each:
+/// `convert` turns a batch whose first record is data row `first_row` into output with it), and
+/// write the results to `writers` in input order, handing each to `merged` first. One thread
+/// reads; this one puts the results back in order and writes them. A fixed number of batches
+/// is in flight, so memory stays flat; the output is the same byte for byte whatever the number
+/// of threads. The first error in input order is returned.
+pub(crate) fn run_parallel<R, W, S, F, M>(
+    mut source: Source<R>,
+    mut writers: Writers<W>,
+    states: &mut [S],
+    convert: F,
+    mut merged: M,
+) -> Result<Writers<W>>
+where
+    R: Read + Send,
+    W: Write,
+    S: Send,
+    F: Fn(&mut S, u64, &Batch, &mut Converted) -> Result<()> + Sync,
+    M: FnMut(&Batch, &mut Converted) -> Result<()>,
+{
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let workers = states.len().max(1);
+    let in_flight = workers * 2 + DEPTH;
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(in_flight);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (spent_tx, spent_rx) = mpsc::channel::<Batch>();
+        let (done_tx, done_rx) = mpsc::channel::<(u64, Result<Converted>, Batch)>();
+        let stop = &stop;
+        scope.spawn(move || {
+            let (mut seq, mut row) = (0u64, 1u64);
+            while !stop.load(Ordering::Relaxed) {
+                let mut batch = spent_rx.try_recv().unwrap_or_default();
+                let filled = source.fill(&mut batch).map(|()| batch);
+                let (last, len) = match &filled {
+                    Ok(b) => (b.is_empty(), b.len() as u64),
+                    Err(_) => (true, 0),
+                };
+                let job = Job {
+                    seq,
+                    first_row: row,
+                    batch: filled,
+                };
+                if job_tx.send(job).is_err() || last {
+                    return;
+                }
+                seq += 1;
+                row += len;
+            }
+        });
+        let (convert, spare) = (&convert, Arc::new(Mutex::new(Vec::<Converted>::new())));
+        for state in states.iter_mut() {
+            let (job_rx, done_tx, spare) =
+                (Arc::clone(&job_rx), done_tx.clone(), Arc::clone(&spare));
+            scope.spawn(move || {
+                loop {
+                    let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok(Job {
+                        seq,
+                        first_row,
+                        batch,
+                    }) = job
+                    else {
+                        return;
+                    };
+                    let (result, batch) = match batch {
+                        Err(e) => (Err(e), Batch::default()),
+                        Ok(batch) if stop.load(Ordering::Relaxed) => {
+                            (Ok(Converted::default()), batch)
+                        }
+                        Ok(batch) => {
+                            let mut out = spare
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .pop()
+                                .unwrap_or_default();
+                            let result = convert(state, first_row, &batch, &mut out).map(|()| out);
+                            (result, batch)
+                        }
+                    };
+                    if done_tx.send((seq, result, batch)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        drop(job_rx);
+        let mut waiting: BTreeMap<u64, (Result<Converted>, Batch)> = BTreeMap::new();
+        let mut next = 0u64;
+        let outcome = (|| -> Result<()> {
+            for (seq, result, batch) in &done_rx {
+                waiting.insert(seq, (result, batch));
+                while let Some((result, batch)) = waiting.remove(&next) {
+                    next += 1;
+                    if batch.is_empty() && result.is_ok() {
+                        // The end of the input.
+                        return Ok(());
+                    }
+                    let mut converted = result?;
+                    merged(&batch, &mut converted)?;
+                    writers.write(&converted)?;
+                    let _ = spent_tx.send(batch);
+                    spare
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(converted);
+                }
+            }
+            Ok(())
+        })();
+        // Stop the reader and the converting threads, and let them drain and end.
+        stop.store(true, Ordering::Relaxed);
+        drop(spent_tx);
+        drop(done_rx);
+        outcome.map(|()| writers)
+    })
+}
+
+/// The thread count used when `--threads` is not given: the cores available.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -220,6 +220,49 @@ impl<'c> Rewriter<'c> {
         &self.decided.moved
     }
 
+    /// A rewriter like this one for a converting thread of its own: the same plan, options and
+    /// decisions, fresh caches and counts ([`Rewriter::absorb`] adds them back).
+    pub fn fork(&self) -> Rewriter<'c> {
+        Rewriter {
+            crosswalk: self.crosswalk,
+            plan: self.plan.clone(),
+            options: self.options,
+            source: self.source.clone(),
+            cache: Default::default(),
+            codes: Vec::new(),
+            notes: String::new(),
+            scratch: Scratch::default(),
+            decisions: self.decisions,
+            decided: Decided {
+                key_columns: self.decided.key_columns.clone(),
+                used: vec![0; self.decided.used.len()],
+                key: Vec::new(),
+                fingerprint: 0,
+                moved: vec![false; self.decided.moved.len()],
+            },
+            width: self.width,
+            zero_led: vec![0; self.zero_led.len()],
+            reasons: self.reasons,
+        }
+    }
+
+    /// Add the counts of a [`Rewriter::fork`] of this one: decisions used and moved, zero-led
+    /// values met.
+    pub fn absorb(&mut self, fork: &Rewriter<'_>) {
+        for (mine, theirs) in self.decided.used.iter_mut().zip(&fork.decided.used) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.decided.moved.iter_mut().zip(&fork.decided.moved) {
+            *mine |= theirs;
+        }
+        if self.zero_led.len() < fork.zero_led.len() {
+            self.zero_led.resize(fork.zero_led.len(), 0);
+        }
+        for (mine, theirs) in self.zero_led.iter_mut().zip(&fork.zero_led) {
+            *mine += theirs;
+        }
+    }
+
     /// Say whether any sink reads the reasons of cells that are no code (default: yes). Without
     /// one, such cells are judged the same but their reason text is not made.
     pub fn set_reasons(&mut self, wanted: bool) {

@@ -507,3 +507,75 @@ fn a_closed_stdout_with_other_outputs_is_an_error() {
     assert!(!wd.path("a.csv").exists());
     wd.expect_quiet_broken_pipe(&["convert", "big.csv", "-q"], Vec::new());
 }
+
+/// Every output is the same byte for byte whatever the number of converting threads: the
+/// converted file, the summary (counts, the most-often list, decisions used, warnings), stderr,
+/// and the audit. The inputs span many batches and hold what depends on order: decisions, more
+/// than 10,000 distinct malformed texts (which of them are ranked), a zero-led value after the
+/// read-ahead, and the real DE-SynPUF sample when present.
+#[test]
+fn every_output_is_the_same_whatever_the_thread_count() {
+    let wd = Workdir::new();
+    wd.write("big.csv", big_example(100));
+    let mut texts = String::from("CLM_ID,DX1,DX2\n1,389,4019\n");
+    for i in 0..10_500 {
+        texts.push_str(&format!("{},X{i:05},4019\n", i + 2));
+    }
+    texts.push_str("99999,0389,99681\n");
+    wd.write("texts.csv", texts);
+    wd.write(
+        "d.csv",
+        "system,code,decision\nicd9-dx,401.9,I16.9\nicd9-dx,996.81,T86.12\n",
+    );
+    let mut inputs = vec![
+        (wd.path("big.csv"), vec!["--decisions", "d.csv"]),
+        (wd.path("texts.csv"), vec!["--choose", "first-billable"]),
+    ];
+    if let Some(sample) = crate::workdir::shared_data(crate::workdir::DESYNPUF_SAMPLE) {
+        inputs.push((sample, vec![]));
+    }
+    for (input, extra) in &inputs {
+        let input = input.to_str().unwrap();
+        let mut first: Option<(Vec<u8>, String, String, Vec<u8>)> = None;
+        for j in ["1", "2", "3", "8"] {
+            let mut args = vec![
+                "convert",
+                input,
+                "-j",
+                j,
+                "-o",
+                "out.csv",
+                "--summary",
+                "s.json",
+            ];
+            args.extend(extra.iter().copied());
+            let run = wd.run(&args).expect_exit(0);
+            let mut with_audit = vec!["convert", input, "-j", j, "-o", "out2.csv", "-q"];
+            with_audit.extend(["--audit", "a.csv"]);
+            with_audit.extend(extra.iter().copied());
+            wd.run(&with_audit).expect_exit(0);
+            let got = (
+                std::fs::read(wd.path("out.csv")).unwrap(),
+                wd.read("s.json"),
+                run.stderr.clone(),
+                std::fs::read(wd.path("a.csv")).unwrap(),
+            );
+            match &first {
+                None => first = Some(got),
+                Some(want) => {
+                    assert!(got.0 == want.0, "{input}: -j {j} wrote another file");
+                    assert_eq!(got.1, want.1, "{input}: -j {j} summary");
+                    assert_eq!(got.2, want.2, "{input}: -j {j} stderr");
+                    assert!(got.3 == want.3, "{input}: -j {j} wrote another audit");
+                }
+            }
+            assert_eq!(
+                std::fs::read(wd.path("out.csv")).unwrap(),
+                std::fs::read(wd.path("out2.csv")).unwrap(),
+                "{input}: -j {j}: the same file with and without the audit"
+            );
+        }
+        let summary: serde_json::Value = serde_json::from_str(&first.unwrap().1).unwrap();
+        assert!(summary["rows_in"].as_u64().unwrap() >= 122, "{summary}");
+    }
+}
