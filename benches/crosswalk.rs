@@ -121,32 +121,39 @@ fn convert_vs_passthrough(c: &mut Criterion) {
                 w.flush().unwrap();
             })
         });
-        // The converter the binary runs, on one thread like the passthrough.
+        // The converter the binary runs: on one thread like the passthrough, on two converting
+        // threads, and on one with the audit.
         let decisions = Decisions::new();
-        let config = Config {
-            options: Options {
-                flags_column: true,
-                ..Options::default()
-            },
-            flags_column_name: "crosswalk_flags".into(),
-            flexible: true,
-            threads: 1,
-            ..Config::default()
-        };
-        let converter = Converter::new(&crosswalk, &decisions, config);
-        group.bench_function("convert", |b| {
-            b.iter(|| {
-                let opened = converter.open(&data[..], "bench").unwrap();
-                let outputs = Outputs {
-                    rows: Vec::with_capacity(data.len() + data.len() / 4),
-                    audit: None,
-                    review: false,
-                    workbook: None,
-                };
-                let finished = opened.run(outputs, |_| {}).unwrap();
-                black_box(finished.summary.rows_in);
-            })
-        });
+        for (label, threads, audit) in [
+            ("convert", 1, false),
+            ("convert_j2", 2, false),
+            ("convert_audit", 1, true),
+        ] {
+            let config = Config {
+                options: Options {
+                    flags_column: true,
+                    ..Options::default()
+                },
+                flags_column_name: "crosswalk_flags".into(),
+                flexible: true,
+                threads,
+                ..Config::default()
+            };
+            let converter = Converter::new(&crosswalk, &decisions, config);
+            group.bench_function(label, |b| {
+                b.iter(|| {
+                    let opened = converter.open(&data[..], "bench").unwrap();
+                    let outputs = Outputs {
+                        rows: Vec::with_capacity(data.len() + data.len() / 4),
+                        audit: audit.then(|| Vec::with_capacity(data.len())),
+                        review: false,
+                        workbook: None,
+                    };
+                    let finished = opened.run(outputs, |_| {}).unwrap();
+                    black_box(finished.summary.rows_in);
+                })
+            });
+        }
         group.finish();
     }
 }
