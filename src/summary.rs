@@ -168,19 +168,9 @@ impl Sink for Summary {
                 len: len as u8,
             };
             let text = e.code.is_none();
-            if text && let Some(deferred) = &mut self.deferred {
-                deferred.push(key);
-            } else if text && self.texts_ranked >= MAX_RANKED_TEXTS {
-                match self.review.get_mut(&key) {
-                    Some(n) => *n += 1,
-                    None => self.unranked += 1,
-                }
-            } else {
-                let texts_ranked = &mut self.texts_ranked;
-                *self.review.entry(key).or_insert_with(|| {
-                    *texts_ranked += usize::from(text);
-                    0
-                }) += 1;
+            match &mut self.deferred {
+                Some(deferred) if text => deferred.push(key),
+                _ => self.count_review(key, text),
             }
             if self.last_review_row != e.row {
                 self.last_review_row = e.row;
@@ -226,18 +216,24 @@ impl Summary {
     /// Count review items of malformed text, in input order, as [`Sink::code`] counts them.
     pub fn count_texts(&mut self, keys: &[ReviewKey]) {
         for &key in keys {
-            if self.texts_ranked >= MAX_RANKED_TEXTS {
-                match self.review.get_mut(&key) {
-                    Some(n) => *n += 1,
-                    None => self.unranked += 1,
-                }
-            } else {
-                let texts_ranked = &mut self.texts_ranked;
-                *self.review.entry(key).or_insert_with(|| {
-                    *texts_ranked += 1;
-                    0
-                }) += 1;
+            self.count_review(key, true);
+        }
+    }
+
+    /// Count one review item (`text`: of malformed text). Past [`MAX_RANKED_TEXTS`] distinct
+    /// texts, a new text is counted as unranked only.
+    fn count_review(&mut self, key: ReviewKey, text: bool) {
+        if text && self.texts_ranked >= MAX_RANKED_TEXTS {
+            match self.review.get_mut(&key) {
+                Some(n) => *n += 1,
+                None => self.unranked += 1,
             }
+        } else {
+            let texts_ranked = &mut self.texts_ranked;
+            *self.review.entry(key).or_insert_with(|| {
+                *texts_ranked += usize::from(text);
+                0
+            }) += 1;
         }
     }
 

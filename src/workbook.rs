@@ -306,13 +306,7 @@ impl ReviewWorkbook {
                     keywords.join(", ")
                 ));
             }
-            let title = match (&g.code, g.title.is_empty()) {
-                (Some(code), true) => crosswalk
-                    .title(g.system, code)
-                    .map(|t| t.into_owned())
-                    .unwrap_or_default(),
-                _ => g.title.clone(),
-            };
+            let title = g.title_in(crosswalk);
             let statuses: Vec<String> = g
                 .statuses
                 .iter()

@@ -296,14 +296,15 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
         h.statuses = e.statuses;
         h.data = data;
         h.rendered = rendered;
-        h.code_scope = own_decision(e).1 == b"code";
+        let (decision, scope) = own_decision(e);
+        h.code_scope = !scope.is_empty();
         for (to, from) in [
             (&mut h.column, column),
             (&mut h.original, e.original),
             (&mut h.reason, own_reason(&self.announced, e)),
             (&mut h.written, e.written),
             (&mut h.leftover, &self.leftover[..]),
-            (&mut h.decision, own_decision(e).0),
+            (&mut h.decision, decision),
         ] {
             to.clear();
             to.extend_from_slice(from);
@@ -407,6 +408,7 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
             .code
             .and_then(|code| self.rendered.get(&(e.system, code)))
             .map(|r| &**r);
+        let (decision, scope) = own_decision(e);
         let record = AuditRecord {
             row: e.row,
             line: e.line,
@@ -417,8 +419,8 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
             written: e.written,
             leftover: &self.leftover,
             fingerprint: keyless.then_some(self.last_fingerprint.1),
-            decision: own_decision(e).0,
-            scope: own_decision(e).1,
+            decision,
+            scope,
             ..occurrence(
                 e.system,
                 rendered,

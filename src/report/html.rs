@@ -625,13 +625,7 @@ fn render_group(out: &mut String, g: &Group, names: &[String], crosswalk: &Cross
         .unwrap_or_default();
     let differs = !g.listed.is_empty() && g.listed != listed_here;
 
-    let title = match (&g.code, g.title.is_empty()) {
-        (Some(code), true) => crosswalk
-            .title(g.system, code)
-            .map(|t| t.into_owned())
-            .unwrap_or_default(),
-        _ => g.title.clone(),
-    };
+    let title = g.title_in(crosswalk);
 
     let search = search_text(g, &title, alternatives, crosswalk);
     let main = g.main_status();

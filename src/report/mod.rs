@@ -131,6 +131,17 @@ impl Group {
             .map_or(CellStatus::Malformed, |s| s.0)
     }
 
+    /// The code's title: the audit's, else the code set's (an audit may leave it out).
+    pub fn title_in(&self, crosswalk: &crate::crosswalk::Crosswalk) -> String {
+        match (&self.code, self.title.is_empty()) {
+            (Some(code), true) => crosswalk
+                .title(self.system, code)
+                .map(|t| t.into_owned())
+                .unwrap_or_default(),
+            _ => self.title.clone(),
+        }
+    }
+
     /// True when an occurrence still needs a person's judgment.
     pub fn needs_review(&self) -> bool {
         self.statuses.iter().any(|(s, _)| s.needs_review())
