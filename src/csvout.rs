@@ -33,22 +33,36 @@ impl Encoder {
             if n > 0 {
                 out.push(self.delimiter);
             }
-            if field.iter().any(|&b| self.special[usize::from(b)]) {
-                out.push(b'"');
-                let mut rest = field;
-                while let Some(at) = memchr::memchr(b'"', rest) {
-                    out.extend_from_slice(&rest[..=at]);
-                    out.push(b'"');
-                    rest = &rest[at + 1..];
-                }
-                out.extend_from_slice(rest);
-                out.push(b'"');
-            } else {
-                out.extend_from_slice(field);
-            }
+            self.field(field, out);
         }
-        // A record with nothing in it (no field, or one empty field) is written `""`, so that it
-        // reads back as a record.
+        self.end(start, out);
+    }
+
+    /// The delimiter.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// Append one field to `out`, quoted when it needs to be.
+    pub fn field(&self, field: &[u8], out: &mut Vec<u8>) {
+        if field.iter().any(|&b| self.special[usize::from(b)]) {
+            out.push(b'"');
+            let mut rest = field;
+            while let Some(at) = memchr::memchr(b'"', rest) {
+                out.extend_from_slice(&rest[..=at]);
+                out.push(b'"');
+                rest = &rest[at + 1..];
+            }
+            out.extend_from_slice(rest);
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(field);
+        }
+    }
+
+    /// End the record that started at `out[start]`: its line end, after `""` when it has
+    /// nothing in it (no field, or one empty field), so that it reads back as a record.
+    pub fn end(&self, start: usize, out: &mut Vec<u8>) {
         if out.len() == start {
             out.extend_from_slice(b"\"\"");
         }

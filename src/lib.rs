@@ -22,6 +22,7 @@
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
 //! * [`report`]: audit rows grouped by source code, rendered as a self-contained HTML review page.
 //! * [`batch`]: reusable runs of records, the unit `convert` reads, converts and writes in.
+//! * [`chunk`]: the input cut into chunks at record boundaries, and chunks split into records.
 //! * [`input`] and [`output`]: a claim file read to the end it had when opened, and a run's
 //!   outputs committed together or not at all.
 //!
@@ -39,6 +40,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod chunk;
 pub mod code;
 pub mod codeset;
 pub mod columns;

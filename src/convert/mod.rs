@@ -13,9 +13,11 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 
 use crate::audit::{AuditCsv, Auditor, Layout};
+use crate::batch::Batch;
+use crate::chunk::{self, Cutter};
 use crate::columns::{ColumnOptions, Plan};
 use crate::crosswalk::Crosswalk;
-use crate::csvio::{self, Records, Sniffed};
+use crate::csvio::{self, Sniffed};
 use crate::csvout::Encoder;
 use crate::decisions::Decisions;
 use crate::error::{Error, Result};
@@ -37,7 +39,7 @@ const READ_AHEAD_BYTES: usize = 8 << 20;
 
 /// Mark the columns that look like they lost their leading zeros (no value read ahead starts
 /// with `0`, and some are codes only with one restored), and say so in the plan's notes.
-fn judge_zeros(plan: &mut Plan, records: &VecDeque<csv::ByteRecord>, crosswalk: &Crosswalk) {
+fn judge_zeros(plan: &mut Plan, records: &[&csv::ByteRecord], crosswalk: &Crosswalk) {
     use crate::columns::Version;
     use crate::zeros::{Tally, ZeroMode};
     let mut tallies = vec![Tally::default(); plan.columns.len()];
@@ -81,6 +83,22 @@ fn judge_zeros(plan: &mut Plan, records: &VecDeque<csv::ByteRecord>, crosswalk: 
             suspect.join(",")
         ));
     }
+}
+
+/// The records read ahead that the columns are judged on: the first [`READ_AHEAD_ROWS`], up to
+/// the one that makes them [`READ_AHEAD_BYTES`] or more.
+fn read_ahead(pending: &VecDeque<Batch>) -> Vec<&csv::ByteRecord> {
+    let mut bytes = 0;
+    pending
+        .iter()
+        .flat_map(Batch::records)
+        .take(READ_AHEAD_ROWS)
+        .take_while(|r| {
+            let before = bytes;
+            bytes += r.as_slice().len();
+            before < READ_AHEAD_BYTES
+        })
+        .collect()
 }
 
 /// The name of the flags column unless told otherwise.
@@ -156,9 +174,9 @@ pub struct Finished<W: Write> {
 pub struct Opened<'c, R> {
     converter: &'c Converter<'c>,
     name: String,
-    records: Records<R>,
+    cutter: Cutter<R>,
     header: Option<csv::ByteRecord>,
-    pending: VecDeque<csv::ByteRecord>,
+    pending: VecDeque<Batch>,
     width: usize,
     sniffed: Sniffed,
     delimiter: u8,
@@ -185,41 +203,44 @@ impl<'c> Converter<'c> {
         let prefix = csvio::read_prefix(&mut input).map_err(|e| Error::io(Some(name.into()), e))?;
         let sniffed = csvio::sniff(&prefix);
         let delimiter = self.config.delimiter.unwrap_or(sniffed.delimiter);
-        let mut records = Records::new(std::io::Cursor::new(prefix).chain(input), name, delimiter);
-        let header = if self.config.no_headers {
-            None
-        } else {
-            let mut header = csv::ByteRecord::new();
-            if !records.read(&mut header)? {
-                return Err(Error::config(format!(
-                    "{name}: the file is empty; a header line was expected (use --no-headers \
-                     for files without one)"
-                )));
-            }
-            Some(header)
-        };
-        // The first records are read ahead: without a header, the width comes from the first;
-        // whether a column lost its leading zeros is judged on all of them.
-        let mut pending = VecDeque::new();
-        let mut ahead = 0;
-        while pending.len() < READ_AHEAD_ROWS && ahead < READ_AHEAD_BYTES {
-            let mut record = csv::ByteRecord::new();
-            if !records.read(&mut record)? {
+        let mut cutter = Cutter::new(std::io::Cursor::new(prefix).chain(input), name, delimiter);
+        // The first records are read ahead, in whole chunks: without a header, the width comes
+        // from the first record; whether a column lost its leading zeros is judged on up to
+        // READ_AHEAD_ROWS of them (and READ_AHEAD_BYTES).
+        let (mut pending, mut chunk) = (VecDeque::new(), chunk::Chunk::default());
+        let mut core = chunk::core_reader(delimiter);
+        let (mut rows, mut ahead) = (0, 0);
+        let mut header = None;
+        while rows < READ_AHEAD_ROWS && ahead < READ_AHEAD_BYTES {
+            if !cutter.next_chunk(&mut chunk)? {
                 break;
             }
-            ahead += record.as_slice().len();
-            pending.push_back(record);
+            let mut batch = Batch::default();
+            chunk::split(&mut chunk, delimiter, &mut core, &mut batch);
+            if !self.config.no_headers && header.is_none() {
+                header = batch.take_first();
+            }
+            rows += batch.len();
+            ahead += batch.raw_len();
+            pending.push_back(batch);
         }
+        if !self.config.no_headers && header.is_none() {
+            return Err(Error::config(format!(
+                "{name}: the file is empty; a header line was expected (use --no-headers \
+                 for files without one)"
+            )));
+        }
+        let ahead = read_ahead(&pending);
         let width = match &header {
             Some(h) => h.len(),
-            None => pending.front().map_or(0, |r| r.len()),
+            None => ahead.first().map_or(0, |r| r.len()),
         };
         if let Some(h) = &header {
-            self.refuse_converted(h, &pending, name)?;
+            self.refuse_converted(h, &ahead, name)?;
         }
         let mut plan = Plan::new(header.as_ref(), width, &self.config.columns)
             .map_err(|e| Error::config(format!("{name}: {e}")))?;
-        judge_zeros(&mut plan, &pending, self.crosswalk);
+        judge_zeros(&mut plan, &ahead, self.crosswalk);
         let decision_keys = self
             .decisions
             .key_columns()
@@ -244,7 +265,7 @@ impl<'c> Converter<'c> {
         Ok(Opened {
             converter: self,
             name: name.to_string(),
-            records,
+            cutter,
             header,
             pending,
             width,
@@ -264,7 +285,7 @@ impl Converter<'_> {
     fn refuse_converted(
         &self,
         header: &csv::ByteRecord,
-        rows: &VecDeque<csv::ByteRecord>,
+        rows: &[&csv::ByteRecord],
         name: &str,
     ) -> Result<()> {
         let names: Vec<&[u8]> = header.iter().map(|h| h.trim_ascii()).collect();
@@ -333,7 +354,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         let Opened {
             converter,
             name,
-            records,
+            cutter,
             header,
             pending,
             width,
@@ -364,7 +385,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             workbook,
         );
         rewriter.set_reasons(audit.is_some());
-        let lines = records.lines();
+        let swallowed = cutter.swallowed();
         let encoder = Encoder::new(delimiter, sniffed.crlf);
         let mut rows = RowCheck {
             name: &name,
@@ -374,7 +395,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             ..RowCheck::default()
         };
         let mut summary = Summary::default();
-        let source = pipeline::Source::new(records, pending);
+        let source = pipeline::Source::new(cutter, pending, delimiter, header.is_some());
         // Without an audit or page (whose records depend on input order), batches are converted
         // on `threads` threads, each with a rewriter and a summary of its own, merged after.
         if audit.is_none() && config.threads > 1 {
@@ -392,12 +413,13 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 |w: &mut Worker, first_row, input, output| {
                     output.rows.clear();
                     w.rows.row = first_row - 1;
-                    for record in input.records() {
+                    for (i, record) in input.records().iter().enumerate() {
                         let line = csvio::line_of(record);
                         let row = w.rows.row + 1;
                         let extra_flag = w.rows.check(record, line, &mut w.summary)?;
                         let out = (&encoder, &mut *output);
                         let at = (row, line, extra_flag);
+                        let record = (record, input.raw(i));
                         convert_record(
                             &mut w.rewriter,
                             at,
@@ -412,9 +434,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 },
                 |input, output| {
                     summary.count_texts(&output.texts);
-                    if let Some(last) = input.records().last().and_then(|r| r.position()) {
-                        progress(last.byte());
-                    }
+                    progress(input.end());
                     Ok(())
                 },
             )?;
@@ -422,29 +442,30 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 rewriter.absorb(&w.rewriter);
                 summary.absorb(&w.summary);
             }
-            rows.finish(lines.lock().swallowed())?;
+            rows.finish(*swallowed.lock().unwrap_or_else(|e| e.into_inner()))?;
             return finished(&name, writers, None, summary, &rewriter);
         }
-        let mut writers = pipeline::run(config.threads, source, writers, |input, output| {
+        let threads = config.threads;
+        let mut writers = pipeline::run(threads, source, writers, |first_row, input, output| {
             output.rows.clear();
-            for record in input.records() {
+            debug_assert_eq!(first_row, rows.row + 1, "batches come in input order");
+            for (i, record) in input.records().iter().enumerate() {
                 let line = csvio::line_of(record);
                 // The row number `check` counts this record as.
                 let row = rows.row + 1;
                 let extra_flag = rows.check(record, line, &mut summary)?;
                 let at = (row, line, extra_flag);
                 let out = (&encoder, &mut *output);
+                let record = (record, input.raw(i));
                 convert_record(&mut rewriter, at, record, &mut summary, &mut audit, out)?;
             }
             if let Some(csv) = audit.as_mut().and_then(|a| a.sink.0.as_mut()) {
                 csv.take(&mut output.audit);
             }
-            if let Some(last) = input.records().last().and_then(|r| r.position()) {
-                progress(last.byte());
-            }
+            progress(input.end());
             Ok(())
         })?;
-        rows.finish(lines.lock().swallowed())?;
+        rows.finish(*swallowed.lock().unwrap_or_else(|e| e.into_inner()))?;
         // The last claim's occurrences, held until the input ended.
         if let Some(audit) = &mut audit {
             audit.finish()?;
@@ -537,22 +558,22 @@ type RunAuditor<'c> = Auditor<'c, (Option<AuditCsv>, (Option<Review>, Option<Rev
 fn convert_record(
     rewriter: &mut Rewriter<'_>,
     (row, line, extra_flag): (u64, u64, Option<&[u8]>),
-    record: &csv::ByteRecord,
+    (record, raw): (&csv::ByteRecord, Option<&[u8]>),
     summary: &mut Summary,
     audit: &mut Option<RunAuditor<'_>>,
     (encoder, output): (&Encoder, &mut pipeline::Converted),
 ) -> Result<()> {
-    let fields = match audit {
+    match audit {
         Some(audit) => {
             let mut sinks = (&mut *summary, audit);
-            rewriter.rewrite_fields(row, line, record, extra_flag, &mut sinks as &mut dyn Sink)?
+            rewriter.rewrite_row(row, line, record, extra_flag, &mut sinks as &mut dyn Sink)?
         }
-        None => rewriter.rewrite_fields(row, line, record, extra_flag, &mut *summary)?,
+        None => rewriter.rewrite_row(row, line, record, extra_flag, &mut *summary)?,
     };
-    encoder.record(fields, &mut output.rows);
+    rewriter.encode_row(record, raw, encoder, &mut output.rows);
     summary.rows_out += 1;
     for k in 0..rewriter.added_rows() {
-        encoder.record(rewriter.added_fields(k, record), &mut output.rows);
+        rewriter.encode_added(k, record, raw, encoder, &mut output.rows);
         summary.rows_out += 1;
         summary.rows_added += 1;
     }

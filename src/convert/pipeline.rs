@@ -8,46 +8,80 @@ use std::io::{Read, Write};
 use std::sync::mpsc;
 
 use crate::batch::Batch;
-use crate::csvio::Records;
+use crate::chunk::{self, Chunk, Cutter};
 use crate::error::{Error, Result};
-
-/// Records per batch: large enough that a channel hand-over costs nothing per record, small enough
-/// that the batches in flight take well under a MiB.
-const BATCH: usize = 128;
 
 /// Batches that may wait between two stages before the earlier one blocks.
 const DEPTH: usize = 2;
 
-/// The records of the input, after the header.
+/// The records of the input, after the header: chunks cut from the input and split into
+/// records, on the thread that reads or (see [`run_parallel`]) on the converting threads.
 pub(crate) struct Source<R> {
-    reader: Records<R>,
-    /// Records already read (the first ones, to learn the width and judge the columns).
-    pending: std::collections::VecDeque<csv::ByteRecord>,
+    cutter: Cutter<R>,
+    /// Batches already split (the first ones, read to learn the width and judge the columns).
+    pending: std::collections::VecDeque<Batch>,
+    delimiter: u8,
+    core: csv_core::Reader,
+    chunk: Chunk,
+    /// The input holds a header record before the data rows.
+    header: bool,
+}
+
+/// One stretch of input for a converting thread: cut but not yet split, or split already.
+enum Input {
+    Cut(Chunk),
+    Split(Batch),
 }
 
 impl<R: Read> Source<R> {
     pub(crate) fn new(
-        reader: Records<R>,
-        pending: std::collections::VecDeque<csv::ByteRecord>,
+        cutter: Cutter<R>,
+        pending: std::collections::VecDeque<Batch>,
+        delimiter: u8,
+        header: bool,
     ) -> Source<R> {
-        Source { reader, pending }
+        Source {
+            cutter,
+            pending,
+            delimiter,
+            core: chunk::core_reader(delimiter),
+            chunk: Chunk::default(),
+            header,
+        }
     }
 
-    /// Fill `batch` with up to [`BATCH`] records; an empty batch means the input has ended.
-    fn fill(&mut self, batch: &mut Batch) -> Result<()> {
-        batch.clear();
-        while batch.len() < BATCH
-            && let Some(first) = self.pending.pop_front()
-        {
-            *batch.push() = first;
-        }
-        while batch.len() < BATCH {
-            if !self.reader.read(batch.push())? {
-                batch.truncate(batch.len() - 1);
-                break;
+    /// Fill `batch` with the next chunk's records; false when the input has ended.
+    fn fill(&mut self, batch: &mut Batch) -> Result<bool> {
+        loop {
+            if let Some(first) = self.pending.pop_front() {
+                *batch = first;
+            } else if self.cutter.next_chunk(&mut self.chunk)? {
+                chunk::split(&mut self.chunk, self.delimiter, &mut self.core, batch);
+            } else {
+                return Ok(false);
+            }
+            if !batch.is_empty() {
+                return Ok(true);
             }
         }
-        Ok(())
+    }
+
+    /// The next stretch of input, cut but not split (unless it was split already), in `spare`'s
+    /// buffers; `None` when the input has ended.
+    fn next(&mut self, spare: Chunk) -> Result<Option<Input>> {
+        if let Some(first) = self.pending.pop_front() {
+            return Ok(Some(Input::Split(first)));
+        }
+        let mut chunk = spare;
+        Ok(self
+            .cutter
+            .next_chunk(&mut chunk)?
+            .then_some(Input::Cut(chunk)))
+    }
+
+    /// The data row number of a batch's first record.
+    fn first_row(&self, batch: &Batch) -> u64 {
+        batch.first_record() + 1 - u64::from(self.header)
     }
 }
 
@@ -79,9 +113,9 @@ impl<W: Write> Writers<W> {
     }
 }
 
-/// Run every record of `source` through `convert` (which turns one input batch into output and
-/// audit records) and write the results to `writers`, on `threads` threads. Returns the writers
-/// for the caller to finish.
+/// Run every record of `source` through `convert` (which turns one input batch, whose first
+/// record is data row `first_row`, into output and audit records) and write the results to
+/// `writers`, on `threads` threads. Returns the writers for the caller to finish.
 pub(crate) fn run<R, W, F>(
     threads: usize,
     mut source: Source<R>,
@@ -91,28 +125,26 @@ pub(crate) fn run<R, W, F>(
 where
     R: Read + Send,
     W: Write + Send,
-    F: FnMut(&Batch, &mut Converted) -> Result<()>,
+    F: FnMut(u64, &Batch, &mut Converted) -> Result<()>,
 {
     if threads <= 1 {
         let (mut input, mut output) = (Batch::default(), Converted::default());
-        loop {
-            source.fill(&mut input)?;
-            if input.is_empty() {
-                return Ok(writers);
-            }
-            convert(&input, &mut output)?;
+        while source.fill(&mut input)? {
+            convert(source.first_row(&input), &input, &mut output)?;
             writers.write(&output)?;
         }
+        return Ok(writers);
     }
 
     std::thread::scope(|scope| {
-        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Batch>>(DEPTH);
+        let header = source.header;
+        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Option<Batch>>>(DEPTH);
         let (spent_in_tx, spent_in_rx) = mpsc::channel::<Batch>();
         let reading = scope.spawn(move || {
             loop {
                 let mut batch = spent_in_rx.try_recv().unwrap_or_default();
-                let filled = source.fill(&mut batch).map(|()| batch);
-                let last = filled.as_ref().map_or(true, Batch::is_empty);
+                let filled = source.fill(&mut batch).map(|more| more.then_some(batch));
+                let last = !matches!(filled, Ok(Some(_)));
                 // A closed channel means the converting side stopped; so do we.
                 if full_tx.send(filled).is_err() || last {
                     return;
@@ -132,12 +164,12 @@ where
 
         let converted = (|| -> Result<()> {
             for filled in &full_rx {
-                let input = filled?;
-                if input.is_empty() {
+                let Some(input) = filled? else {
                     break;
-                }
+                };
                 let mut output = spent_out_rx.try_recv().unwrap_or_default();
-                convert(&input, &mut output)?;
+                let first_row = input.first_record() + 1 - u64::from(header);
+                convert(first_row, &input, &mut output)?;
                 let _ = spent_in_tx.send(input);
                 if out_tx.send(output).is_err() {
                     // The writer failed; its error is reported below.
@@ -156,19 +188,19 @@ where
     })
 }
 
-/// A batch of input for a converting thread: its place in the input, the row number of its
-/// first record, and the records (or the error that ended the input there).
+/// A stretch of input for a converting thread, and its place in the input; `None` at the end
+/// of the input (or the error that ended it there).
 struct Job {
     seq: u64,
-    first_row: u64,
-    batch: Result<Batch>,
+    input: Result<Option<Input>>,
 }
 
 /// Convert the records of `source` on as many threads as there are `states` (one state each:
 /// `convert` turns a batch whose first record is data row `first_row` into output with it), and
 /// write the results to `writers` in input order, handing each to `merged` first. One thread
-/// reads; this one puts the results back in order and writes them. A fixed number of batches
-/// is in flight, so memory stays flat; the output is the same byte for byte whatever the number
+/// cuts the input into chunks; the converting threads split them into records and convert
+/// them; this one puts the results back in order and writes them. A fixed number of chunks is
+/// in flight, so memory stays flat; the output is the same byte for byte whatever the number
 /// of threads. The first error in input order is returned.
 pub(crate) fn run_parallel<R, W, S, F, M>(
     mut source: Source<R>,
@@ -191,63 +223,75 @@ where
     let workers = states.len().max(1);
     let in_flight = workers * 2 + DEPTH;
     let stop = AtomicBool::new(false);
+    let (delimiter, header) = (source.delimiter, source.header);
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(in_flight);
         let job_rx = Arc::new(Mutex::new(job_rx));
-        let (spent_tx, spent_rx) = mpsc::channel::<Batch>();
+        let (spent_tx, spent_rx) = mpsc::channel::<Chunk>();
+        // Per job: the output (or error), and the batch its records were in.
         let (done_tx, done_rx) = mpsc::channel::<(u64, Result<Converted>, Batch)>();
+        // One message per job written: jobs not yet written (queued, being converted, or
+        // waiting for an earlier one) are never more than `in_flight`, however uneven the
+        // threads' progress.
+        let (written_tx, written_rx) = mpsc::channel::<()>();
         let stop = &stop;
         scope.spawn(move || {
-            let (mut seq, mut row) = (0u64, 1u64);
+            let mut seq = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                let mut batch = spent_rx.try_recv().unwrap_or_default();
-                let filled = source.fill(&mut batch).map(|()| batch);
-                let (last, len) = match &filled {
-                    Ok(b) => (b.is_empty(), b.len() as u64),
-                    Err(_) => (true, 0),
-                };
-                let job = Job {
-                    seq,
-                    first_row: row,
-                    batch: filled,
-                };
-                if job_tx.send(job).is_err() || last {
+                if seq >= in_flight as u64 && written_rx.recv().is_err() {
+                    return;
+                }
+                let spare = spent_rx.try_recv().unwrap_or_default();
+                let input = source.next(spare);
+                let last = !matches!(input, Ok(Some(_)));
+                if job_tx.send(Job { seq, input }).is_err() || last {
                     return;
                 }
                 seq += 1;
-                row += len;
             }
         });
         let (convert, spare) = (&convert, Arc::new(Mutex::new(Vec::<Converted>::new())));
+        let (batches_tx, batches_rx) = mpsc::channel::<Batch>();
+        let batches_rx = Arc::new(Mutex::new(batches_rx));
         for state in states.iter_mut() {
             let (job_rx, done_tx, spare) =
                 (Arc::clone(&job_rx), done_tx.clone(), Arc::clone(&spare));
+            let (spent_tx, batches_rx) = (spent_tx.clone(), Arc::clone(&batches_rx));
             scope.spawn(move || {
+                let mut core = chunk::core_reader(delimiter);
                 loop {
                     let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok(Job {
-                        seq,
-                        first_row,
-                        batch,
-                    }) = job
-                    else {
+                    let Ok(Job { seq, input }) = job else {
                         return;
                     };
-                    let (result, batch) = match batch {
-                        Err(e) => (Err(e), Batch::default()),
-                        Ok(batch) if stop.load(Ordering::Relaxed) => {
-                            (Ok(Converted::default()), batch)
-                        }
-                        Ok(batch) => {
+                    // A batch to split into: one written already, or this thread's own.
+                    let mut batch = batches_rx
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .try_recv()
+                        .unwrap_or_default();
+                    let result = match input {
+                        Err(e) => Err(e),
+                        Ok(None) => Ok(None),
+                        Ok(Some(_)) if stop.load(Ordering::Relaxed) => Ok(None),
+                        Ok(Some(input)) => {
+                            match input {
+                                Input::Split(split) => batch = split,
+                                Input::Cut(mut cut) => {
+                                    chunk::split(&mut cut, delimiter, &mut core, &mut batch);
+                                    let _ = spent_tx.send(cut);
+                                }
+                            }
                             let mut out = spare
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .pop()
                                 .unwrap_or_default();
-                            let result = convert(state, first_row, &batch, &mut out).map(|()| out);
-                            (result, batch)
+                            let first_row = batch.first_record() + 1 - u64::from(header);
+                            convert(state, first_row, &batch, &mut out).map(|()| Some(out))
                         }
                     };
+                    let result = result.map(Option::unwrap_or_default);
                     if done_tx.send((seq, result, batch)).is_err() {
                         return;
                     }
@@ -256,6 +300,7 @@ where
         }
         drop(done_tx);
         drop(job_rx);
+        drop(spent_tx);
         let mut waiting: BTreeMap<u64, (Result<Converted>, Batch)> = BTreeMap::new();
         let mut next = 0u64;
         let outcome = (|| -> Result<()> {
@@ -263,14 +308,14 @@ where
                 waiting.insert(seq, (result, batch));
                 while let Some((result, batch)) = waiting.remove(&next) {
                     next += 1;
-                    if batch.is_empty() && result.is_ok() {
-                        // The end of the input.
-                        return Ok(());
-                    }
                     let mut converted = result?;
-                    merged(&batch, &mut converted)?;
-                    writers.write(&converted)?;
-                    let _ = spent_tx.send(batch);
+                    // The end of the input, or a stretch of blank lines, has nothing to write.
+                    if !batch.is_empty() {
+                        merged(&batch, &mut converted)?;
+                        writers.write(&converted)?;
+                    }
+                    let _ = written_tx.send(());
+                    let _ = batches_tx.send(batch);
                     spare
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -281,8 +326,8 @@ where
         })();
         // Stop the reader and the converting threads, and let them drain and end.
         stop.store(true, Ordering::Relaxed);
-        drop(spent_tx);
         drop(done_rx);
+        drop(written_tx);
         outcome.map(|()| writers)
     })
 }

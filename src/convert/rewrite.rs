@@ -10,6 +10,7 @@ use crate::code::{Code, System};
 use crate::codeset::{BILLABLE_UNDER_SHOWN, CodeSet, Validity};
 use crate::columns::{CodeColumn, Plan, Version, VersionSource};
 use crate::crosswalk::Crosswalk;
+use crate::csvout::Encoder;
 use crate::decisions::{Choice, Decision, Decisions, Subject, occurrence_key};
 use crate::error::{Error, Result};
 use crate::event::{CodeEvent, Sink};
@@ -302,6 +303,21 @@ impl<'c> Rewriter<'c> {
         extra_flag: Option<&[u8]>,
         sink: &mut dyn Sink,
     ) -> Result<impl Iterator<Item = &'a [u8]> + 'a> {
+        self.rewrite_row(row, line, input, extra_flag, sink)?;
+        let flags = self.options.flags_column.then_some(&self.scratch.flags[..]);
+        Ok(self.fields(input, flags, None))
+    }
+
+    /// Rewrite `input` and report every code to `sink`, keeping the result for
+    /// [`Rewriter::encode_row`] (and [`Rewriter::encode_added`]) to write.
+    pub fn rewrite_row(
+        &mut self,
+        row: u64,
+        line: u64,
+        input: &csv::ByteRecord,
+        extra_flag: Option<&[u8]>,
+        sink: &mut dyn Sink,
+    ) -> Result<()> {
         let s = &mut self.scratch;
         s.overrides.clear();
         s.overrides
@@ -338,9 +354,86 @@ impl<'c> Rewriter<'c> {
             }
         }
         self.row_level_versions(input);
+        Ok(())
+    }
+
+    /// Append the row just rewritten from `input` to `out`, encoded. `raw` is `input`'s line
+    /// when it holds no quote (see [`crate::batch::Batch::raw`]): then the fields left as they
+    /// were are copied from it, runs of them at a time, and only the rewritten ones encoded.
+    pub fn encode_row(
+        &self,
+        input: &csv::ByteRecord,
+        raw: Option<&[u8]>,
+        encoder: &Encoder,
+        out: &mut Vec<u8>,
+    ) {
+        let flags = self.options.flags_column.then_some(&self.scratch.flags[..]);
+        self.encode(input, raw, flags, None, encoder, out);
+    }
+
+    /// Append the `k`-th row added after the row just rewritten from `input` (see
+    /// [`Rewriter::added_fields`]) to `out`, encoded as [`Rewriter::encode_row`] does.
+    pub fn encode_added(
+        &self,
+        k: usize,
+        input: &csv::ByteRecord,
+        raw: Option<&[u8]>,
+        encoder: &Encoder,
+        out: &mut Vec<u8>,
+    ) {
+        let (flags, code) = self.added(k);
+        self.encode(input, raw, flags, Some(code), encoder, out);
+    }
+
+    fn encode(
+        &self,
+        input: &csv::ByteRecord,
+        raw: Option<&[u8]>,
+        flags: Option<&[u8]>,
+        code: Option<(usize, &[u8])>,
+        encoder: &Encoder,
+        out: &mut Vec<u8>,
+    ) {
         let s = &self.scratch;
-        let flags = self.options.flags_column.then_some(&s.flags[..]);
-        Ok(self.fields(input, flags, None))
+        let width = self.width.unwrap_or(input.len());
+        let Some(raw) = raw.filter(|_| input.len() == width && s.overrides.len() <= width) else {
+            encoder.record(self.fields(input, flags, code), out);
+            return;
+        };
+        let delimiter = encoder.delimiter();
+        let start = out.len();
+        // The raw bytes of fields `a..b`: a field's place in the line is its place among the
+        // record's bytes plus the delimiters before it.
+        let span = |a: usize, b: usize| -> &[u8] {
+            let from = input.range(a).map_or(0, |r| r.start) + a;
+            let to = input.range(b - 1).map_or(0, |r| r.end) + b - 1;
+            &raw[from..to]
+        };
+        let mut next = 0;
+        for i in 0..width {
+            let value = match (code, s.overrides.get(i)) {
+                (Some((at, value)), _) if at == i => value,
+                (_, Some(Some((a, b)))) => &s.bytes[*a as usize..*b as usize],
+                _ => continue,
+            };
+            if next < i {
+                out.extend_from_slice(span(next, i));
+                out.push(delimiter);
+            }
+            encoder.field(value, out);
+            if i + 1 < width {
+                out.push(delimiter);
+            }
+            next = i + 1;
+        }
+        if next < width {
+            out.extend_from_slice(span(next, width));
+        }
+        if let Some(flags) = flags {
+            out.push(delimiter);
+            encoder.field(flags, out);
+        }
+        encoder.end(start, out);
     }
 
     /// The output fields of the row just rewritten: `input` with the rewritten cells, then
@@ -386,6 +479,12 @@ impl<'c> Rewriter<'c> {
         k: usize,
         input: &'a csv::ByteRecord,
     ) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let (flags, code) = self.added(k);
+        self.fields(input, flags, Some(code))
+    }
+
+    /// The flags and the code cell (field index and content) of the `k`-th added row.
+    fn added(&self, k: usize) -> (Option<&[u8]>, (usize, &[u8])) {
         let s = &self.scratch;
         let (a, b) = s.added[k];
         let code = &s.bytes[a as usize..b as usize];
@@ -394,7 +493,7 @@ impl<'c> Rewriter<'c> {
             .options
             .flags_column
             .then_some(&s.bytes[s.added_flag.0 as usize..s.added_flag.1 as usize]);
-        self.fields(input, flags, Some((index, code)))
+        (flags, (index, code))
     }
 
     /// Set each row-level version field to ICD-10 when every code it governs was converted;

@@ -771,3 +771,117 @@ fn rif_inpatient_review_items() {
     }
     assert_eq!((items.len(), cells), (129, 2896));
 }
+
+/// A claim file that mixes every way a record can be written: plain lines, quoted fields with
+/// delimiters, doubled quotes and line breaks in them, a quote inside an unquoted field (text,
+/// as the csv crate reads it), blank lines and CRLF ends; long enough to be cut into several
+/// chunks. Returns the text and, per data row, the line it starts on (counted here, apart from
+/// any CSV parser).
+fn mixed_records(rows: usize) -> (String, Vec<u64>) {
+    let codes = [
+        "2731",
+        "996.81",
+        "28809",
+        "",
+        "\"250.00\"",
+        "\"2731, x\"",
+        "ab\"c",
+        "00.50",
+    ];
+    let notes = [
+        "x",
+        "\"multi\r\nline\"",
+        "\"q\"\"uote\"",
+        "plain",
+        "\"a,b\"",
+        "",
+        "'1",
+    ];
+    let mut text = String::from("ID,DX1,DX2,NOTE,PX1\r\n");
+    let (mut lines, mut line) = (Vec::new(), 2u64);
+    for i in 0..rows {
+        if i % 101 == 7 {
+            text.push_str("\r\n");
+            line += 1;
+        }
+        let note = notes[(i * 7) % notes.len()];
+        let row = format!(
+            "{i},{},{},{note},{}\r\n",
+            codes[i % codes.len()],
+            codes[(i / 3) % codes.len()],
+            codes[(i / 5) % codes.len()]
+        );
+        lines.push(line);
+        line += row.matches("\r\n").count() as u64;
+        text.push_str(&row);
+    }
+    (text, lines)
+}
+
+#[test]
+fn every_kind_of_record_keeps_its_bytes_and_its_line_across_chunks() {
+    let wd = Workdir::new();
+    let (text, lines) = mixed_records(40_000);
+    assert!(text.len() > 3 * 256 * 1024, "several chunks");
+    wd.write("mixed.csv", &text);
+    let args = |j: &'static str, out: &'static str, audit: &'static str| {
+        let cols = ["--dx", "DX1,DX2", "--proc", "PX1"];
+        let mut a = vec![
+            "convert",
+            "mixed.csv",
+            "-q",
+            "-j",
+            j,
+            "-o",
+            out,
+            "--audit",
+            audit,
+        ];
+        a.extend(cols);
+        a
+    };
+    wd.run(&args("1", "out1.csv", "a1.csv")).expect_exit(0);
+    wd.run(&args("3", "out3.csv", "a3.csv")).expect_exit(0);
+    let out = std::fs::read(wd.path("out1.csv")).unwrap();
+    assert!(
+        out == std::fs::read(wd.path("out3.csv")).unwrap(),
+        "-j 3 wrote another file"
+    );
+    assert!(
+        std::fs::read(wd.path("a1.csv")).unwrap() == std::fs::read(wd.path("a3.csv")).unwrap(),
+        "-j 3 wrote another audit"
+    );
+
+    // Every row, in order; the columns that hold no code untouched, field for field.
+    let input = read_csv(text.as_bytes(), b',');
+    let output = read_csv(&out, b',');
+    assert_eq!(output.len(), input.len(), "every row comes out");
+    for (i, (a, b)) in input.iter().zip(&output).enumerate() {
+        assert_eq!(
+            (&a[0], &a[3]),
+            (&b[0], &b[3]),
+            "row {i}: ID and NOTE unchanged"
+        );
+    }
+    // Written exactly as the csv crate's writer writes those fields, line ends included:
+    // fields copied from their line and fields encoded anew are indistinguishable.
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in &output {
+        writer.write_record(row).unwrap();
+    }
+    assert!(
+        writer.into_inner().unwrap() == out,
+        "the output is canonical CSV"
+    );
+
+    // The audit names each row's true first line.
+    let audit = read_audit(&wd.path("a1.csv"));
+    let (row, line) = (col(&audit[0], "row"), col(&audit[0], "line"));
+    assert!(audit.len() > 1000);
+    for r in &audit[1..] {
+        let n: usize = r[row].parse().unwrap();
+        assert_eq!(r[line], lines[n - 1].to_string(), "row {n}'s line");
+    }
+}
