@@ -12,9 +12,9 @@
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use crate::batch::Batch;
 use crate::csvio::{MAX_RECORD_BYTES, RecordTooLong};
 use crate::error::{Error, Result};
+use crate::rows::Rows;
 
 /// Bytes a chunk takes at least (unless the input ends first): enough that handing a chunk to a
 /// thread costs nothing per record, little enough that the chunks in flight stay a few MiB.
@@ -316,33 +316,43 @@ fn leading_breaks(bytes: &[u8]) -> u64 {
 /// so that untouched fields can be copied as they are (see [`Batch::raw`]); one that holds a
 /// quote is read by the csv crate's parser, `core` (kept between calls to reuse its tables).
 /// The chunk's bytes move to the batch (and the batch's old buffer to the chunk, for reuse).
-pub fn split(chunk: &mut Chunk, delimiter: u8, core: &mut csv_core::Reader, batch: &mut Batch) {
-    batch.clear();
-    let mut spare = batch.take_raw();
-    std::mem::swap(&mut spare, &mut chunk.bytes);
-    let raw = spare;
-    split_into(&raw, chunk, delimiter, core, batch);
-    batch.put_raw(raw);
-    batch.set_place(chunk.first_record, chunk.offset + batch.raw_len() as u64);
+pub fn split(chunk: &mut Chunk, delimiter: u8, core: &mut Core, rows: &mut Rows) {
+    rows.clear();
+    let mut raw = rows.take_raw();
+    std::mem::swap(&mut raw, &mut chunk.bytes);
+    split_into(&raw, chunk, delimiter, core, rows);
+    let end = chunk.offset + raw.len() as u64;
+    rows.put_raw(raw);
+    rows.set_place(chunk.first_record, end);
+}
+
+/// The csv crate's parser and its buffers, kept by a splitting thread between chunks.
+pub struct Core {
+    reader: csv_core::Reader,
+    unescaped: Vec<u8>,
+    ends: Vec<usize>,
+    delimiters: Vec<u32>,
 }
 
 /// A parser for the records that hold quotes, reading as the csv crate's reader does.
-pub fn core_reader(delimiter: u8) -> csv_core::Reader {
-    csv_core::ReaderBuilder::new().delimiter(delimiter).build()
+pub fn core_reader(delimiter: u8) -> Core {
+    Core {
+        reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+        unescaped: Vec::new(),
+        ends: Vec::new(),
+        delimiters: Vec::new(),
+    }
 }
 
-fn split_into(
-    bytes: &[u8],
-    chunk: &Chunk,
-    delimiter: u8,
-    core: &mut csv_core::Reader,
-    batch: &mut Batch,
-) {
+fn split_into(bytes: &[u8], chunk: &Chunk, delimiter: u8, core: &mut Core, rows: &mut Rows) {
     let mut line = chunk.first_line;
     let mut at = 0;
-    let mut unescaped = Vec::new();
-    let mut ends = Vec::new();
-    let mut delimiters: Vec<u32> = Vec::new();
+    let Core {
+        reader,
+        unescaped,
+        ends,
+        delimiters,
+    } = core;
     while at < bytes.len() {
         let b = bytes[at];
         if b == b'\n' || b == b'\r' {
@@ -352,40 +362,25 @@ fn split_into(
             at += 1;
             continue;
         }
+        let offset = chunk.offset + at as u64;
         // The line's end and whether it holds a quote (both found with SIMD), then its
         // delimiters, without a branch per byte: each byte's offset is written, and kept only
         // when the byte is a delimiter.
         let end = memchr::memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |k| at + k);
-        let quoted = memchr::memchr(b'"', &bytes[at..end]).is_some();
-        if !quoted {
+        if memchr::memchr(b'"', &bytes[at..end]).is_none() {
             delimiters.resize(end - at + 1, 0);
             let mut n = 0;
             for (i, &b) in bytes[at..end].iter().enumerate() {
                 delimiters[n] = i as u32;
                 n += usize::from(b == delimiter);
             }
-            delimiters.truncate(n);
-        }
-        let mut position = csv::Position::new();
-        position.set_byte(chunk.offset + at as u64).set_line(line);
-        if !quoted {
-            let record = batch.push_raw(at, end);
-            let mut start = at;
-            for &d in &delimiters {
-                let d = at + d as usize;
-                record.push_field(&bytes[start..d]);
-                start = d + 1;
-            }
-            record.push_field(&bytes[start..end]);
-            record.set_position(Some(position));
+            rows.push_line((at, end), &delimiters[..n], line, offset);
             at = end;
             continue;
         }
         // A record with a quote: the csv crate's parser reads it, line breaks in quotes and all.
-        core.reset();
+        reader.reset();
         let (mut read, mut written, mut fields) = (0, 0, 0);
-        unescaped.clear();
-        ends.clear();
         loop {
             if written == unescaped.len() {
                 unescaped.resize((unescaped.len() * 2).max(256), 0);
@@ -393,7 +388,7 @@ fn split_into(
             if fields == ends.len() {
                 ends.resize((ends.len() * 2).max(16), 0);
             }
-            let (result, nin, nout, nend) = core.read_record(
+            let (result, nin, nout, nend) = reader.read_record(
                 &bytes[at + read..],
                 &mut unescaped[written..],
                 &mut ends[fields..],
@@ -403,21 +398,12 @@ fn split_into(
             fields += nend;
             use csv_core::ReadRecordResult as R;
             match result {
-                R::InputEmpty if at + read == bytes.len() => {
-                    // The chunk ends the record; an empty read finishes it.
-                    continue;
-                }
+                // At the chunk's end, an empty read finishes the record.
                 R::InputEmpty | R::OutputFull | R::OutputEndsFull => continue,
                 R::Record | R::End => break,
             }
         }
-        let record = batch.push_quoted();
-        let mut start = 0;
-        for &e in &ends[..fields] {
-            record.push_field(&unescaped[start..e]);
-            start = e;
-        }
-        record.set_position(Some(position));
+        rows.push_unescaped(&unescaped[..written], &ends[..fields], line, offset);
         // The record's own line breaks (in quotes, and the one that ends it).
         let taken = &bytes[at..at + read];
         line += count_breaks(taken);
@@ -488,7 +474,7 @@ mod tests {
     /// Records as the cutter and `split` read them, in chunks of at least `size` bytes.
     fn by_chunks(text: &[u8], delimiter: u8, size: usize) -> Parsed {
         let mut cutter = Cutter::new(text, "t.csv", delimiter).with_chunk_bytes(size);
-        let (mut chunk, mut batch) = (Chunk::default(), Batch::default());
+        let (mut chunk, mut batch) = (Chunk::default(), Rows::default());
         let mut core = core_reader(delimiter);
         let mut out = Vec::new();
         let mut offset = 0;
@@ -502,13 +488,13 @@ mod tests {
                 chunk.records,
                 "the cutter counts records"
             );
-            for (i, record) in batch.records().iter().enumerate() {
+            for record in batch.iter() {
                 let fields: Vec<Vec<u8>> = record.iter().map(<[u8]>::to_vec).collect();
-                if let Some(raw) = batch.raw(i) {
+                if let Some(raw) = record.raw() {
                     let joined = fields.join(&delimiter);
                     assert_eq!(raw, &joined[..], "a raw line is its fields joined");
                 }
-                out.push((fields, crate::csvio::line_of(record)));
+                out.push((fields, record.line()));
             }
         }
         assert_eq!(offset, text.len() as u64, "every byte is in a chunk");
@@ -555,6 +541,13 @@ mod tests {
             same(text, b',');
         }
         same(b"a|\"b|c\"|d\n1|2|3\n", b'|');
+        // A quoted record longer than the parser's first buffers.
+        let long = format!(
+            "a,\"{}\",{}\n\"x\",y\n",
+            "q\"\"".repeat(400),
+            "b,".repeat(40)
+        );
+        same(long.as_bytes(), b',');
     }
 
     #[test]

@@ -29,6 +29,7 @@ use crate::crosswalk::Crosswalk;
 use crate::csvio::Records;
 use crate::error::{Error, Result};
 use crate::inert::unguard;
+use crate::rows::Record;
 use crate::xlsx;
 
 /// What a decision writes.
@@ -942,13 +943,13 @@ impl Decisions {
 
 /// Append the key of `record` for `key_indices` to `out` (cleared first), as [`Decisions::find`]
 /// expects it.
-pub fn occurrence_key(record: &csv::ByteRecord, key_indices: &[usize], out: &mut Vec<u8>) {
+pub fn occurrence_key(record: &impl Record, key_indices: &[usize], out: &mut Vec<u8>) {
     out.clear();
     for (n, &i) in key_indices.iter().enumerate() {
         if n > 0 {
             out.push(KEY_SEPARATOR);
         }
-        out.extend_from_slice(record.get(i).unwrap_or(b"").trim_ascii());
+        out.extend_from_slice(record.field(i).unwrap_or(b"").trim_ascii());
     }
 }
 

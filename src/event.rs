@@ -7,6 +7,7 @@ use crate::columns::CodeColumn;
 use crate::error::Result;
 use crate::gem::Gem;
 use crate::mapping::Mapping;
+use crate::rows::Fields;
 use crate::status::Statuses;
 
 /// One code met in a record, as reported to a [`Sink`].
@@ -35,7 +36,7 @@ pub struct CodeEvent<'a> {
     /// Codes of the chosen cluster that found no empty cell (status `overflow`).
     pub leftover: &'a [Code],
     /// The whole input record, for key columns.
-    pub record: &'a csv::ByteRecord,
+    pub record: Fields<'a>,
     /// The decision applied to this occurrence alone (an occurrence row of a decisions file),
     /// as written there.
     pub decision: Option<&'a str>,

@@ -21,8 +21,9 @@
 //! * [`tablefile`]: reading mapping tables and code sets, bounded in size.
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
 //! * [`report`]: audit rows grouped by source code, rendered as a self-contained HTML review page.
-//! * [`batch`]: reusable runs of records, the unit `convert` reads, converts and writes in.
+//! * [`batch`]: reusable runs of CSV records, in which audit records travel to the writing thread.
 //! * [`chunk`]: the input cut into chunks at record boundaries, and chunks split into records.
+//! * [`rows`]: a chunk's records, split without copying, and the [`rows::Record`] the converter reads.
 //! * [`input`] and [`output`]: a claim file read to the end it had when opened, and a run's
 //!   outputs committed together or not at all.
 //!
@@ -61,6 +62,7 @@ pub mod options;
 pub mod output;
 pub mod report;
 pub mod row;
+pub mod rows;
 pub mod status;
 pub mod summary;
 pub mod tablefile;

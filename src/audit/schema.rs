@@ -18,6 +18,7 @@ use std::path::Path;
 use crate::code::System;
 use crate::error::{Error, Result};
 use crate::inert::{guard, unguard};
+use crate::rows::Record;
 use crate::status::Statuses;
 
 /// The columns after `kind`, `row`, `line` and the claim key columns, in the order written.
@@ -124,14 +125,14 @@ pub struct AuditRecord<'a> {
 /// or not (as in the claim file).
 #[derive(Clone, Copy, Debug)]
 pub struct Keys<'a> {
-    record: &'a csv::ByteRecord,
+    record: &'a dyn Record,
     at: &'a [usize],
     guarded: bool,
 }
 
 impl<'a> Keys<'a> {
     /// The fields `at` of a claim record.
-    pub fn of_claim(record: &'a csv::ByteRecord, at: &'a [usize]) -> Keys<'a> {
+    pub fn of_claim(record: &'a dyn Record, at: &'a [usize]) -> Keys<'a> {
         Keys {
             record,
             at,
@@ -143,7 +144,7 @@ impl<'a> Keys<'a> {
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let (record, guarded) = (self.record, self.guarded);
         self.at.iter().map(move |&i| {
-            let field = record.get(i).unwrap_or(b"");
+            let field = record.field(i).unwrap_or(b"");
             if guarded { unguard(field) } else { field }
         })
     }

@@ -203,7 +203,7 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
             alternative_titles: &r.titles,
             data: self.data[data].as_deref().expect("made before"),
             decision: e.code_decision.unwrap_or("").as_bytes(),
-            ..AuditRecord::blank(Kind::Code, e.system, Keys::of_claim(e.record, &self.keys))
+            ..AuditRecord::blank(Kind::Code, e.system, Keys::of_claim(&e.record, &self.keys))
         };
         self.sink.record(&record)
     }
@@ -402,7 +402,7 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
         // The fingerprint binds decisions to rows only where no key columns name the claim.
         let keyless = self.keys.is_empty();
         if keyless && self.last_fingerprint.0 != e.row {
-            self.last_fingerprint = (e.row, self.fingerprint.of(e.record));
+            self.last_fingerprint = (e.row, self.fingerprint.of(&e.record));
         }
         let rendered = e
             .code
@@ -425,7 +425,7 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
                 e.system,
                 rendered,
                 self.data[data].as_deref().expect("made above"),
-                Keys::of_claim(e.record, &self.keys),
+                Keys::of_claim(&e.record, &self.keys),
             )
         };
         self.rows += 1;

@@ -22,6 +22,7 @@ pub use companions::{Companion, Role};
 use crate::code::System;
 use crate::dates;
 use crate::error::{Error, Result};
+use crate::rows::Record;
 use crate::zeros::ZeroMode;
 
 /// Diagnosis or procedure: with the version, it gives a code's system.
@@ -91,11 +92,8 @@ pub struct VersionProblem {
 
 impl VersionSource {
     /// Read the version of a code in `record`.
-    pub fn version(
-        &self,
-        record: &csv::ByteRecord,
-    ) -> std::result::Result<Version, VersionProblem> {
-        let field = |i: usize| record.get(i).unwrap_or(b"").trim_ascii();
+    pub fn version(&self, record: &impl Record) -> std::result::Result<Version, VersionProblem> {
+        let field = |i: usize| record.field(i).unwrap_or(b"").trim_ascii();
         match *self {
             VersionSource::Icd9 => Ok(Version::Icd9),
             VersionSource::PerCode(i) => match field(i) {
@@ -193,10 +191,11 @@ impl Fingerprint {
     /// The fingerprint of `record`: FNV-1a (64 bits) over the kept fields, each followed by
     /// 0x1F. FNV is written out here because the value is stored in audit files: it must never
     /// change with a dependency's version.
-    pub fn of(&self, record: &csv::ByteRecord) -> u64 {
+    pub fn of(&self, record: &impl Record) -> u64 {
         const PRIME: u64 = 0x0000_0100_0000_01b3;
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for (i, field) in record.iter().enumerate() {
+        for i in 0..record.width() {
+            let field = record.field(i).unwrap_or_default();
             if self.skip.get(i).copied().unwrap_or(false) {
                 continue;
             }

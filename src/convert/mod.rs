@@ -13,7 +13,6 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 
 use crate::audit::{AuditCsv, Auditor, Layout};
-use crate::batch::Batch;
 use crate::chunk::{self, Cutter};
 use crate::columns::{ColumnOptions, Plan};
 use crate::crosswalk::Crosswalk;
@@ -22,6 +21,7 @@ use crate::csvout::Encoder;
 use crate::decisions::Decisions;
 use crate::error::{Error, Result};
 use crate::report::Review;
+use crate::rows::{Fields, Rows};
 use crate::summary::Summary;
 use crate::workbook::ReviewWorkbook;
 
@@ -39,7 +39,7 @@ const READ_AHEAD_BYTES: usize = 8 << 20;
 
 /// Mark the columns that look like they lost their leading zeros (no value read ahead starts
 /// with `0`, and some are codes only with one restored), and say so in the plan's notes.
-fn judge_zeros(plan: &mut Plan, records: &[&csv::ByteRecord], crosswalk: &Crosswalk) {
+fn judge_zeros(plan: &mut Plan, records: &[Fields<'_>], crosswalk: &Crosswalk) {
     use crate::columns::Version;
     use crate::zeros::{Tally, ZeroMode};
     let mut tallies = vec![Tally::default(); plan.columns.len()];
@@ -87,15 +87,16 @@ fn judge_zeros(plan: &mut Plan, records: &[&csv::ByteRecord], crosswalk: &Crossw
 
 /// The records read ahead that the columns are judged on: the first [`READ_AHEAD_ROWS`], up to
 /// the one that makes them [`READ_AHEAD_BYTES`] or more.
-fn read_ahead(pending: &VecDeque<Batch>) -> Vec<&csv::ByteRecord> {
+fn read_ahead(pending: &VecDeque<Rows>) -> Vec<Fields<'_>> {
     let mut bytes = 0;
     pending
         .iter()
-        .flat_map(Batch::records)
+        .flat_map(Rows::iter)
         .take(READ_AHEAD_ROWS)
         .take_while(|r| {
             let before = bytes;
-            bytes += r.as_slice().len();
+            // The bytes of its fields, as the record was counted before it was read in place.
+            bytes += r.text().len() + 1 - r.len();
             before < READ_AHEAD_BYTES
         })
         .collect()
@@ -176,7 +177,7 @@ pub struct Opened<'c, R> {
     name: String,
     cutter: Cutter<R>,
     header: Option<csv::ByteRecord>,
-    pending: VecDeque<Batch>,
+    pending: VecDeque<Rows>,
     width: usize,
     sniffed: Sniffed,
     delimiter: u8,
@@ -215,7 +216,7 @@ impl<'c> Converter<'c> {
             if !cutter.next_chunk(&mut chunk)? {
                 break;
             }
-            let mut batch = Batch::default();
+            let mut batch = Rows::default();
             chunk::split(&mut chunk, delimiter, &mut core, &mut batch);
             if !self.config.no_headers && header.is_none() {
                 header = batch.take_first();
@@ -285,7 +286,7 @@ impl Converter<'_> {
     fn refuse_converted(
         &self,
         header: &csv::ByteRecord,
-        rows: &[&csv::ByteRecord],
+        rows: &[Fields<'_>],
         name: &str,
     ) -> Result<()> {
         let names: Vec<&[u8]> = header.iter().map(|h| h.trim_ascii()).collect();
@@ -413,13 +414,12 @@ impl<'c, R: Read + Send> Opened<'c, R> {
                 |w: &mut Worker, first_row, input, output| {
                     output.rows.clear();
                     w.rows.row = first_row - 1;
-                    for (i, record) in input.records().iter().enumerate() {
-                        let line = csvio::line_of(record);
+                    for record in input.iter() {
+                        let line = record.line();
                         let row = w.rows.row + 1;
                         let extra_flag = w.rows.check(record, line, &mut w.summary)?;
                         let out = (&encoder, &mut *output);
                         let at = (row, line, extra_flag);
-                        let record = (record, input.raw(i));
                         convert_record(
                             &mut w.rewriter,
                             at,
@@ -449,14 +449,13 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         let mut writers = pipeline::run(threads, source, writers, |first_row, input, output| {
             output.rows.clear();
             debug_assert_eq!(first_row, rows.row + 1, "batches come in input order");
-            for (i, record) in input.records().iter().enumerate() {
-                let line = csvio::line_of(record);
+            for record in input.iter() {
+                let line = record.line();
                 // The row number `check` counts this record as.
                 let row = rows.row + 1;
                 let extra_flag = rows.check(record, line, &mut summary)?;
                 let at = (row, line, extra_flag);
                 let out = (&encoder, &mut *output);
-                let record = (record, input.raw(i));
                 convert_record(&mut rewriter, at, record, &mut summary, &mut audit, out)?;
             }
             if let Some(csv) = audit.as_mut().and_then(|a| a.sink.0.as_mut()) {
@@ -558,7 +557,7 @@ type RunAuditor<'c> = Auditor<'c, (Option<AuditCsv>, (Option<Review>, Option<Rev
 fn convert_record(
     rewriter: &mut Rewriter<'_>,
     (row, line, extra_flag): (u64, u64, Option<&[u8]>),
-    (record, raw): (&csv::ByteRecord, Option<&[u8]>),
+    record: Fields<'_>,
     summary: &mut Summary,
     audit: &mut Option<RunAuditor<'_>>,
     (encoder, output): (&Encoder, &mut pipeline::Converted),
@@ -570,10 +569,10 @@ fn convert_record(
         }
         None => rewriter.rewrite_row(row, line, record, extra_flag, &mut *summary)?,
     };
-    rewriter.encode_row(record, raw, encoder, &mut output.rows);
+    rewriter.encode_row(record, encoder, &mut output.rows);
     summary.rows_out += 1;
     for k in 0..rewriter.added_rows() {
-        rewriter.encode_added(k, record, raw, encoder, &mut output.rows);
+        rewriter.encode_added(k, record, encoder, &mut output.rows);
         summary.rows_out += 1;
         summary.rows_added += 1;
     }
@@ -629,7 +628,7 @@ impl RowCheck<'_> {
     /// entry of a ragged row.
     fn check(
         &mut self,
-        record: &csv::ByteRecord,
+        record: Fields<'_>,
         line: u64,
         summary: &mut Summary,
     ) -> Result<Option<&[u8]>> {
@@ -652,7 +651,7 @@ impl RowCheck<'_> {
             );
             // A quote that is never closed makes one record of the rest of the file, which then
             // has the wrong number of fields: name the likelier cause.
-            let text = record.as_slice().trim_ascii_end();
+            let text = record.text().trim_ascii_end();
             let breaks = memchr::memchr_iter(b'\n', text).count();
             let message = if breaks > 0 {
                 format!(

@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use crate::batch::Batch;
 use crate::chunk::{self, Chunk, Cutter};
 use crate::error::{Error, Result};
+use crate::rows::Rows;
 
 /// Batches that may wait between two stages before the earlier one blocks.
 const DEPTH: usize = 2;
@@ -19,9 +20,9 @@ const DEPTH: usize = 2;
 pub(crate) struct Source<R> {
     cutter: Cutter<R>,
     /// Batches already split (the first ones, read to learn the width and judge the columns).
-    pending: std::collections::VecDeque<Batch>,
+    pending: std::collections::VecDeque<Rows>,
     delimiter: u8,
-    core: csv_core::Reader,
+    core: chunk::Core,
     chunk: Chunk,
     /// The input holds a header record before the data rows.
     header: bool,
@@ -30,13 +31,13 @@ pub(crate) struct Source<R> {
 /// One stretch of input for a converting thread: cut but not yet split, or split already.
 enum Input {
     Cut(Chunk),
-    Split(Batch),
+    Split(Rows),
 }
 
 impl<R: Read> Source<R> {
     pub(crate) fn new(
         cutter: Cutter<R>,
-        pending: std::collections::VecDeque<Batch>,
+        pending: std::collections::VecDeque<Rows>,
         delimiter: u8,
         header: bool,
     ) -> Source<R> {
@@ -51,7 +52,7 @@ impl<R: Read> Source<R> {
     }
 
     /// Fill `batch` with the next chunk's records; false when the input has ended.
-    fn fill(&mut self, batch: &mut Batch) -> Result<bool> {
+    fn fill(&mut self, batch: &mut Rows) -> Result<bool> {
         loop {
             if let Some(first) = self.pending.pop_front() {
                 *batch = first;
@@ -80,7 +81,7 @@ impl<R: Read> Source<R> {
     }
 
     /// The data row number of a batch's first record.
-    fn first_row(&self, batch: &Batch) -> u64 {
+    fn first_row(&self, batch: &Rows) -> u64 {
         batch.first_record() + 1 - u64::from(self.header)
     }
 }
@@ -125,10 +126,10 @@ pub(crate) fn run<R, W, F>(
 where
     R: Read + Send,
     W: Write + Send,
-    F: FnMut(u64, &Batch, &mut Converted) -> Result<()>,
+    F: FnMut(u64, &Rows, &mut Converted) -> Result<()>,
 {
     if threads <= 1 {
-        let (mut input, mut output) = (Batch::default(), Converted::default());
+        let (mut input, mut output) = (Rows::default(), Converted::default());
         while source.fill(&mut input)? {
             convert(source.first_row(&input), &input, &mut output)?;
             writers.write(&output)?;
@@ -138,8 +139,8 @@ where
 
     std::thread::scope(|scope| {
         let header = source.header;
-        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Option<Batch>>>(DEPTH);
-        let (spent_in_tx, spent_in_rx) = mpsc::channel::<Batch>();
+        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Option<Rows>>>(DEPTH);
+        let (spent_in_tx, spent_in_rx) = mpsc::channel::<Rows>();
         let reading = scope.spawn(move || {
             loop {
                 let mut batch = spent_in_rx.try_recv().unwrap_or_default();
@@ -213,8 +214,8 @@ where
     R: Read + Send,
     W: Write,
     S: Send,
-    F: Fn(&mut S, u64, &Batch, &mut Converted) -> Result<()> + Sync,
-    M: FnMut(&Batch, &mut Converted) -> Result<()>,
+    F: Fn(&mut S, u64, &Rows, &mut Converted) -> Result<()> + Sync,
+    M: FnMut(&Rows, &mut Converted) -> Result<()>,
 {
     use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -229,7 +230,7 @@ where
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (spent_tx, spent_rx) = mpsc::channel::<Chunk>();
         // Per job: the output (or error), and the batch its records were in.
-        let (done_tx, done_rx) = mpsc::channel::<(u64, Result<Converted>, Batch)>();
+        let (done_tx, done_rx) = mpsc::channel::<(u64, Result<Converted>, Rows)>();
         // One message per job written: jobs not yet written (queued, being converted, or
         // waiting for an earlier one) are never more than `in_flight`, however uneven the
         // threads' progress.
@@ -251,7 +252,7 @@ where
             }
         });
         let (convert, spare) = (&convert, Arc::new(Mutex::new(Vec::<Converted>::new())));
-        let (batches_tx, batches_rx) = mpsc::channel::<Batch>();
+        let (batches_tx, batches_rx) = mpsc::channel::<Rows>();
         let batches_rx = Arc::new(Mutex::new(batches_rx));
         for state in states.iter_mut() {
             let (job_rx, done_tx, spare) =
@@ -301,7 +302,7 @@ where
         drop(done_tx);
         drop(job_rx);
         drop(spent_tx);
-        let mut waiting: BTreeMap<u64, (Result<Converted>, Batch)> = BTreeMap::new();
+        let mut waiting: BTreeMap<u64, (Result<Converted>, Rows)> = BTreeMap::new();
         let mut next = 0u64;
         let outcome = (|| -> Result<()> {
             for (seq, result, batch) in &done_rx {

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::event::{CodeEvent, Sink};
 use crate::gem::Gem;
 use crate::mapping::Mapping;
+use crate::rows::{Fields, Rows};
 use crate::status::{CellStatus, Statuses};
 
 use crate::options::{Choose, Dots, Options, Unmapped};
@@ -132,9 +133,9 @@ fn decide<'c>(
     subject: &Subject,
     row: u64,
     column: &CodeColumn,
-    input: &csv::ByteRecord,
+    input: Fields<'_>,
 ) -> Option<&'c Decision> {
-    occurrence_key(input, &state.key_columns, &mut state.key);
+    occurrence_key(&input, &state.key_columns, &mut state.key);
     if decisions.binds_rows()
         && let Some(moved) =
             decisions.moved_row(system, subject, row, state.fingerprint, &column.name)
@@ -287,7 +288,8 @@ impl<'c> Rewriter<'c> {
         sink: &mut dyn Sink,
     ) -> Result<()> {
         output.clear();
-        for field in self.rewrite_fields(row, line, input, extra_flag, sink)? {
+        let input = Rows::of_record(input);
+        for field in self.rewrite_fields(row, line, input.get(0), extra_flag, sink)? {
             output.push_field(field);
         }
         Ok(())
@@ -299,7 +301,7 @@ impl<'c> Rewriter<'c> {
         &'a mut self,
         row: u64,
         line: u64,
-        input: &'a csv::ByteRecord,
+        input: Fields<'a>,
         extra_flag: Option<&[u8]>,
         sink: &mut dyn Sink,
     ) -> Result<impl Iterator<Item = &'a [u8]> + 'a> {
@@ -314,7 +316,7 @@ impl<'c> Rewriter<'c> {
         &mut self,
         row: u64,
         line: u64,
-        input: &csv::ByteRecord,
+        input: Fields<'_>,
         extra_flag: Option<&[u8]>,
         sink: &mut dyn Sink,
     ) -> Result<()> {
@@ -327,7 +329,7 @@ impl<'c> Rewriter<'c> {
         s.added.clear();
         s.row_versions.clear();
         if self.decisions.is_some_and(Decisions::binds_rows) {
-            self.decided.fingerprint = self.plan.fingerprint.of(input);
+            self.decided.fingerprint = self.plan.fingerprint.of(&input);
         }
         if let Some(flag) = extra_flag {
             s.flags.extend_from_slice(flag);
@@ -357,38 +359,24 @@ impl<'c> Rewriter<'c> {
         Ok(())
     }
 
-    /// Append the row just rewritten from `input` to `out`, encoded. `raw` is `input`'s line
-    /// when it holds no quote (see [`crate::batch::Batch::raw`]): then the fields left as they
-    /// were are copied from it, runs of them at a time, and only the rewritten ones encoded.
-    pub fn encode_row(
-        &self,
-        input: &csv::ByteRecord,
-        raw: Option<&[u8]>,
-        encoder: &Encoder,
-        out: &mut Vec<u8>,
-    ) {
+    /// Append the row just rewritten from `input` to `out`, encoded. When `input` is a line
+    /// without quotes (see [`Fields::raw`]), the fields left as they were are copied from it,
+    /// runs of them at a time, and only the rewritten ones encoded.
+    pub fn encode_row(&self, input: Fields<'_>, encoder: &Encoder, out: &mut Vec<u8>) {
         let flags = self.options.flags_column.then_some(&self.scratch.flags[..]);
-        self.encode(input, raw, flags, None, encoder, out);
+        self.encode(input, flags, None, encoder, out);
     }
 
     /// Append the `k`-th row added after the row just rewritten from `input` (see
     /// [`Rewriter::added_fields`]) to `out`, encoded as [`Rewriter::encode_row`] does.
-    pub fn encode_added(
-        &self,
-        k: usize,
-        input: &csv::ByteRecord,
-        raw: Option<&[u8]>,
-        encoder: &Encoder,
-        out: &mut Vec<u8>,
-    ) {
+    pub fn encode_added(&self, k: usize, input: Fields<'_>, encoder: &Encoder, out: &mut Vec<u8>) {
         let (flags, code) = self.added(k);
-        self.encode(input, raw, flags, Some(code), encoder, out);
+        self.encode(input, flags, Some(code), encoder, out);
     }
 
     fn encode(
         &self,
-        input: &csv::ByteRecord,
-        raw: Option<&[u8]>,
+        input: Fields<'_>,
         flags: Option<&[u8]>,
         code: Option<(usize, &[u8])>,
         encoder: &Encoder,
@@ -396,19 +384,14 @@ impl<'c> Rewriter<'c> {
     ) {
         let s = &self.scratch;
         let width = self.width.unwrap_or(input.len());
-        let Some(raw) = raw.filter(|_| input.len() == width && s.overrides.len() <= width) else {
+        let copy = input.raw().is_some() && input.len() == width && s.overrides.len() <= width;
+        if !copy {
             encoder.record(self.fields(input, flags, code), out);
             return;
-        };
+        }
         let delimiter = encoder.delimiter();
         let start = out.len();
-        // The raw bytes of fields `a..b`: a field's place in the line is its place among the
-        // record's bytes plus the delimiters before it.
-        let span = |a: usize, b: usize| -> &[u8] {
-            let from = input.range(a).map_or(0, |r| r.start) + a;
-            let to = input.range(b - 1).map_or(0, |r| r.end) + b - 1;
-            &raw[from..to]
-        };
+        let span = |a: usize, b: usize| input.raw_span(a, b);
         let mut next = 0;
         for i in 0..width {
             let value = match (code, s.overrides.get(i)) {
@@ -443,7 +426,7 @@ impl<'c> Rewriter<'c> {
     /// its extra fields follow them.
     fn fields<'a>(
         &'a self,
-        input: &'a csv::ByteRecord,
+        input: Fields<'a>,
         flags: Option<&'a [u8]>,
         code: Option<(usize, &'a [u8])>,
     ) -> impl Iterator<Item = &'a [u8]> + 'a {
@@ -477,7 +460,7 @@ impl<'c> Rewriter<'c> {
     pub fn added_fields<'a>(
         &'a self,
         k: usize,
-        input: &'a csv::ByteRecord,
+        input: Fields<'a>,
     ) -> impl Iterator<Item = &'a [u8]> + 'a {
         let (flags, code) = self.added(k);
         self.fields(input, flags, Some(code))
@@ -498,7 +481,7 @@ impl<'c> Rewriter<'c> {
 
     /// Set each row-level version field to ICD-10 when every code it governs was converted;
     /// when some stayed ICD-9, keep it and say so in the flags.
-    fn row_level_versions(&mut self, input: &csv::ByteRecord) {
+    fn row_level_versions(&mut self, input: Fields<'_>) {
         for k in 0..self.scratch.row_versions.len() {
             let (field, converted, kept) = self.scratch.row_versions[k];
             if kept {
@@ -535,13 +518,13 @@ impl<'c> Rewriter<'c> {
         row: u64,
         line: u64,
         m: usize,
-        input: &csv::ByteRecord,
+        input: Fields<'_>,
         sink: &mut dyn Sink,
     ) -> Result<()> {
         let column = &self.plan.columns[m];
         let index = column.index;
-        let original = &input[index];
-        let version = column.version.version(input);
+        let original = input.get(index).unwrap_or_default();
+        let version = column.version.version(&input);
         let system = column
             .kind
             .system(*version.as_ref().unwrap_or(&Version::Icd9));
@@ -643,7 +626,7 @@ impl<'c> Rewriter<'c> {
         &mut self,
         verdict: &Verdict<'c>,
         m: usize,
-        input: &csv::ByteRecord,
+        input: Fields<'_>,
         system: System,
         dotted: bool,
     ) -> (CellStatus, bool, bool) {
@@ -688,7 +671,8 @@ impl<'c> Rewriter<'c> {
                 s.bytes
                     .extend_from_slice(self.plan.columns[m].name.as_bytes());
                 s.bytes.extend_from_slice(b":added:");
-                s.bytes.extend_from_slice(input[index].trim_ascii());
+                s.bytes
+                    .extend_from_slice(input.get(index).unwrap_or_default().trim_ascii());
                 s.added_flag = (start, s.bytes.len() as u32);
             }
             if let Some(r) = undecided {
@@ -775,14 +759,14 @@ impl<'c> Rewriter<'c> {
         row: u64,
         line: u64,
         m: usize,
-        input: &csv::ByteRecord,
+        input: Fields<'_>,
         system: System,
         parsed: Option<Code>,
         icd10: bool,
     ) -> Result<Verdict<'c>> {
         let index = self.plan.columns[m].index;
         let Some(code) = parsed else {
-            let subject = Subject::text(&input[index]);
+            let subject = Subject::text(input.get(index).unwrap_or_default());
             let decided = self.decisions.and_then(|d| {
                 let column = &self.plan.columns[m];
                 decide(d, &mut self.decided, system, &subject, row, column, input)
@@ -977,7 +961,7 @@ fn written_in(system: System) -> System {
 /// What describes a code travels with it: the cell of plan column `to`, now holding an ICD-10
 /// code placed from column `from` (the same column for the code's own cell), gets its version
 /// field set to ICD-10 and, when it is another cell, the source's companion values (POA, date).
-fn travel(plan: &Plan, s: &mut Scratch, from: usize, to: usize, input: &csv::ByteRecord) {
+fn travel(plan: &Plan, s: &mut Scratch, from: usize, to: usize, input: Fields<'_>) {
     let column = &plan.columns[to];
     match column.version {
         VersionSource::PerCode(_) => {
