@@ -82,15 +82,6 @@ impl Error {
         }))
     }
 
-    /// A csv reader's or writer's error: its I/O error as is (a write error names its file, see
-    /// [`crate::output`]), anything else as a message.
-    pub(crate) fn from_csv(e: csv::Error) -> Error {
-        match e.into_kind() {
-            csv::ErrorKind::Io(io) => Error::io(None, io),
-            other => Error::config(format!("{other:?}")),
-        }
-    }
-
     pub(crate) fn no_table(system: System) -> Error {
         Error(Box::new(ErrorKind::NoTable { system }))
     }

@@ -9,8 +9,6 @@ pub mod choices;
 pub mod schema;
 pub mod sink;
 
-use std::io::Write;
-
 pub use schema::{AuditRecord, Keys, Kind, Layout};
 pub use sink::{AuditCsv, Auditor};
 
@@ -59,13 +57,6 @@ pub fn alternatives_of(crosswalk: &Crosswalk, system: System, code: &Code) -> Ve
         .and_then(|g| g.mapping(code))
         .map(|m| m.alternatives)
         .unwrap_or_default()
-}
-
-/// A CSV writer set up as audit files are written (the caller writes [`Layout::header`] first).
-pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
-    csv::WriterBuilder::new()
-        .buffer_capacity(1 << 16)
-        .from_writer(out)
 }
 
 /// The `alternatives` cell of an audit row: up to [`MAX_LISTED_ALTERNATIVES`] alternatives of

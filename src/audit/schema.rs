@@ -211,7 +211,27 @@ impl AuditRecord<'_> {
     /// Append this row's cells to `out` (cleared first), every text cell guarded.
     pub fn write_to(&self, out: &mut csv::ByteRecord) {
         out.clear();
-        out.push_field(self.kind.name().as_bytes());
+        self.cells(|cell| out.push_field(cell));
+    }
+
+    /// Append this row to `out` as a line of the audit file (comma-separated, LF-ended, quoted
+    /// where needed by `encoder`), every text cell guarded.
+    pub fn encode(&self, encoder: &crate::csvout::Encoder, out: &mut Vec<u8>) {
+        let start = out.len();
+        let mut first = true;
+        self.cells(|cell| {
+            if !first {
+                out.push(encoder.delimiter());
+            }
+            first = false;
+            encoder.field(cell, out);
+        });
+        encoder.end(start, out);
+    }
+
+    /// Hand each of this row's cells, guarded, to `push`, in order.
+    fn cells(&self, mut push: impl FnMut(&[u8])) {
+        push(self.kind.name().as_bytes());
         let occurrence = self.kind == Kind::Occurrence;
         let mut digits = Digits([0; 20]);
         let number = |digits: &mut Digits, n: u64| -> Vec<u8> {
@@ -221,12 +241,12 @@ impl AuditRecord<'_> {
                 Vec::new()
             }
         };
-        out.push_field(&number(&mut digits, self.row));
-        out.push_field(&number(&mut digits, self.line));
+        push(&number(&mut digits, self.row));
+        push(&number(&mut digits, self.line));
         for key in self.keys.iter() {
             match occurrence {
-                true => out.push_field(&guard(key)),
-                false => out.push_field(b""),
+                true => push(&guard(key)),
+                false => push(b""),
             }
         }
         let mut label = Vec::with_capacity(32);
@@ -265,7 +285,7 @@ impl AuditRecord<'_> {
             self.scope,
         ];
         for cell in cells {
-            out.push_field(&guard(cell));
+            push(&guard(cell));
         }
     }
 }
@@ -517,6 +537,11 @@ mod tests {
         let header = Layout::header(["CLM_ID", "=KEY"]);
         let mut written = csv::ByteRecord::new();
         record.write_to(&mut written);
+        // The line the audit file gets is that record as the csv crate writes it.
+        let (mut line, mut csv) = (Vec::new(), csv::Writer::from_writer(Vec::new()));
+        record.encode(&crate::csvout::Encoder::new(b',', false), &mut line);
+        csv.write_byte_record(&written).unwrap();
+        assert_eq!(line, csv.into_inner().unwrap());
         assert_eq!(&written[0], b"occurrence");
         assert_eq!(&written[3], b"'77", "a `'` that guards nothing is data");
         assert_eq!(&written[9], b"'\0=1+1");

@@ -8,10 +8,10 @@ use rustc_hash::FxHashMap;
 
 use super::schema::{AuditRecord, Keys, Kind};
 use super::{AuditSink, list_alternatives, listed_alternatives};
-use crate::batch::Batch;
 use crate::code::{Code, System};
 use crate::columns::Fingerprint;
 use crate::crosswalk::Crosswalk;
+use crate::csvout::Encoder;
 use crate::error::Result;
 use crate::event::{CodeEvent, Sink};
 use crate::status::Statuses;
@@ -434,25 +434,42 @@ impl<S: AuditSink> Sink for Auditor<'_, S> {
     }
 }
 
-/// Audit records as CSV records, kept in a [`Batch`] until the caller takes them (to write them
+/// Audit records as lines of the audit file, kept until the caller takes them (to write them
 /// on another thread, say).
-#[derive(Default)]
 pub struct AuditCsv {
-    pending: Batch,
+    pending: Vec<u8>,
+    encoder: Encoder,
+}
+
+impl Default for AuditCsv {
+    fn default() -> AuditCsv {
+        AuditCsv {
+            pending: Vec::new(),
+            encoder: Encoder::new(b',', false),
+        }
+    }
 }
 
 impl AuditCsv {
-    /// Move the records made since the last call into `into` (cleared first), in order; `into`'s
-    /// buffers are kept for the next ones.
-    pub fn take(&mut self, into: &mut Batch) {
+    /// Move the lines made since the last call into `into` (cleared first), in order; `into`'s
+    /// buffer is kept for the next ones.
+    pub fn take(&mut self, into: &mut Vec<u8>) {
         into.clear();
         std::mem::swap(&mut self.pending, into);
+    }
+
+    /// The audit file's header line for claims keyed by `keys`.
+    pub fn header<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encoder
+            .record(&crate::audit::Layout::header(keys), &mut out);
+        out
     }
 }
 
 impl AuditSink for AuditCsv {
     fn record(&mut self, record: &AuditRecord<'_>) -> Result<()> {
-        record.write_to(self.pending.push());
+        record.encode(&self.encoder, &mut self.pending);
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ mod rewrite;
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 
-use crate::audit::{AuditCsv, Auditor, Layout};
+use crate::audit::{AuditCsv, Auditor};
 use crate::chunk::{self, Cutter};
 use crate::columns::{ColumnOptions, Plan};
 use crate::crosswalk::Crosswalk;
@@ -469,9 +469,9 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         if let Some(audit) = &mut audit {
             audit.finish()?;
             if let (Some(csv), Some(out)) = (&mut audit.sink.0, &mut writers.audit) {
-                let mut last = crate::batch::Batch::default();
+                let mut last = Vec::new();
                 csv.take(&mut last);
-                last.write_to(out).map_err(Error::from_csv)?;
+                out.write_all(&last).map_err(|e| Error::io(None, e))?;
             }
         }
         finished(&name, writers, audit, summary, &rewriter)
@@ -492,10 +492,7 @@ fn finished<'c, W: Write>(
             summary.rows_in, summary.rows_added, summary.rows_out
         )));
     }
-    let finish = |w: csv::Writer<W>| {
-        w.into_inner()
-            .map_err(|e| Error::io(None, std::io::Error::other(e.error().to_string())))
-    };
+    let finish = |mut w: W| w.flush().map(|()| w).map_err(|e| Error::io(None, e));
     Ok(Finished {
         rows: {
             let mut rows = writers.rows;
@@ -588,7 +585,6 @@ fn writers<W: Write>(
     delimiter: u8,
     outputs: Outputs<W>,
 ) -> Result<pipeline::Writers<W>> {
-    let audit_header = Layout::header(keys.iter().map(|k| &k.1[..]));
     let mut rows = outputs.rows;
     if let Some(h) = header {
         let mut out = Vec::new();
@@ -600,12 +596,10 @@ fn writers<W: Write>(
         rows.write_all(&out).map_err(|e| Error::io(None, e))?;
     }
     let audit = match outputs.audit {
-        Some(out) => {
-            let mut audit = crate::audit::csv_writer(out);
-            audit
-                .write_byte_record(&audit_header)
-                .map_err(Error::from_csv)?;
-            Some(audit)
+        Some(mut out) => {
+            let header = AuditCsv::default().header(keys.iter().map(|k| &k.1[..]));
+            out.write_all(&header).map_err(|e| Error::io(None, e))?;
+            Some(out)
         }
         None => None,
     };

@@ -7,7 +7,6 @@
 use std::io::{Read, Write};
 use std::sync::mpsc;
 
-use crate::batch::Batch;
 use crate::chunk::{self, Chunk, Cutter};
 use crate::error::{Error, Result};
 use crate::rows::Rows;
@@ -90,7 +89,7 @@ impl<R: Read> Source<R> {
 #[derive(Default)]
 pub(crate) struct Converted {
     pub(crate) rows: Vec<u8>,
-    pub(crate) audit: Batch,
+    pub(crate) audit: Vec<u8>,
     /// Malformed texts needing review, in input order, for the whole file's summary (see
     /// [`crate::summary::Summary::part`]).
     pub(crate) texts: Vec<crate::summary::ReviewKey>,
@@ -99,7 +98,7 @@ pub(crate) struct Converted {
 /// Where converted batches go: the output file and, with `--audit`, the audit file.
 pub(crate) struct Writers<W: Write> {
     pub(crate) rows: W,
-    pub(crate) audit: Option<csv::Writer<W>>,
+    pub(crate) audit: Option<W>,
 }
 
 impl<W: Write> Writers<W> {
@@ -108,7 +107,9 @@ impl<W: Write> Writers<W> {
             .write_all(&converted.rows)
             .map_err(|e| Error::io(None, e))?;
         if let Some(audit) = &mut self.audit {
-            converted.audit.write_to(audit).map_err(Error::from_csv)?;
+            audit
+                .write_all(&converted.audit)
+                .map_err(|e| Error::io(None, e))?;
         }
         Ok(())
     }
