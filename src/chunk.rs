@@ -12,7 +12,7 @@
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use crate::csvio::{MAX_RECORD_BYTES, RecordTooLong};
+use crate::csvio::{MAX_RECORD_BYTES, RecordTooLong, count_breaks};
 use crate::error::{Error, Result};
 use crate::rows::Rows;
 
@@ -216,6 +216,7 @@ impl<R: Read> Cutter<R> {
         chunk.first_record = self.handed;
         chunk.records = self.cut_records;
         self.offset += cut as u64;
+        // A chunk never ends between a CR and its LF, so its breaks can be counted alone.
         self.line += count_breaks(&chunk.bytes);
         self.handed += self.cut_records;
         self.records -= self.cut_records;
@@ -288,14 +289,6 @@ impl<R: Read> Cutter<R> {
         // The LF of a CRLF that ends a record may lie past the limit: it is taken with the CR.
         self.scanned = buf.len().max(self.scanned).max(self.cut);
     }
-}
-
-/// Line breaks in `bytes`, counted as [`crate::csvio::LineIndex`] counts them: an LF right after
-/// a CR belongs to it. (A chunk never starts with the LF of a CR that ends the one before.)
-pub fn count_breaks(bytes: &[u8]) -> u64 {
-    memchr::memchr2_iter(b'\n', b'\r', bytes)
-        .filter(|&i| bytes[i] == b'\r' || i == 0 || bytes[i - 1] != b'\r')
-        .count() as u64
 }
 
 fn has_break(bytes: &[u8]) -> bool {

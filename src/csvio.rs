@@ -255,7 +255,7 @@ impl<R: Read> Records<R> {
             } else {
                 end.saturating_sub(1)
             });
-            let breaks = inner_breaks(record.as_slice());
+            let breaks = count_breaks(record.as_slice());
             let line = last.saturating_sub(breaks);
             // The csv parser reads an unclosed quote as a field running to the end of the
             // input: a record cut off so, holding line breaks, is that, not data.
@@ -277,12 +277,6 @@ impl<R: Read> Records<R> {
     /// its number (from 1, header included).
     pub fn swallowed(&self) -> Option<(u64, u64)> {
         self.lines.lock().swallowed()
-    }
-
-    /// The input's line index, to ask [`LineIndex::swallowed`] once the records have moved to
-    /// another thread.
-    pub fn lines(&self) -> Lines {
-        self.lines.clone()
     }
 
     /// The 1-based line `record` (read by this reader) starts on.
@@ -312,8 +306,9 @@ pub fn line_of(record: &csv::ByteRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }
 
-/// Line breaks inside a record's fields, counted as [`LineIndex`] counts them.
-fn inner_breaks(bytes: &[u8]) -> u64 {
+/// Line breaks in `bytes`, counted as [`LineIndex`] counts them: an LF right after a CR belongs
+/// to it.
+pub fn count_breaks(bytes: &[u8]) -> u64 {
     memchr::memchr2_iter(b'\n', b'\r', bytes)
         .filter(|&i| bytes[i] == b'\r' || i == 0 || bytes[i - 1] != b'\r')
         .count() as u64

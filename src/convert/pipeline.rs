@@ -78,11 +78,11 @@ impl<R: Read> Source<R> {
             .next_chunk(&mut chunk)?
             .then_some(Input::Cut(chunk)))
     }
+}
 
-    /// The data row number of a batch's first record.
-    fn first_row(&self, batch: &Rows) -> u64 {
-        batch.first_record() + 1 - u64::from(self.header)
-    }
+/// The data row number of `rows`' first record (`header`: the input starts with a header).
+fn first_row(rows: &Rows, header: bool) -> u64 {
+    rows.first_record() + 1 - u64::from(header)
 }
 
 /// What converting one input batch makes: the output records, encoded, and the audit records.
@@ -132,7 +132,7 @@ where
     if threads <= 1 {
         let (mut input, mut output) = (Rows::default(), Converted::default());
         while source.fill(&mut input)? {
-            convert(source.first_row(&input), &input, &mut output)?;
+            convert(first_row(&input, source.header), &input, &mut output)?;
             writers.write(&output)?;
         }
         return Ok(writers);
@@ -170,8 +170,7 @@ where
                     break;
                 };
                 let mut output = spent_out_rx.try_recv().unwrap_or_default();
-                let first_row = input.first_record() + 1 - u64::from(header);
-                convert(first_row, &input, &mut output)?;
+                convert(first_row(&input, header), &input, &mut output)?;
                 let _ = spent_in_tx.send(input);
                 if out_tx.send(output).is_err() {
                     // The writer failed; its error is reported below.
@@ -289,7 +288,7 @@ where
                                 .unwrap_or_else(|e| e.into_inner())
                                 .pop()
                                 .unwrap_or_default();
-                            let first_row = batch.first_record() + 1 - u64::from(header);
+                            let first_row = first_row(&batch, header);
                             convert(state, first_row, &batch, &mut out).map(|()| Some(out))
                         }
                     };
