@@ -1,6 +1,6 @@
 //! Index the built-in code sets when the program is built, with their titles packed in
 //! compressed blocks (see `src/index.rs`), so that using one at run time parses nothing and reads
-//! only the blocks of the titles it shows.
+//! only the blocks of the titles it shows; and compress the built-in GEMs.
 //!
 //! ICD-10-CM FY2021–FY2026 are one index over every code of those years, with a pair of year
 //! masks per code (see `src/years.rs`), made from the FY2026 code list, the billable spans and
@@ -69,7 +69,22 @@ fn main() {
         write_packed(&out, name, &built, &text);
     }
     build_years(&out);
+    // The GEMs are parsed when first used: kept compressed, only their compressed bytes are
+    // read (and stay in memory) at run time.
+    for file in GEMS {
+        let name = Path::new(file).file_name().expect("a file name");
+        let name = format!("{}.lz4", name.to_string_lossy());
+        write(&out, &name, &lz4_flex::compress_prepend_size(&read(file)));
+    }
 }
+
+/// The built-in GEMs, under `crosswalk/`; `src/crosswalk.rs` names the same files.
+const GEMS: [&str; 4] = [
+    "gems/2018_I9gem.txt",
+    "gems/2018_I10gem.txt",
+    "gems/gem_i9pcs.txt",
+    "gems/gem_pcsi9.txt",
+];
 
 fn read(file: &str) -> Vec<u8> {
     let path = Path::new("crosswalk").join(file);
@@ -82,11 +97,13 @@ fn write(out: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
 }
 
-fn write_packed(out: &Path, name: &str, built: &[u8], text: &[u8]) {
+/// Write the index, block table and titles of a code set; returns the index.
+fn write_packed(out: &Path, name: &str, built: &[u8], text: &[u8]) -> Vec<u8> {
     let (packed, blocks, titles) = index::pack_titles(built, text);
-    for (suffix, bytes) in [("idx", packed), ("blocks", blocks), ("titles", titles)] {
-        write(out, &format!("{name}.{suffix}"), &bytes);
-    }
+    write(out, &format!("{name}.idx"), &packed);
+    write(out, &format!("{name}.blocks"), &blocks);
+    write(out, &format!("{name}.titles"), &titles);
+    packed
 }
 
 fn build_years(out: &Path) {
@@ -109,8 +126,17 @@ fn build_years(out: &Path) {
         entry[7] = u8::from(m.billable & newest != 0);
         mask_bytes.extend_from_slice(&[m.billable, m.listed]);
     }
-    write_packed(out, "icd10-cm-years", &built, &text);
+    let packed = write_packed(out, "icd10-cm-years", &built, &text);
     write(out, "icd10-cm-years.masks", &mask_bytes);
+    // The newest year, the default, is indexed on its own: using it reads only its entries,
+    // in place (another year's index is made from the masks when it is chosen).
+    let newest_index: Vec<u8> = packed
+        .chunks_exact(index::ENTRY)
+        .zip(&masks)
+        .filter(|(_, m)| m.listed & newest != 0)
+        .flat_map(|(entry, _)| entry.iter().copied())
+        .collect();
+    write(out, "icd10-cm-newest.idx", &newest_index);
 }
 
 /// The title of every code of the tabular list: the `<desc>` that follows the `<name>` of each

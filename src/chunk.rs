@@ -18,7 +18,7 @@ use crate::rows::Rows;
 
 /// Bytes a chunk takes at least (unless the input ends first): enough that handing a chunk to a
 /// thread costs nothing per record, little enough that the chunks in flight stay a few MiB.
-pub const CHUNK_BYTES: usize = 256 << 10;
+pub const CHUNK_BYTES: usize = 128 << 10;
 
 /// A stretch of the input holding whole records.
 #[derive(Debug, Default)]
@@ -182,6 +182,9 @@ impl<R: Read> Cutter<R> {
     /// Read more input onto `buf` (a chunk's worth, unless it ends).
     fn fill(&mut self) -> Result<()> {
         let want = self.buf.len() + self.chunk_bytes;
+        // Exactly: every chunk's buffer comes back here in turn, and doubling would make each
+        // of those in flight twice the size.
+        self.buf.reserve_exact(want - self.buf.len());
         while self.buf.len() < want {
             let at = self.buf.len();
             self.buf.resize(want, 0);
@@ -443,27 +446,6 @@ mod tests {
         (out, records.swallowed())
     }
 
-    /// True when every quote in `text` opens or closes a quoted field, or is doubled in one:
-    /// then counting quotes (as [`crate::csvio::Records`] does to find a swallowed record) is
-    /// exact.
-    fn quotes_are_fields(text: &[u8]) -> bool {
-        let mut reader = csv_core::ReaderBuilder::new().build();
-        let (mut out, mut ends) = ([0u8; 256], [0usize; 64]);
-        let mut rest = text;
-        let mut kept = 0;
-        loop {
-            let (result, nin, nout, _) = reader.read_record(rest, &mut out, &mut ends);
-            kept += memchr::memchr_iter(b'"', &out[..nout]).count();
-            rest = &rest[nin..];
-            if matches!(result, csv_core::ReadRecordResult::End) {
-                break;
-            }
-        }
-        // A quote kept in a field's text was either literal or escaped (`""`, two in the text).
-        let escaped = text.windows(2).filter(|w| w == b"\"\"").count();
-        kept == 0 || kept * 2 <= escaped
-    }
-
     /// Records as the cutter and `split` read them, in chunks of at least `size` bytes.
     fn by_chunks(text: &[u8], delimiter: u8, size: usize) -> Parsed {
         let mut cutter = Cutter::new(text, "t.csv", delimiter).with_chunk_bytes(size);
@@ -496,12 +478,9 @@ mod tests {
     }
 
     fn same(text: &[u8], delimiter: u8) {
-        let mut expected = by_csv(text, delimiter);
+        let expected = by_csv(text, delimiter);
         for size in [1, 2, 3, 5, 8, 64, 1 << 20] {
-            let mut got = by_chunks(text, delimiter, size);
-            if !quotes_are_fields(text) {
-                (expected.1, got.1) = (None, None);
-            }
+            let got = by_chunks(text, delimiter, size);
             assert_eq!(
                 got,
                 expected,
@@ -553,6 +532,13 @@ mod tests {
         // A quote inside an unquoted field is text; one that closes before the end is closed.
         assert_eq!(swallowed(b"ab\"c\nd\ne"), None);
         assert_eq!(swallowed(b"\"a\nb\"\nc"), None);
+        // A literal quote, then a quoted field that runs to the end: counting quotes misses it.
+        assert_eq!(swallowed(b"a\",\"\n"), Some((1, 1)));
+        assert_eq!(swallowed(b"x\na\",\"\nb"), Some((2, 2)));
+        let mut records = crate::csvio::Records::new(&b"x\na\",\"\nb"[..], "t.csv", b',');
+        let mut record = csv::ByteRecord::new();
+        while records.read(&mut record).unwrap() {}
+        assert_eq!(records.swallowed(), Some((2, 2)));
     }
 
     proptest! {
@@ -566,13 +552,11 @@ mod tests {
                 0..60,
             ),
         ) {
-            let mut expected = by_csv(&bytes, b',');
-            let exact = quotes_are_fields(&bytes);
+            // The csv crate's records, and the record an unclosed quote swallows as
+            // `csvio::Records` (which reads decisions and audits) finds it.
+            let expected = by_csv(&bytes, b',');
             for size in [1, 4, 16, 1 << 20] {
-                let mut got = by_chunks(&bytes, b',', size);
-                if !exact {
-                    (expected.1, got.1) = (None, None);
-                }
+                let got = by_chunks(&bytes, b',', size);
                 prop_assert_eq!(got, expected.clone());
             }
         }

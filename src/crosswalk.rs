@@ -33,12 +33,23 @@ macro_rules! builtin {
     };
 }
 
+/// A built-in GEM: `data` is the file compressed by `build.rs` (LZ4, size first).
+macro_rules! builtin_gem {
+    ($file:literal, $release:literal) => {
+        BuiltinFile {
+            file: concat!("gems/", $file),
+            release: $release,
+            data: include_bytes!(concat!(env!("OUT_DIR"), "/", $file, ".lz4")),
+        }
+    };
+}
+
 /// The built-in GEMs, by source system in the order of [`System::ALL`].
 const BUILTIN_GEMS: [Option<BuiltinFile>; 4] = [
-    Some(builtin!("gems/2018_I9gem.txt", "CMS GEM FY2018")),
-    Some(builtin!("gems/2018_I10gem.txt", "CMS GEM FY2018")),
-    Some(builtin!("gems/gem_i9pcs.txt", "CMS GEM FY2018")),
-    Some(builtin!("gems/gem_pcsi9.txt", "CMS GEM FY2018")),
+    Some(builtin_gem!("2018_I9gem.txt", "CMS GEM FY2018")),
+    Some(builtin_gem!("2018_I10gem.txt", "CMS GEM FY2018")),
+    Some(builtin_gem!("gem_i9pcs.txt", "CMS GEM FY2018")),
+    Some(builtin_gem!("gem_pcsi9.txt", "CMS GEM FY2018")),
 ];
 
 /// The built-in code sets read from one file each, by system in the order of [`System::ALL`]
@@ -75,6 +86,10 @@ const BUILTIN_INDEXES: [[&[u8]; 3]; 4] = [
 /// titles, and the year masks of each entry.
 const BUILTIN_YEARS: [&[u8]; 3] = prebuilt!("icd10-cm-years");
 const BUILTIN_YEAR_MASKS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/icd10-cm-years.masks"));
+/// The index of the newest of those years, the default (the same entries [`CodeSet`] makes of
+/// the index and masks for that year).
+static BUILTIN_NEWEST_INDEX: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/icd10-cm-newest.idx"));
 
 /// The files of the built-in ICD-10-CM FY2021–FY2026, for `--version` and the README.
 const BUILTIN_YEAR_FILES: &str = "crosswalk/icd10cm/code-list-April-2026.txt, \
@@ -251,7 +266,9 @@ impl Crosswalk {
                     origin: PathBuf::from(format!("crosswalk/{}", b.file)),
                     builtin: true,
                 };
-                Gem::parse(source, b.data, provenance)
+                let text = lz4_flex::decompress_size_prepended(b.data)
+                    .expect("build.rs compressed the built-in GEMs");
+                Gem::parse(source, &text, provenance)
                     .expect("the built-in GEMs are checked by the test suite")
             })),
             _ => Err(Error::no_table(source)),
@@ -263,6 +280,11 @@ impl Crosswalk {
     pub fn code_set(&self, system: System) -> &CodeSet {
         let i = slot(system);
         self.code_sets[i].get_or_init(|| {
+            if system == System::Icd10Cm && self.icd10cm_year == years::LAST_YEAR {
+                let [_, blocks, packed] = BUILTIN_YEARS;
+                let release = format!("ICD-10-CM FY{}", years::LAST_YEAR);
+                return CodeSet::prebuilt(system, release, BUILTIN_NEWEST_INDEX, blocks, packed);
+            }
             if system == System::Icd10Cm && self.icd10cm_year != ORDER_FILE_YEAR {
                 let [index, blocks, packed] = BUILTIN_YEARS;
                 return CodeSet::prebuilt_year(
@@ -442,6 +464,24 @@ mod tests {
                 "{system:?}: the code set built with the program differs from the text's"
             );
         }
+    }
+
+    /// The newest year's own index holds exactly the entries made of the years' index and masks.
+    #[test]
+    fn the_newest_years_index_is_the_one_the_masks_make() {
+        let [index, blocks, packed] = BUILTIN_YEARS;
+        let made =
+            CodeSet::prebuilt_year(years::LAST_YEAR, index, blocks, packed, BUILTIN_YEAR_MASKS);
+        assert_eq!(made.packed_parts()[0], BUILTIN_NEWEST_INDEX);
+        let set = Crosswalk::builtin()
+            .code_set(System::Icd10Cm)
+            .packed_parts()[0]
+            .as_ptr();
+        assert_eq!(
+            set,
+            BUILTIN_NEWEST_INDEX.as_ptr(),
+            "the default year reads it in place"
+        );
     }
 
     /// Every built-in fiscal year lists exactly the codes the code list and the spans give it,

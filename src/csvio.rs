@@ -85,9 +85,9 @@ pub struct LineIndex {
     offset: u64,
     /// The last byte fed was a CR (an LF next belongs to it).
     last_cr: bool,
-    /// Quote bytes fed: an odd count at the end means a quote was never closed (a closed field
-    /// has two, an escaped quote inside it two more).
-    quotes: u64,
+    /// Where the bytes fed end, as the csv parser reads quotes: a quote still open at the end
+    /// of the input was never closed.
+    quoting: Quoting,
     /// The first line and the number (counting from 1, header included) of a record that an
     /// unclosed quote ran to the end of the input.
     swallowed: Option<(u64, u64)>,
@@ -108,7 +108,7 @@ impl LineIndex {
         if let Some(&last) = bytes.last() {
             self.last_cr = last == b'\r';
         }
-        self.quotes += memchr::memchr_iter(b'"', bytes).count() as u64;
+        self.quoting.feed(bytes);
         self.offset += bytes.len() as u64;
     }
 
@@ -117,9 +117,9 @@ impl LineIndex {
         self.passed + self.breaks.partition_point(|&b| b <= offset) as u64 + 1
     }
 
-    /// True when the bytes fed hold an odd number of quotes: one was opened and never closed.
+    /// True when the bytes fed end inside a quoted field: its quote was never closed.
     fn quote_open(&self) -> bool {
-        self.quotes % 2 == 1
+        self.quoting.state == Quote::In
     }
 
     /// The first line and number (from 1, header included) of the record an unclosed quote
@@ -133,6 +133,80 @@ impl LineIndex {
         while self.breaks.front().is_some_and(|&b| b <= offset) {
             self.breaks.pop_front();
             self.passed += 1;
+        }
+    }
+}
+
+/// Where a stream is as the csv crate's parser reads quotes: a quote opens a quoted field only
+/// at the start of a field (elsewhere it is text), and a doubled quote in one is an escaped
+/// quote. Counting quotes is not enough: `a",""` ends inside a quoted field.
+#[derive(Debug)]
+struct Quoting {
+    delimiter: u8,
+    state: Quote,
+    /// Outside quotes: the next byte starts a field.
+    field_start: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Quote {
+    Out,
+    In,
+    /// A quote met in a quoted field: it closes it, unless another follows.
+    Closing,
+}
+
+impl Default for Quoting {
+    fn default() -> Quoting {
+        Quoting {
+            delimiter: b',',
+            state: Quote::Out,
+            field_start: true,
+        }
+    }
+}
+
+impl Quoting {
+    fn feed(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while i < bytes.len() {
+            match self.state {
+                Quote::Out => {
+                    if self.field_start && bytes[i] == b'"' {
+                        self.state = Quote::In;
+                        self.field_start = false;
+                        i += 1;
+                        continue;
+                    }
+                    // Up to the end of the field: a quote before it is text.
+                    match memchr::memchr3(self.delimiter, b'\n', b'\r', &bytes[i..]) {
+                        Some(k) => {
+                            self.field_start = true;
+                            i += k + 1;
+                        }
+                        None => {
+                            self.field_start = false;
+                            i = bytes.len();
+                        }
+                    }
+                }
+                Quote::In => match memchr::memchr(b'"', &bytes[i..]) {
+                    Some(k) => {
+                        self.state = Quote::Closing;
+                        i += k + 1;
+                    }
+                    None => i = bytes.len(),
+                },
+                Quote::Closing if bytes[i] == b'"' => {
+                    self.state = Quote::In;
+                    i += 1;
+                }
+                // The quoted part ended; the field goes on unquoted or ends here.
+                Quote::Closing => {
+                    self.state = Quote::Out;
+                    self.field_start = false;
+                }
+            }
         }
     }
 }
@@ -217,6 +291,7 @@ impl<R: Read> Records<R> {
     /// the line or pass a ragged row through.
     pub fn new(input: R, name: &str, delimiter: u8) -> Records<R> {
         let lines = Lines::default();
+        lines.lock().quoting.delimiter = delimiter;
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)

@@ -2,15 +2,16 @@
 //! to decide and an empty `decision` column to record it.
 //!
 //! [`schema`] defines the row ([`AuditRecord`]) and reads and writes it; [`sink`] turns the
-//! converter's events into records and hands them to an [`AuditSink`]: the audit file's writer
-//! ([`AuditCsv`]) and the review page ([`crate::report::Review`]), in the same process.
+//! converter's events into the lines of the audit file, on every converting thread. The review
+//! page ([`crate::report::Review`]) and workbook are [`AuditSink`]s, fed the records those lines
+//! hold, in the same process or from the file.
 
 pub mod choices;
 pub mod schema;
 pub mod sink;
 
 pub use schema::{AuditRecord, Keys, Kind, Layout};
-pub use sink::{AuditCsv, Auditor};
+pub use sink::{Auditor, Merger, Part, header};
 
 use crate::code::{Code, System};
 use crate::crosswalk::Crosswalk;

@@ -1,130 +1,357 @@
-//! From the converter's events to audit records: [`Auditor`] describes each code that needs
-//! review (its title and alternatives rendered once per code) and hands the record to an
-//! [`AuditSink`]; [`AuditCsv`] is the one that writes the audit file.
+//! From the converter's events to the lines of the audit file, in two halves so that the work is
+//! spread over the converting threads and the file is the same whatever their number.
+//!
+//! [`Auditor`] (one per converting thread) encodes each audited occurrence of its batch into a
+//! [`Part`]: the whole line but for the two cells that depend on what came before it in the file,
+//! `lines` (how many claim lines the occurrence stands for, known when its claim ends) and
+//! `reason` (left empty when it is the reason on the code's row). [`Merger`] takes the parts in
+//! input order, writes each code's row (its title and alternatives, rendered once) before its
+//! first occurrence, groups the occurrences of a claim and fills in those two cells.
 
-use std::rc::Rc;
+use std::ops::Range;
+
+/// Where something is in a [`Part`]'s bytes (a part holds one chunk's audit: far below 4 GiB).
+type Span = Range<u32>;
+
+/// The span of `range`.
+fn span(range: Range<usize>) -> Span {
+    range.start as u32..range.end as u32
+}
 
 use rustc_hash::FxHashMap;
 
-use super::schema::{AuditRecord, Keys, Kind};
-use super::{AuditSink, list_alternatives, listed_alternatives};
+use super::schema::{AuditRecord, Digits, Keys, Kind};
+use super::{list_alternatives, listed_alternatives};
 use crate::code::{Code, System};
 use crate::columns::Fingerprint;
 use crate::crosswalk::Crosswalk;
 use crate::csvout::Encoder;
 use crate::error::Result;
 use crate::event::{CodeEvent, Sink};
-use crate::status::Statuses;
+use crate::inert::guard;
 
-/// Turns review events into [`AuditRecord`]s for an [`AuditSink`].
-pub struct Auditor<'c, S> {
+/// The audit file's encoder: comma-separated, LF-ended, quoted where needed.
+fn encoder() -> Encoder {
+    Encoder::new(b',', false)
+}
+
+/// The audit file's header line for claims keyed by `keys`.
+pub fn header<'k>(keys: impl IntoIterator<Item = &'k str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    encoder().record(&super::Layout::header(keys), &mut out);
+    out
+}
+
+/// The `data` cell per source system: what converted the file (`crosswalk 0.1.0; input
+/// claims.csv; CMS GEM FY2018 (…); ICD-10-CM FY2026`), so that an audit says where it came from.
+struct DataCells {
+    input: String,
+    /// Per system, in the order of `System::ALL`, made on first use.
+    cells: [Option<Box<[u8]>>; 4],
+}
+
+impl DataCells {
+    fn new(input: &str) -> DataCells {
+        DataCells {
+            input: input.to_string(),
+            cells: Default::default(),
+        }
+    }
+
+    fn of(&mut self, crosswalk: &Crosswalk, system: System) -> &[u8] {
+        let input = &self.input;
+        self.cells[system.index()].get_or_insert_with(|| {
+            let judged = if system.is_icd9() {
+                system.gem_target()
+            } else {
+                system
+            };
+            let mut text = format!("crosswalk {}; input {input}", env!("CARGO_PKG_VERSION"));
+            if system.is_icd9()
+                && let Ok(gem) = crosswalk.gem(system)
+            {
+                text.push_str(&format!("; {}", gem.provenance()));
+            }
+            text.push_str(&format!("; {}", crosswalk.code_set(judged).release()));
+            text.into_bytes().into()
+        })
+    }
+}
+
+/// One batch's audit occurrences, encoded but for their `lines` and `reason` cells.
+#[derive(Default)]
+pub struct Part {
+    bytes: Vec<u8>,
+    pieces: Vec<Piece>,
+}
+
+impl Part {
+    /// Occurrences in the part.
+    pub fn len(&self) -> usize {
+        self.pieces.len()
+    }
+
+    /// True when the batch had no audited occurrence.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.pieces.clear();
+    }
+
+    fn at(&self, span: &Span) -> &[u8] {
+        &self.bytes[span.start as usize..span.end as usize]
+    }
+}
+
+/// An occurrence in a [`Part`]: where its line and the cells the merger reads are in the part's
+/// bytes.
+struct Piece {
+    system: System,
+    code: Option<Code>,
+    /// The code was looked up in its system's GEM (the code row lists the GEM's alternatives).
+    looked_up: bool,
+    /// The line, up to its end: `lines_at` and `reason_at` are where those cells go (both
+    /// empty in the encoded bytes).
+    line: Span,
+    lines_at: u32,
+    reason_at: u32,
+    /// The claim key cells as encoded (with the delimiter after each): one claim's lines have
+    /// the same.
+    keys: Span,
+    /// The column cell as encoded.
+    column: Span,
+    /// The cell as in the claim file, trimmed (with key columns only).
+    original: Span,
+    /// The reason, not encoded.
+    reason: Span,
+    reason_hash: u64,
+    /// The decision the decisions files hold for every occurrence of the code (for its row).
+    code_decision: Span,
+}
+
+/// Turns one converting thread's review events into a [`Part`] per batch.
+pub struct Auditor<'c> {
     crosswalk: &'c Crosswalk,
     keys: Vec<usize>,
-    rows: u64,
-    code_rows: u64,
-    textual: u64,
-    // The title and alternatives of a code are the same at every occurrence: rendered once,
-    // within a memory budget (cleared when it is spent; claim codes are skewed, so the common
-    // ones are soon back).
-    rendered: FxHashMap<(System, Code), Rc<Rendered>>,
-    rendered_bytes: usize,
-    /// Codes whose code row is written (each before its first occurrence), with a hash of the
-    /// reason written there: an occurrence with the same reason leaves its own empty.
-    announced: FxHashMap<(System, Code), u64>,
-    // The `data` cell per source system (in the order of `System::ALL`), made on first use.
-    input: String,
-    data: [Option<Box<[u8]>>; 4],
-    leftover: Vec<u8>,
-    /// With key columns: the current claim's occurrences, one per column and code however many
-    /// of its lines repeat them, held until the claim ends (`claim` holds its key values).
-    claim: csv::ByteRecord,
-    held: Vec<Held>,
-    held_len: usize,
-    /// `0..` the number of key columns: where `claim` holds each.
-    claim_at: Vec<usize>,
     fingerprint: Fingerprint,
     /// The fingerprint of the last row met: (row, fingerprint).
     last_fingerprint: (u64, u64),
-    /// Where the records go.
-    pub sink: S,
+    data: DataCells,
+    encoder: Encoder,
+    scratch: Vec<u8>,
+    part: Part,
 }
 
-/// Bytes of rendered audit text kept for re-use.
-const RENDER_BUDGET: usize = 4 << 20;
+impl<'c> Auditor<'c> {
+    /// An auditor of the claim file `input` (as the user named it) whose key columns are `keys`
+    /// (indices into its records); `fingerprint` identifies a row apart from its codes.
+    pub fn new(
+        crosswalk: &'c Crosswalk,
+        keys: &[usize],
+        fingerprint: Fingerprint,
+        input: &str,
+    ) -> Self {
+        Auditor {
+            crosswalk,
+            keys: keys.to_vec(),
+            fingerprint,
+            last_fingerprint: (0, 0),
+            data: DataCells::new(input),
+            encoder: encoder(),
+            scratch: Vec::new(),
+            part: Part::default(),
+        }
+    }
+
+    /// Move the occurrences met since the last call into `into`, whose buffers are kept for the
+    /// next ones.
+    pub fn take(&mut self, into: &mut Part) {
+        std::mem::swap(&mut self.part, into);
+        self.part.clear();
+    }
+
+    /// Append `raw`, guarded and quoted where needed, to the part's bytes, then `after` (the
+    /// delimiter, or nothing for the last cell).
+    fn cell(&mut self, raw: &[u8], after: &[u8]) {
+        self.encoder.field(&guard(raw), &mut self.part.bytes);
+        self.part.bytes.extend_from_slice(after);
+    }
+
+    /// Append `raw` unencoded; returns where it is.
+    fn keep(&mut self, raw: &[u8]) -> Span {
+        let start = self.part.bytes.len();
+        self.part.bytes.extend_from_slice(raw);
+        span(start..self.part.bytes.len())
+    }
+}
+
+impl Sink for Auditor<'_> {
+    fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
+        if !e.statuses.audited() {
+            return Ok(());
+        }
+        let keyless = self.keys.is_empty();
+        if keyless && self.last_fingerprint.0 != e.row {
+            self.last_fingerprint = (e.row, self.fingerprint.of(&e.record));
+        }
+        let start = self.part.bytes.len();
+        let mut digits = Digits::default();
+        let b = &mut self.part.bytes;
+        b.extend_from_slice(b"occurrence,");
+        b.extend_from_slice(digits.format(e.row));
+        b.push(b',');
+        b.extend_from_slice(digits.format(e.line));
+        b.push(b',');
+        let keys_start = b.len();
+        for k in 0..self.keys.len() {
+            self.cell(e.record.get(self.keys[k]).unwrap_or(b""), b",");
+        }
+        let keys = keys_start..self.part.bytes.len();
+        self.cell(e.column.name.as_bytes(), b"");
+        let column = span(keys.end..self.part.bytes.len());
+        let keys = span(keys);
+        self.part.bytes.push(b',');
+        let lines_at = self.part.bytes.len();
+        self.part.bytes.push(b',');
+        self.cell(e.system.name().as_bytes(), b",");
+        self.scratch.clear();
+        if let Some(code) = e.code {
+            code.write_spelled(e.system, true, &mut self.scratch);
+        }
+        let scratch = std::mem::take(&mut self.scratch);
+        self.cell(&scratch, b",");
+        self.cell(e.original, b",,");
+        self.scratch = scratch;
+        self.scratch.clear();
+        e.statuses.write_label(&mut self.scratch);
+        let scratch = std::mem::take(&mut self.scratch);
+        self.cell(&scratch, b",");
+        let reason_at = self.part.bytes.len();
+        self.part.bytes.push(b',');
+        self.cell(e.written, b",");
+        let mut leftover = scratch;
+        leftover.clear();
+        let target = e.system.gem_target();
+        for (n, code) in e.leftover.iter().enumerate() {
+            if n > 0 {
+                leftover.push(b'+');
+            }
+            code.write_spelled(target, true, &mut leftover);
+        }
+        self.cell(&leftover, b",,,,");
+        self.scratch = leftover;
+        if keyless {
+            let hex = format!("{:016x}", self.last_fingerprint.1);
+            self.cell(hex.as_bytes(), b",");
+        } else {
+            self.part.bytes.push(b',');
+        }
+        // A cell that is no code has no code row: its occurrence says what converted the file,
+        // and carries the decision of its text for every occurrence (scope `code`).
+        if e.code.is_none() {
+            let data = self.data.of(self.crosswalk, e.system);
+            self.encoder.field(&guard(data), &mut self.part.bytes);
+        }
+        self.part.bytes.push(b',');
+        let (decision, scope): (&[u8], &[u8]) = match (e.decision, e.code_decision, e.code) {
+            (Some(d), _, _) => (d.as_bytes(), b""),
+            (None, Some(d), None) => (d.as_bytes(), b"code"),
+            _ => (b"", b""),
+        };
+        self.cell(decision, b",");
+        self.cell(scope, b"\n");
+        let line = span(start..self.part.bytes.len());
+        let original = if keyless {
+            0..0
+        } else {
+            self.keep(e.original.trim_ascii())
+        };
+        let reason = e.reason.unwrap_or("").as_bytes();
+        let reason_hash = reason_hash(reason);
+        let reason = self.keep(reason);
+        let code_decision = self.keep(e.code_decision.unwrap_or("").as_bytes());
+        self.part.pieces.push(Piece {
+            system: e.system,
+            code: e.code,
+            looked_up: e.gem.is_some(),
+            line,
+            lines_at: lines_at as u32,
+            reason_at: reason_at as u32,
+            keys,
+            column,
+            original,
+            reason,
+            reason_hash,
+            code_decision,
+        });
+        Ok(())
+    }
+}
 
 /// Codes remembered as announced (about 2 MiB); past this many the set starts again, and a code
 /// met again gets another code row (readers take its cells from the first, its decision from
 /// either).
 const MAX_ANNOUNCED: usize = 1 << 16;
 
-/// The per-code cells of an audit row.
-struct Rendered {
-    dotted: Box<[u8]>,
-    title: Box<[u8]>,
-    count: u64,
-    alternatives: Box<[u8]>,
-    titles: Box<[u8]>,
+/// A reason's hash, as the code rows' reasons are remembered (64 bits: two reasons of one code
+/// that collide are not met in practice).
+fn reason_hash(reason: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(reason);
+    h.write_usize(reason.len());
+    h.finish()
 }
 
-fn render(crosswalk: &Crosswalk, e: &CodeEvent<'_>, code: &Code) -> Rendered {
-    let title = |system: System, code: &Code| {
-        crosswalk
-            .title(system, code)
-            .map(|t| t.into_owned())
-            .unwrap_or_default()
-    };
-    let target = e.system.gem_target();
-    let mapping = e.mapping();
-    let alternatives = mapping.as_ref().map_or(&[][..], |m| &m.alternatives[..]);
-    let titles = list_alternatives(e.system, code, alternatives, |alternative, out| {
-        for (k, t) in alternative.codes.iter().enumerate() {
-            if k > 0 {
-                out.push_str(" + ");
-            }
-            out.push_str(&title(target, &t.code));
-        }
-    });
-    Rendered {
-        dotted: code.dotted(e.system).into_bytes().into(),
-        title: title(e.system, code).into_bytes().into(),
-        count: alternatives.len() as u64,
-        alternatives: listed_alternatives(e.system, code, alternatives)
-            .into_bytes()
-            .into(),
-        titles: titles.into_bytes().into(),
-    }
+/// Puts the [`Part`]s of a run together, in input order, into the lines of its audit file.
+pub struct Merger<'c> {
+    crosswalk: &'c Crosswalk,
+    data: DataCells,
+    encoder: Encoder,
+    /// `0..` the number of key columns (a code row has them all empty).
+    key_at: Vec<usize>,
+    /// Codes whose code row is written (each before its first occurrence), with a hash of the
+    /// reason written there: an occurrence with the same reason leaves its own empty.
+    announced: FxHashMap<(System, Code), u64>,
+    /// With key columns: the current claim's key cells, as encoded; its occurrences, one per
+    /// column and code however many of its lines repeat them, are held until it ends.
+    claim: Option<Vec<u8>>,
+    held: Vec<Held>,
+    held_bytes: Vec<u8>,
+    rows: u64,
+    code_rows: u64,
+    textual: u64,
 }
 
-impl<'c, S: AuditSink> Auditor<'c, S> {
-    /// Audit records of the claim file `input` (as the user named it) whose key columns are
-    /// `keys` (indices into its records), for `sink`.
-    /// `fingerprint` identifies a row apart from its codes.
-    pub fn new(
-        crosswalk: &'c Crosswalk,
-        keys: &[usize],
-        fingerprint: Fingerprint,
-        input: &str,
-        sink: S,
-    ) -> Self {
-        Auditor {
+/// An occurrence held until its claim ends: its line before and after the `lines` cell, and
+/// what tells it from the claim's other occurrences, in the merger's `held_bytes`.
+struct Held {
+    before: Range<usize>,
+    after: Range<usize>,
+    column: Range<usize>,
+    original: Range<usize>,
+    system: System,
+    lines: u64,
+}
+
+impl<'c> Merger<'c> {
+    /// A merger for the audit of the claim file `input` with `keys` key columns.
+    pub fn new(crosswalk: &'c Crosswalk, keys: usize, input: &str) -> Self {
+        Merger {
             crosswalk,
-            keys: keys.to_vec(),
+            data: DataCells::new(input),
+            encoder: encoder(),
+            key_at: (0..keys).collect(),
+            announced: FxHashMap::default(),
+            claim: None,
+            held: Vec::new(),
+            held_bytes: Vec::new(),
             rows: 0,
             code_rows: 0,
             textual: 0,
-            rendered: FxHashMap::default(),
-            rendered_bytes: 0,
-            announced: FxHashMap::default(),
-            input: input.to_string(),
-            data: Default::default(),
-            leftover: Vec::new(),
-            claim: csv::ByteRecord::new(),
-            held: Vec::new(),
-            held_len: 0,
-            claim_at: (0..keys.len()).collect(),
-            fingerprint,
-            last_fingerprint: (0, 0),
-            sink,
         }
     }
 
@@ -143,333 +370,148 @@ impl<'c, S: AuditSink> Auditor<'c, S> {
         self.textual
     }
 
-    /// The `data` cell of a `system` code: what converted it (`crosswalk 0.1.0; input claims.csv;
-    /// CMS GEM FY2018 (…); ICD-10-CM FY2026`), so that an audit file says where it came from.
-    /// Returns the index of the cell in `self.data`.
-    fn data(&mut self, system: System) -> usize {
-        let i = system.index();
-        let (crosswalk, input) = (self.crosswalk, &self.input);
-        self.data[i].get_or_insert_with(|| {
-            let judged = if system.is_icd9() {
-                system.gem_target()
-            } else {
-                system
-            };
-            let mut text = format!("crosswalk {}; input {input}", env!("CARGO_PKG_VERSION"));
-            if system.is_icd9()
-                && let Ok(gem) = crosswalk.gem(system)
-            {
-                text.push_str(&format!("; {}", gem.provenance()));
+    /// Append to `out` the audit lines `part` (the next batch's) completes.
+    pub fn merge(&mut self, part: &Part, out: &mut Vec<u8>) {
+        for p in &part.pieces {
+            if let Some(code) = p.code {
+                self.announce(part, p, code, out);
             }
-            text.push_str(&format!("; {}", crosswalk.code_set(judged).release()));
-            text.into_bytes().into()
-        });
-        i
+            if self.key_at.is_empty() {
+                self.rows += 1;
+                self.textual += u64::from(p.code.is_none());
+                let line = part.at(&p.line);
+                let lines_at = (p.lines_at - p.line.start) as usize;
+                let reason_at = (p.reason_at - p.line.start) as usize;
+                out.extend_from_slice(&line[..lines_at]);
+                out.push(b'1');
+                out.extend_from_slice(&line[lines_at..reason_at]);
+                self.own_reason(part, p, out);
+                out.extend_from_slice(&line[reason_at..]);
+            } else {
+                self.hold(part, p, out);
+            }
+        }
     }
 
-    /// The rendered cells of `code`, rendered now if they are not kept.
-    fn rendered(&mut self, e: &CodeEvent<'_>, code: Code) -> &Rendered {
-        if !self.rendered.contains_key(&(e.system, code)) {
-            let fresh = render(self.crosswalk, e, &code);
-            self.rendered_bytes +=
-                fresh.title.len() + fresh.alternatives.len() + fresh.titles.len();
-            if self.rendered_bytes > RENDER_BUDGET {
-                self.rendered.clear();
-                self.rendered_bytes = 0;
-            }
-            self.rendered.insert((e.system, code), Rc::new(fresh));
-        }
-        &self.rendered[&(e.system, code)]
+    /// The end of the input: the last claim's occurrences go to `out`.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        self.flush(out);
     }
 
     /// Write the code row of `code` unless it is written already.
-    fn announce(&mut self, e: &CodeEvent<'_>, code: Code, data: usize) -> Result<()> {
-        if self.announced.contains_key(&(e.system, code)) {
-            return Ok(());
+    fn announce(&mut self, part: &Part, p: &Piece, code: Code, out: &mut Vec<u8>) {
+        if self.announced.contains_key(&(p.system, code)) {
+            return;
         }
         if self.announced.len() >= MAX_ANNOUNCED {
             self.announced.clear();
         }
-        let reason = e.reason.unwrap_or("").as_bytes();
-        self.announced.insert((e.system, code), reason_hash(reason));
+        self.announced.insert((p.system, code), p.reason_hash);
         self.code_rows += 1;
-        let r = &self.rendered[&(e.system, code)];
-        let record = AuditRecord {
-            code: &r.dotted,
-            original_title: &r.title,
-            reason,
-            alternative_count: r.count,
-            alternatives: &r.alternatives,
-            alternative_titles: &r.titles,
-            data: self.data[data].as_deref().expect("made before"),
-            decision: e.code_decision.unwrap_or("").as_bytes(),
-            ..AuditRecord::blank(Kind::Code, e.system, Keys::of_claim(&e.record, &self.keys))
+        let crosswalk = self.crosswalk;
+        let title = |system: System, code: &Code| {
+            crosswalk
+                .title(system, code)
+                .map(|t| t.into_owned())
+                .unwrap_or_default()
         };
-        self.sink.record(&record)
-    }
-
-    /// Hand the held occurrences of the claim that ended to the sink.
-    fn flush(&mut self) -> Result<()> {
-        let at = &self.claim_at[..self.claim.len()];
-        for h in &self.held[..self.held_len] {
-            let rendered = h.rendered.as_deref();
-            let data = self.data[h.data].as_deref().expect("made when held");
-            let record = AuditRecord {
-                row: h.row,
-                line: h.line,
-                column: &h.column,
-                lines: h.lines,
-                original: &h.original,
-                statuses: h.statuses,
-                reason: &h.reason,
-                written: &h.written,
-                leftover: &h.leftover,
-                decision: &h.decision,
-                scope: if h.code_scope { b"code" } else { b"" },
-                ..occurrence(h.system, rendered, data, Keys::of_claim(&self.claim, at))
-            };
-            self.sink.record(&record)?;
-        }
-        self.held_len = 0;
-        Ok(())
-    }
-
-    /// The end of the input: the last claim's occurrences go to the sink.
-    pub fn finish(&mut self) -> Result<()> {
-        self.flush()
-    }
-
-    /// Hold `e` (an audited event of a claim with key columns) as an occurrence of its claim,
-    /// or count it as one more line of an occurrence held already.
-    fn hold(&mut self, e: &CodeEvent<'_>, data: usize) -> Result<()> {
-        let same_claim = self.claim.len() == self.keys.len()
-            && self
-                .keys
-                .iter()
-                .zip(self.claim.iter())
-                .all(|(&k, v)| e.record.get(k).unwrap_or(b"") == v);
-        if !same_claim {
-            self.flush()?;
-            self.claim.clear();
-            for &k in &self.keys {
-                self.claim.push_field(e.record.get(k).unwrap_or(b""));
+        let mapping = p
+            .looked_up
+            .then(|| crosswalk.gem(p.system).ok()?.mapping(&code))
+            .flatten();
+        let alternatives = mapping.as_ref().map_or(&[][..], |m| &m.alternatives[..]);
+        let target = p.system.gem_target();
+        let titles = list_alternatives(p.system, &code, alternatives, |alternative, out| {
+            for (k, t) in alternative.codes.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(" + ");
+                }
+                out.push_str(&title(target, &t.code));
             }
+        });
+        let no_keys = csv::ByteRecord::new();
+        let (dotted, original_title) = (code.dotted(p.system), title(p.system, &code));
+        let listed = listed_alternatives(p.system, &code, alternatives);
+        let record = AuditRecord {
+            code: dotted.as_bytes(),
+            original_title: original_title.as_bytes(),
+            reason: part.at(&p.reason),
+            alternative_count: alternatives.len() as u64,
+            alternatives: listed.as_bytes(),
+            alternative_titles: titles.as_bytes(),
+            data: self.data.of(crosswalk, p.system),
+            decision: part.at(&p.code_decision),
+            ..AuditRecord::blank(Kind::Code, p.system, Keys::of_claim(&no_keys, &self.key_at))
+        };
+        record.encode(&self.encoder, out);
+    }
+
+    /// The `reason` cell of an occurrence, encoded into `out`: empty when its code row gives the
+    /// same reason.
+    fn own_reason(&self, part: &Part, p: &Piece, out: &mut Vec<u8>) {
+        let said = p
+            .code
+            .and_then(|code| self.announced.get(&(p.system, code)));
+        if said != Some(&p.reason_hash) {
+            self.encoder.field(&guard(part.at(&p.reason)), out);
         }
-        let column = e.column.name.as_bytes();
-        if let Some(h) = self.held[..self.held_len].iter_mut().find(|h| {
-            h.column == column
-                && h.system == e.system
-                && h.original.trim_ascii() == e.original.trim_ascii()
+    }
+
+    /// Hold `p` as an occurrence of its claim, or count it as one more line of an occurrence
+    /// held already.
+    fn hold(&mut self, part: &Part, p: &Piece, out: &mut Vec<u8>) {
+        let keys = part.at(&p.keys);
+        if self.claim.as_deref() != Some(keys) {
+            self.flush(out);
+            let claim = self.claim.get_or_insert_with(Vec::new);
+            claim.clear();
+            claim.extend_from_slice(keys);
+        }
+        let (column, original) = (part.at(&p.column), part.at(&p.original));
+        let bytes = &self.held_bytes;
+        if let Some(h) = self.held.iter_mut().find(|h| {
+            h.system == p.system
+                && &bytes[h.column.clone()] == column
+                && &bytes[h.original.clone()] == original
         }) {
             h.lines += 1;
-            return Ok(());
+            return;
         }
         self.rows += 1;
-        self.textual += u64::from(e.code.is_none());
-        if self.held_len == self.held.len() {
-            self.held.push(Held {
-                row: 0,
-                line: 0,
-                lines: 0,
-                column: Vec::new(),
-                system: e.system,
-                original: Vec::new(),
-                statuses: e.statuses,
-                reason: Vec::new(),
-                written: Vec::new(),
-                leftover: Vec::new(),
-                rendered: None,
-                data: 0,
-                decision: Vec::new(),
-                code_scope: false,
-            });
-        }
-        let rendered = e
-            .code
-            .and_then(|code| self.rendered.get(&(e.system, code)).cloned());
-        let h = &mut self.held[self.held_len];
-        self.held_len += 1;
-        h.row = e.row;
-        h.line = e.line;
-        h.lines = 1;
-        h.system = e.system;
-        h.statuses = e.statuses;
-        h.data = data;
-        h.rendered = rendered;
-        let (decision, scope) = own_decision(e);
-        h.code_scope = !scope.is_empty();
-        for (to, from) in [
-            (&mut h.column, column),
-            (&mut h.original, e.original),
-            (&mut h.reason, own_reason(&self.announced, e)),
-            (&mut h.written, e.written),
-            (&mut h.leftover, &self.leftover[..]),
-            (&mut h.decision, decision),
-        ] {
-            to.clear();
-            to.extend_from_slice(from);
-        }
-        Ok(())
-    }
-}
-
-/// An occurrence row of a `system` code (`rendered`, or none for a cell that is no code) with its
-/// occurrence cells empty: the per-code cells are on the code's row. A cell that is no code has
-/// no code row, so its occurrence says what converted the file (`data`).
-fn occurrence<'a>(
-    system: System,
-    rendered: Option<&'a Rendered>,
-    data: &'a [u8],
-    keys: Keys<'a>,
-) -> AuditRecord<'a> {
-    AuditRecord {
-        code: rendered.map_or(&b""[..], |r| &r.dotted),
-        data: if rendered.is_some() { b"" } else { data },
-        ..AuditRecord::blank(Kind::Occurrence, system, keys)
-    }
-}
-
-/// The `decision` and `scope` cells of an occurrence row: its own decision; or, for a cell that
-/// is no code (it has no code row), the decision of its text for every occurrence, with the
-/// scope `code`.
-fn own_decision<'e>(e: &CodeEvent<'e>) -> (&'e [u8], &'static [u8]) {
-    match (e.decision, e.code_decision, e.code) {
-        (Some(d), _, _) => (d.as_bytes(), b""),
-        (None, Some(d), None) => (d.as_bytes(), b"code"),
-        _ => (b"", b""),
-    }
-}
-
-/// The `reason` cell of an occurrence row: empty when its code row gives the same reason.
-fn own_reason<'e>(announced: &FxHashMap<(System, Code), u64>, e: &CodeEvent<'e>) -> &'e [u8] {
-    let reason = e.reason.unwrap_or("").as_bytes();
-    match e.code.and_then(|code| announced.get(&(e.system, code))) {
-        Some(&said) if said == reason_hash(reason) => b"",
-        _ => reason,
-    }
-}
-
-/// A reason's hash, as the code rows' reasons are remembered (64 bits: two reasons of one code
-/// that collide are not met in practice).
-fn reason_hash(reason: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    h.write(reason);
-    h.write_usize(reason.len());
-    h.finish()
-}
-
-/// An occurrence held until its claim ends; its buffers are kept for the next claims.
-struct Held {
-    row: u64,
-    line: u64,
-    lines: u64,
-    column: Vec<u8>,
-    system: System,
-    original: Vec<u8>,
-    statuses: Statuses,
-    reason: Vec<u8>,
-    written: Vec<u8>,
-    leftover: Vec<u8>,
-    rendered: Option<Rc<Rendered>>,
-    data: usize,
-    decision: Vec<u8>,
-    code_scope: bool,
-}
-
-impl<S: AuditSink> Sink for Auditor<'_, S> {
-    fn code(&mut self, e: &CodeEvent<'_>) -> Result<()> {
-        if !e.statuses.audited() {
-            return Ok(());
-        }
-        let data = self.data(e.system);
-        self.leftover.clear();
-        let target = e.system.gem_target();
-        for (n, code) in e.leftover.iter().enumerate() {
-            if n > 0 {
-                self.leftover.push(b'+');
-            }
-            self.leftover
-                .extend_from_slice(code.dotted(target).as_bytes());
-        }
-        if let Some(code) = e.code {
-            self.rendered(e, code);
-            self.announce(e, code, data)?;
-        }
-        if !self.keys.is_empty() {
-            return self.hold(e, data);
-        }
-        // The fingerprint binds decisions to rows only where no key columns name the claim.
-        let keyless = self.keys.is_empty();
-        if keyless && self.last_fingerprint.0 != e.row {
-            self.last_fingerprint = (e.row, self.fingerprint.of(&e.record));
-        }
-        let rendered = e
-            .code
-            .and_then(|code| self.rendered.get(&(e.system, code)))
-            .map(|r| &**r);
-        let (decision, scope) = own_decision(e);
-        let record = AuditRecord {
-            row: e.row,
-            line: e.line,
-            column: e.column.name.as_bytes(),
-            original: e.original,
-            statuses: e.statuses,
-            reason: own_reason(&self.announced, e),
-            written: e.written,
-            leftover: &self.leftover,
-            fingerprint: keyless.then_some(self.last_fingerprint.1),
-            decision,
-            scope,
-            ..occurrence(
-                e.system,
-                rendered,
-                self.data[data].as_deref().expect("made above"),
-                Keys::of_claim(&e.record, &self.keys),
-            )
+        self.textual += u64::from(p.code.is_none());
+        let keep = |from: &[u8], bytes: &mut Vec<u8>| {
+            let start = bytes.len();
+            bytes.extend_from_slice(from);
+            start..bytes.len()
         };
-        self.rows += 1;
-        self.textual += u64::from(e.code.is_none());
-        self.sink.record(&record)
+        let mut bytes = std::mem::take(&mut self.held_bytes);
+        let column = keep(column, &mut bytes);
+        let original = keep(original, &mut bytes);
+        let before = keep(part.at(&(p.line.start..p.lines_at)), &mut bytes);
+        let start = bytes.len();
+        bytes.extend_from_slice(part.at(&(p.lines_at..p.reason_at)));
+        self.own_reason(part, p, &mut bytes);
+        bytes.extend_from_slice(part.at(&(p.reason_at..p.line.end)));
+        self.held_bytes = bytes;
+        self.held.push(Held {
+            before,
+            after: start..self.held_bytes.len(),
+            column,
+            original,
+            system: p.system,
+            lines: 1,
+        });
     }
-}
 
-/// Audit records as lines of the audit file, kept until the caller takes them (to write them
-/// on another thread, say).
-pub struct AuditCsv {
-    pending: Vec<u8>,
-    encoder: Encoder,
-}
-
-impl Default for AuditCsv {
-    fn default() -> AuditCsv {
-        AuditCsv {
-            pending: Vec::new(),
-            encoder: Encoder::new(b',', false),
+    /// Write the held occurrences of the claim that ended.
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        let mut digits = Digits::default();
+        for h in &self.held {
+            out.extend_from_slice(&self.held_bytes[h.before.clone()]);
+            out.extend_from_slice(digits.format(h.lines));
+            out.extend_from_slice(&self.held_bytes[h.after.clone()]);
         }
-    }
-}
-
-impl AuditCsv {
-    /// Move the lines made since the last call into `into` (cleared first), in order; `into`'s
-    /// buffer is kept for the next ones.
-    pub fn take(&mut self, into: &mut Vec<u8>) {
-        into.clear();
-        std::mem::swap(&mut self.pending, into);
-    }
-
-    /// The audit file's header line for claims keyed by `keys`.
-    pub fn header<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.encoder
-            .record(&crate::audit::Layout::header(keys), &mut out);
-        out
-    }
-}
-
-impl AuditSink for AuditCsv {
-    fn record(&mut self, record: &AuditRecord<'_>) -> Result<()> {
-        record.encode(&self.encoder, &mut self.pending);
-        Ok(())
+        self.held.clear();
+        self.held_bytes.clear();
     }
 }

@@ -12,7 +12,7 @@ mod rewrite;
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 
-use crate::audit::{AuditCsv, Auditor};
+use crate::audit::{AuditSink, Auditor, Merger};
 use crate::chunk::{self, Cutter};
 use crate::columns::{ColumnOptions, Plan};
 use crate::crosswalk::Crosswalk;
@@ -120,9 +120,8 @@ pub struct Config {
     pub flexible: bool,
     /// The name of the flags column.
     pub flags_column_name: String,
-    /// Threads: 1 reads, converts and writes in turn. N of 2 or more: without an audit or page,
-    /// N threads convert while one reads and this one writes; with one, reading and writing
-    /// run on threads of their own beside one converting thread.
+    /// Threads: 1 reads, converts and writes in turn. N of 2 or more: N threads convert (the
+    /// audit's lines too) while one reads and this one puts the results in order and writes.
     pub threads: usize,
 }
 
@@ -365,9 +364,10 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         } = self;
         let config = &converter.config;
         let keys = rewriter.plan().keys.clone();
-        let outputs_review = outputs.review;
+        let key_at: Vec<usize> = keys.iter().map(|(i, _)| *i).collect();
         let mut outputs = outputs;
-        let workbook = outputs.workbook.take();
+        let mut reviewers = Reviewers::new(&name, &keys, outputs.review, outputs.workbook.take())?;
+        let auditing = outputs.audit.is_some() || reviewers.wanted();
         let writers = writers(
             config,
             header.as_ref(),
@@ -376,113 +376,95 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             delimiter,
             outputs,
         )?;
-        let mut audit = auditor(
-            converter.crosswalk,
-            &rewriter,
-            &keys,
-            &name,
-            writers.audit.is_some(),
-            outputs_review,
-            workbook,
-        );
-        rewriter.set_reasons(audit.is_some());
+        rewriter.set_reasons(auditing);
         let swallowed = cutter.swallowed();
         let encoder = Encoder::new(delimiter, sniffed.crlf);
-        let mut rows = RowCheck {
+        let rows = RowCheck {
             name: &name,
             width,
             header: header.is_some(),
             flexible: config.flexible,
             ..RowCheck::default()
         };
+        let crosswalk = converter.crosswalk;
+        let fingerprint = &rewriter.plan().fingerprint;
+        // Each converting thread has a rewriter, counts and auditor of its own; what depends on
+        // input order (the audit's code rows and claims, the texts needing review) is put
+        // together on this thread, so every output is the same whatever the thread count.
+        let mut states: Vec<Worker> = (0..config.threads.max(1))
+            .map(|_| Worker {
+                rewriter: rewriter.fork(),
+                summary: Summary::part(),
+                rows: rows.clone(),
+                audit: auditing
+                    .then(|| Auditor::new(crosswalk, &key_at, fingerprint.clone(), &name)),
+            })
+            .collect();
+        let mut merger = auditing.then(|| Merger::new(crosswalk, keys.len(), &name));
         let mut summary = Summary::default();
         let source = pipeline::Source::new(cutter, pending, delimiter, header.is_some());
-        // Without an audit or page (whose records depend on input order), batches are converted
-        // on `threads` threads, each with a rewriter and a summary of its own, merged after.
-        if audit.is_none() && config.threads > 1 {
-            let mut states: Vec<Worker> = (0..config.threads)
-                .map(|_| Worker {
-                    rewriter: rewriter.fork(),
-                    summary: Summary::part(),
-                    rows: rows.clone(),
-                })
-                .collect();
-            let writers = pipeline::run_parallel(
-                source,
-                writers,
-                &mut states,
-                |w: &mut Worker, first_row, input, output| {
-                    output.rows.clear();
-                    w.rows.row = first_row - 1;
-                    for record in input.iter() {
-                        let line = record.line();
-                        let row = w.rows.row + 1;
-                        let extra_flag = w.rows.check(record, line, &mut w.summary)?;
-                        let out = (&encoder, &mut *output);
-                        let at = (row, line, extra_flag);
-                        convert_record(
-                            &mut w.rewriter,
-                            at,
-                            record,
-                            &mut w.summary,
-                            &mut None,
-                            out,
-                        )?;
-                    }
-                    w.summary.take_texts(&mut output.texts);
-                    Ok(())
-                },
-                |input, output| {
-                    summary.count_texts(&output.texts);
-                    progress(input.end());
-                    Ok(())
-                },
-            )?;
-            for w in &states {
-                rewriter.absorb(&w.rewriter);
-                summary.absorb(&w.summary);
-            }
-            rows.finish(*swallowed.lock().unwrap_or_else(|e| e.into_inner()))?;
-            return finished(&name, writers, None, summary, &rewriter);
+        let mut writers = pipeline::run(
+            source,
+            writers,
+            &mut states,
+            |w: &mut Worker, first_row, input, output| {
+                output.rows.clear();
+                w.rows.row = first_row - 1;
+                for record in input.iter() {
+                    let line = record.line();
+                    let row = w.rows.row + 1;
+                    let extra_flag = w.rows.check(record, line, &mut w.summary)?;
+                    let at = (row, line, extra_flag);
+                    let out = (&encoder, &mut *output);
+                    convert_record(
+                        &mut w.rewriter,
+                        at,
+                        record,
+                        &mut w.summary,
+                        &mut w.audit,
+                        out,
+                    )?;
+                }
+                w.summary.take_texts(&mut output.texts);
+                if let Some(audit) = &mut w.audit {
+                    audit.take(&mut output.part);
+                }
+                Ok(())
+            },
+            |input, output, lines| {
+                summary.count_texts(&output.texts);
+                if let Some(merger) = &mut merger {
+                    merger.merge(&output.part, lines);
+                    reviewers.feed(lines)?;
+                }
+                progress(input.end());
+                Ok(())
+            },
+        )?;
+        for w in &states {
+            rewriter.absorb(&w.rewriter);
+            summary.absorb(&w.summary);
         }
-        let threads = config.threads;
-        let mut writers = pipeline::run(threads, source, writers, |first_row, input, output| {
-            output.rows.clear();
-            debug_assert_eq!(first_row, rows.row + 1, "batches come in input order");
-            for record in input.iter() {
-                let line = record.line();
-                // The row number `check` counts this record as.
-                let row = rows.row + 1;
-                let extra_flag = rows.check(record, line, &mut summary)?;
-                let at = (row, line, extra_flag);
-                let out = (&encoder, &mut *output);
-                convert_record(&mut rewriter, at, record, &mut summary, &mut audit, out)?;
-            }
-            if let Some(csv) = audit.as_mut().and_then(|a| a.sink.0.as_mut()) {
-                csv.take(&mut output.audit);
-            }
-            progress(input.end());
-            Ok(())
-        })?;
         rows.finish(*swallowed.lock().unwrap_or_else(|e| e.into_inner()))?;
         // The last claim's occurrences, held until the input ended.
-        if let Some(audit) = &mut audit {
-            audit.finish()?;
-            if let (Some(csv), Some(out)) = (&mut audit.sink.0, &mut writers.audit) {
-                let mut last = Vec::new();
-                csv.take(&mut last);
+        if let Some(merger) = &mut merger {
+            let mut last = Vec::new();
+            merger.finish(&mut last);
+            reviewers.feed(&last)?;
+            if let Some(out) = &mut writers.audit {
                 out.write_all(&last).map_err(|e| Error::io(None, e))?;
             }
         }
-        finished(&name, writers, audit, summary, &rewriter)
+        finished(&name, writers, merger, reviewers, summary, &rewriter)
     }
 }
 
 /// What a run made, once every record is converted: the writers flushed, the counts checked.
-fn finished<'c, W: Write>(
+fn finished<W: Write>(
     name: &str,
     writers: pipeline::Writers<W>,
-    mut audit: Option<RunAuditor<'c>>,
+    merger: Option<Merger<'_>>,
+    reviewers: Reviewers,
     summary: Summary,
     rewriter: &Rewriter<'_>,
 ) -> Result<Finished<W>> {
@@ -500,11 +482,11 @@ fn finished<'c, W: Write>(
             rows
         },
         audit: writers.audit.map(finish).transpose()?,
-        audit_rows: audit.as_ref().map_or(0, |a| a.count()),
-        audit_codes: audit.as_ref().map_or(0, |a| a.code_rows()),
-        audit_textual: audit.as_ref().map_or(0, |a| a.textual()),
-        workbook: audit.as_mut().and_then(|a| a.sink.1.1.take()),
-        review: audit.and_then(|a| a.sink.1.0),
+        audit_rows: merger.as_ref().map_or(0, |a| a.count()),
+        audit_codes: merger.as_ref().map_or(0, |a| a.code_rows()),
+        audit_textual: merger.as_ref().map_or(0, |a| a.textual()),
+        workbook: reviewers.workbook,
+        review: reviewers.review,
         summary,
         decisions_used: rewriter.decisions_used().to_vec(),
         decisions_moved: rewriter.decisions_moved().to_vec(),
@@ -512,42 +494,73 @@ fn finished<'c, W: Write>(
     })
 }
 
-/// A converting thread's own rewriter, counts and row check.
+/// A converting thread's own rewriter, counts, row check and auditor.
 struct Worker<'c, 'n> {
     rewriter: Rewriter<'c>,
     summary: Summary,
     rows: RowCheck<'n>,
+    audit: Option<Auditor<'c>>,
 }
 
-/// The audit records' maker, when an audit file or a review page is wanted.
-fn auditor<'c>(
-    crosswalk: &'c Crosswalk,
-    rewriter: &Rewriter<'_>,
-    keys: &[(usize, String)],
-    name: &str,
-    audit_file: bool,
-    review_page: bool,
+/// The review page and workbook of a run, fed the records of its audit lines as they are made
+/// (as `report` is fed an audit file's).
+struct Reviewers {
+    review: Option<Review>,
     workbook: Option<ReviewWorkbook>,
-) -> Option<RunAuditor<'c>> {
-    let review = review_page.then(|| Review::new(keys.iter().map(|k| k.1.clone()).collect()));
-    let csv = audit_file.then(AuditCsv::default);
-    let key_at: Vec<usize> = keys.iter().map(|(i, _)| *i).collect();
-    let fingerprint = rewriter.plan().fingerprint.clone();
-    let wanted = csv.is_some() || review.is_some() || workbook.is_some();
-    wanted.then(|| {
-        Auditor::new(
-            crosswalk,
-            &key_at,
-            fingerprint,
-            name,
-            (csv, (review, workbook)),
-        )
-    })
+    layout: crate::audit::Layout,
+    name: std::path::PathBuf,
+    record: csv::ByteRecord,
+    lines: u64,
 }
 
-/// What a run's audit records go to: the audit file's writer, the review page and the review
-/// workbook.
-type RunAuditor<'c> = Auditor<'c, (Option<AuditCsv>, (Option<Review>, Option<ReviewWorkbook>))>;
+impl Reviewers {
+    fn new(
+        name: &str,
+        keys: &[(usize, String)],
+        review_page: bool,
+        workbook: Option<ReviewWorkbook>,
+    ) -> Result<Reviewers> {
+        let header = crate::audit::Layout::header(keys.iter().map(|k| &k.1[..]));
+        let name = std::path::PathBuf::from(name);
+        Ok(Reviewers {
+            review: review_page.then(|| Review::new(keys.iter().map(|k| k.1.clone()).collect())),
+            workbook,
+            layout: crate::audit::Layout::read_header(&header, &name)?,
+            name,
+            record: csv::ByteRecord::new(),
+            lines: 1,
+        })
+    }
+
+    fn wanted(&self) -> bool {
+        self.review.is_some() || self.workbook.is_some()
+    }
+
+    /// Hand the records of `lines` (whole lines of the audit) to the page and the workbook.
+    fn feed(&mut self, lines: &[u8]) -> Result<()> {
+        if !self.wanted() || lines.is_empty() {
+            return Ok(());
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(lines);
+        loop {
+            match reader.read_byte_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => return Err(Error::config(format!("an audit line made no record: {e}"))),
+            }
+            self.lines += 1;
+            let record = self.layout.read(&self.record, &self.name, self.lines)?;
+            if let Some(review) = &mut self.review {
+                review.record(&record)?;
+            }
+            if let Some(workbook) = &mut self.workbook {
+                workbook.record(&record)?;
+            }
+        }
+    }
+}
 
 /// Convert one record (data row `row`, from `line`, with the row-level flag `extra_flag`) into
 /// `output`, with the rows a long layout adds after it, reporting to the summary and the audit.
@@ -556,7 +569,7 @@ fn convert_record(
     (row, line, extra_flag): (u64, u64, Option<&[u8]>),
     record: Fields<'_>,
     summary: &mut Summary,
-    audit: &mut Option<RunAuditor<'_>>,
+    audit: &mut Option<Auditor<'_>>,
     (encoder, output): (&Encoder, &mut pipeline::Converted),
 ) -> Result<()> {
     match audit {
@@ -597,7 +610,7 @@ fn writers<W: Write>(
     }
     let audit = match outputs.audit {
         Some(mut out) => {
-            let header = AuditCsv::default().header(keys.iter().map(|k| &k.1[..]));
+            let header = crate::audit::header(keys.iter().map(|k| &k.1[..]));
             out.write_all(&header).map_err(|e| Error::io(None, e))?;
             Some(out)
         }
@@ -682,5 +695,118 @@ impl RowCheck<'_> {
             }
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Config, Converter, Options, Outputs};
+    use crate::audit::{AuditRecord, Layout};
+    use crate::columns::ColumnOptions;
+    use crate::crosswalk::Crosswalk;
+    use crate::csvout::Encoder;
+    use crate::decisions::Decisions;
+
+    /// The audit of `claims` with key columns `key`, on `threads` threads.
+    fn audit(claims: &str, key: &[&str], threads: usize) -> Vec<u8> {
+        let crosswalk = Crosswalk::builtin();
+        let decisions = Decisions::new();
+        let config = Config {
+            options: Options {
+                flags_column: true,
+                ..Options::default()
+            },
+            columns: ColumnOptions {
+                dx: vec!["DX1".into(), "DX2".into()],
+                key: key.iter().map(|k| k.to_string()).collect(),
+                ..ColumnOptions::default()
+            },
+            flags_column_name: "crosswalk_flags".into(),
+            threads,
+            ..Config::default()
+        };
+        let converter = Converter::new(&crosswalk, &decisions, config);
+        let opened = converter.open(claims.as_bytes(), "c.csv").unwrap();
+        let outputs = Outputs {
+            rows: Vec::new(),
+            audit: Some(Vec::new()),
+            review: false,
+            workbook: None,
+        };
+        opened.run(outputs, |_| {}).unwrap().audit.unwrap()
+    }
+
+    /// Occurrence lines are written by the audit's auditor and merger, not through
+    /// `AuditRecord::encode`: each must be exactly what that one definition of a row writes
+    /// for the record read back from it, with cells that need quotes and guards, without and
+    /// with key columns, on one thread and on several.
+    #[test]
+    fn occurrence_lines_are_the_rows_the_schema_writes() {
+        let mut claims = String::from("ID,NOTE,DX1,DX2\n");
+        let hostile = [
+            "=HYPERLINK(\"x\")",
+            "a,b",
+            "\"quoted\"",
+            "-5",
+            "'@x",
+            "line\nbreak",
+        ];
+        for n in 0..3_000 {
+            let id = match n % 4 {
+                0 => format!("\"{}\"", hostile[n % hostile.len()].replace('"', "\"\"")),
+                _ => format!("C{}", n / 3),
+            };
+            let dx1 = ["2731", "\"=1+2\"", "XYZ", "4019", "\"7,9\""][n % 5];
+            let dx2 = ["28809", "", "\"-12\"", "0389"][n % 4];
+            claims.push_str(&format!("{id},note {n},{dx1},{dx2}\n"));
+        }
+        let encoder = Encoder::new(b',', false);
+        for key in [&[][..], &["ID"][..]] {
+            let one = audit(&claims, key, 1);
+            assert_eq!(one, audit(&claims, key, 3), "key {key:?}: -j 1 and -j 3");
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(&one[..]);
+            let mut records = reader.byte_records();
+            let header = records.next().unwrap().unwrap();
+            let layout = Layout::read_header(&header, std::path::Path::new("a.csv")).unwrap();
+            let (mut occurrences, mut quoted) = (0, 0);
+            for (n, record) in records.enumerate() {
+                let record = record.unwrap();
+                let position = record.position().unwrap().byte() as usize;
+                let line_end = line_end(&one, position, record.len());
+                let written = &one[position..line_end];
+                let read = layout.read(&record, std::path::Path::new("a.csv"), n as u64 + 2);
+                let read: AuditRecord<'_> = read.unwrap();
+                let mut again = Vec::new();
+                read.encode(&encoder, &mut again);
+                assert_eq!(
+                    String::from_utf8_lossy(written),
+                    String::from_utf8_lossy(&again),
+                    "key {key:?}, audit line {}",
+                    n + 2
+                );
+                if read.kind == crate::audit::Kind::Occurrence {
+                    occurrences += 1;
+                    quoted += usize::from(written.contains(&b'"'));
+                }
+            }
+            assert!(
+                occurrences > 1_000 && quoted > 100,
+                "{occurrences} {quoted}"
+            );
+        }
+    }
+
+    /// Where the audit line that starts at `start` ends (after its LF), reading it as a record
+    /// of `fields` fields: quoted cells may hold line breaks.
+    fn line_end(audit: &[u8], start: usize, fields: usize) -> usize {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&audit[start..]);
+        let mut record = csv::ByteRecord::new();
+        reader.read_byte_record(&mut record).unwrap();
+        assert_eq!(record.len(), fields);
+        start + reader.position().byte() as usize
     }
 }

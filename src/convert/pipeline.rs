@@ -1,8 +1,9 @@
-//! Moving records through `convert` in batches: read, convert, write. With one thread the three
-//! steps take turns; with two or more, reading and writing run on threads of their own, joined to
-//! the converting thread by bounded channels. Batches travel in order through single queues, so
-//! the output is the same byte for byte whatever the thread count; full batches are handed back
-//! for reuse, so memory stays flat however long the input.
+//! Moving records through `convert` in batches: read, convert, put in order, write. With one
+//! thread the steps take turns; with two or more, one thread cuts the input into chunks, the
+//! converting threads split and convert them, and the calling thread puts the results back in
+//! input order and writes them, so the output is the same byte for byte whatever the thread
+//! count. Buffers are handed back for reuse and a fixed number of chunks is in flight, so memory
+//! stays flat however long the input.
 
 use std::io::{Read, Write};
 use std::sync::mpsc;
@@ -85,11 +86,13 @@ fn first_row(rows: &Rows, header: bool) -> u64 {
     rows.first_record() + 1 - u64::from(header)
 }
 
-/// What converting one input batch makes: the output records, encoded, and the audit records.
+/// What converting one input batch makes: the output records, encoded, and the audit's
+/// occurrences.
 #[derive(Default)]
 pub(crate) struct Converted {
     pub(crate) rows: Vec<u8>,
-    pub(crate) audit: Vec<u8>,
+    /// The batch's audit occurrences, from its converting thread.
+    pub(crate) part: crate::audit::Part,
     /// Malformed texts needing review, in input order, for the whole file's summary (see
     /// [`crate::summary::Summary::part`]).
     pub(crate) texts: Vec<crate::summary::ReviewKey>,
@@ -102,91 +105,16 @@ pub(crate) struct Writers<W: Write> {
 }
 
 impl<W: Write> Writers<W> {
-    fn write(&mut self, converted: &Converted) -> Result<()> {
+    /// Write a batch's output records and the audit `lines` it completed.
+    fn write(&mut self, converted: &Converted, lines: &[u8]) -> Result<()> {
         self.rows
             .write_all(&converted.rows)
             .map_err(|e| Error::io(None, e))?;
         if let Some(audit) = &mut self.audit {
-            audit
-                .write_all(&converted.audit)
-                .map_err(|e| Error::io(None, e))?;
+            audit.write_all(lines).map_err(|e| Error::io(None, e))?;
         }
         Ok(())
     }
-}
-
-/// Run every record of `source` through `convert` (which turns one input batch, whose first
-/// record is data row `first_row`, into output and audit records) and write the results to
-/// `writers`, on `threads` threads. Returns the writers for the caller to finish.
-pub(crate) fn run<R, W, F>(
-    threads: usize,
-    mut source: Source<R>,
-    mut writers: Writers<W>,
-    mut convert: F,
-) -> Result<Writers<W>>
-where
-    R: Read + Send,
-    W: Write + Send,
-    F: FnMut(u64, &Rows, &mut Converted) -> Result<()>,
-{
-    if threads <= 1 {
-        let (mut input, mut output) = (Rows::default(), Converted::default());
-        while source.fill(&mut input)? {
-            convert(first_row(&input, source.header), &input, &mut output)?;
-            writers.write(&output)?;
-        }
-        return Ok(writers);
-    }
-
-    std::thread::scope(|scope| {
-        let header = source.header;
-        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Option<Rows>>>(DEPTH);
-        let (spent_in_tx, spent_in_rx) = mpsc::channel::<Rows>();
-        let reading = scope.spawn(move || {
-            loop {
-                let mut batch = spent_in_rx.try_recv().unwrap_or_default();
-                let filled = source.fill(&mut batch).map(|more| more.then_some(batch));
-                let last = !matches!(filled, Ok(Some(_)));
-                // A closed channel means the converting side stopped; so do we.
-                if full_tx.send(filled).is_err() || last {
-                    return;
-                }
-            }
-        });
-
-        let (out_tx, out_rx) = mpsc::sync_channel::<Converted>(DEPTH);
-        let (spent_out_tx, spent_out_rx) = mpsc::channel::<Converted>();
-        let writing = scope.spawn(move || -> Result<Writers<W>> {
-            for converted in out_rx {
-                writers.write(&converted)?;
-                let _ = spent_out_tx.send(converted);
-            }
-            Ok(writers)
-        });
-
-        let converted = (|| -> Result<()> {
-            for filled in &full_rx {
-                let Some(input) = filled? else {
-                    break;
-                };
-                let mut output = spent_out_rx.try_recv().unwrap_or_default();
-                convert(first_row(&input, header), &input, &mut output)?;
-                let _ = spent_in_tx.send(input);
-                if out_tx.send(output).is_err() {
-                    // The writer failed; its error is reported below.
-                    break;
-                }
-            }
-            Ok(())
-        })();
-        // Let both threads end: the reader sees its queue closed, the writer its input end.
-        drop(full_rx);
-        drop(out_tx);
-        let written = writing.join().expect("the writing thread does not panic");
-        reading.join().expect("the reading thread does not panic");
-        converted?;
-        written
-    })
 }
 
 /// A stretch of input for a converting thread, and its place in the input; `None` at the end
@@ -198,12 +126,13 @@ struct Job {
 
 /// Convert the records of `source` on as many threads as there are `states` (one state each:
 /// `convert` turns a batch whose first record is data row `first_row` into output with it), and
-/// write the results to `writers` in input order, handing each to `merged` first. One thread
-/// cuts the input into chunks; the converting threads split them into records and convert
+/// write the results to `writers` in input order, handing each to `merged` first (which may
+/// make audit lines of it, written after its records; one buffer serves every batch). With one
+/// state, all of it happens on this thread, in turn. Otherwise one thread cuts the input into chunks; the converting threads split them into records and convert
 /// them; this one puts the results back in order and writes them. A fixed number of chunks is
 /// in flight, so memory stays flat; the output is the same byte for byte whatever the number
 /// of threads. The first error in input order is returned.
-pub(crate) fn run_parallel<R, W, S, F, M>(
+pub(crate) fn run<R, W, S, F, M>(
     mut source: Source<R>,
     mut writers: Writers<W>,
     states: &mut [S],
@@ -215,14 +144,25 @@ where
     W: Write,
     S: Send,
     F: Fn(&mut S, u64, &Rows, &mut Converted) -> Result<()> + Sync,
-    M: FnMut(&Rows, &mut Converted) -> Result<()>,
+    M: FnMut(&Rows, &mut Converted, &mut Vec<u8>) -> Result<()>,
 {
     use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
+    if let [state] = states {
+        let (mut input, mut output) = (Rows::default(), Converted::default());
+        let mut lines = Vec::new();
+        while source.fill(&mut input)? {
+            convert(state, first_row(&input, source.header), &input, &mut output)?;
+            lines.clear();
+            merged(&input, &mut output, &mut lines)?;
+            writers.write(&output, &lines)?;
+        }
+        return Ok(writers);
+    }
     let workers = states.len().max(1);
-    let in_flight = workers * 2 + DEPTH;
+    let in_flight = workers + DEPTH;
     let stop = AtomicBool::new(false);
     let (delimiter, header) = (source.delimiter, source.header);
     std::thread::scope(|scope| {
@@ -304,6 +244,7 @@ where
         drop(spent_tx);
         let mut waiting: BTreeMap<u64, (Result<Converted>, Rows)> = BTreeMap::new();
         let mut next = 0u64;
+        let mut lines = Vec::new();
         let outcome = (|| -> Result<()> {
             for (seq, result, batch) in &done_rx {
                 waiting.insert(seq, (result, batch));
@@ -312,8 +253,9 @@ where
                     let mut converted = result?;
                     // The end of the input, or a stretch of blank lines, has nothing to write.
                     if !batch.is_empty() {
-                        merged(&batch, &mut converted)?;
-                        writers.write(&converted)?;
+                        lines.clear();
+                        merged(&batch, &mut converted, &mut lines)?;
+                        writers.write(&converted, &lines)?;
                     }
                     let _ = written_tx.send(());
                     let _ = batches_tx.send(batch);

@@ -718,6 +718,66 @@ fn claim_lines_that_repeat_a_code_are_one_review_item() {
     );
 }
 
+/// A claim is one review item per column and code however the input is cut between threads:
+/// claims of 30 lines in a file of many chunks, so that some claims start in one chunk and end
+/// in the next. The audit and the review page are the same for every thread count.
+#[test]
+fn a_claim_whose_lines_span_chunks_is_one_review_item_whatever_the_thread_count() {
+    let wd = Workdir::new();
+    let (claims, lines) = (1_000, 30);
+    let mut text = String::from("CLM_ID,LINE,NOTE,DX1,DX2\n");
+    for claim in 0..claims {
+        for line in 0..lines {
+            // DX2 holds a code on every other line only.
+            let dx2 = if line % 2 == 0 { "7796" } else { "" };
+            text.push_str(&format!("C{claim:05},{line},{:-<40},4019,{dx2}\n", "note"));
+        }
+    }
+    assert!(text.len() > 1 << 20, "many chunks");
+    wd.write("c.csv", &text);
+    let mut first: Option<(Vec<u8>, Vec<u8>)> = None;
+    for j in ["1", "2", "3"] {
+        wd.run(&[
+            "convert", "c.csv", "-q", "-j", j, "-o", "out.csv", "--audit", "a.csv", "--report",
+            "r.html",
+        ])
+        .expect_exit(0);
+        let audit = read_audit(&wd.path("a.csv"));
+        let c = |n: &str| col(&audit[0], n);
+        let items: Vec<(String, String, usize)> = audit[1..]
+            .iter()
+            .filter(|r| r[c("kind")] == "occurrence")
+            .map(|r| {
+                (
+                    r[c("CLM_ID")].clone(),
+                    r[c("column")].clone(),
+                    r[c("lines")].parse().unwrap(),
+                )
+            })
+            .collect();
+        let mut want = Vec::new();
+        for claim in 0..claims {
+            want.push((format!("C{claim:05}"), "DX1".to_string(), lines));
+            want.push((format!("C{claim:05}"), "DX2".to_string(), lines / 2));
+        }
+        assert!(
+            items == want,
+            "-j {j}: one item per claim and column, with all its lines"
+        );
+        let got = (
+            std::fs::read(wd.path("a.csv")).unwrap(),
+            std::fs::read(wd.path("r.html")).unwrap(),
+        );
+        match &first {
+            None => first = Some(got),
+            Some(want) => {
+                assert!(got.0 == want.0, "-j {j} wrote another audit");
+                assert!(got.1 == want.1, "-j {j} wrote another page");
+            }
+        }
+    }
+}
+
 /// The figure the README gives: the RIF inpatient sample's flagged cells, one review item per
 /// claim, column and code.
 #[test]
