@@ -386,8 +386,10 @@ impl Decisions {
     /// against `crosswalk`. Errors name the file and line.
     pub fn load(&mut self, path: &Path, crosswalk: &Crosswalk) -> Result<()> {
         use std::io::Read;
-        let mut file =
-            std::fs::File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+        // An audit may have been written compressed (`--audit audit.csv.gz`).
+        let (mut file, _) =
+            crate::input::decompressed(file).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
         let mut start = [0u8; 4];
         let n = file
             .read(&mut start)

@@ -177,8 +177,21 @@ pub fn check_targets(
     Ok(())
 }
 
-/// One output of a run: standard output, a special file written through, or a staged file.
+/// One output of a run: standard output, a special file written through, or a staged file;
+/// compressed with gzip or zstd when its name ends in `.gz` or `.zst`.
 pub struct Output {
+    layer: Layer,
+}
+
+/// What the bytes written go through on their way to the file.
+enum Layer {
+    Plain(Raw),
+    Gzip(flate2::write::GzEncoder<Raw>),
+    Zstd(zstd::stream::write::Encoder<'static, Raw>),
+}
+
+/// The file an [`Output`] writes, as it is opened.
+struct Raw {
     target: Target,
 }
 
@@ -197,8 +210,63 @@ static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 impl Output {
     /// Open the output `path` (`None` or `-`: standard output). A regular or new file is staged
-    /// as `.NAME.crosswalk-PID-N.tmp` beside it.
+    /// as `.NAME.crosswalk-PID-N.tmp` beside it. A name ending in `.gz` is written as gzip
+    /// (level 6, as `gzip` does), one ending in `.zst` as zstd (level 3, as `zstd` does).
     pub fn create(path: Option<&Path>) -> io::Result<Output> {
+        let raw = Raw::create(path)?;
+        let layer = match path.map(crate::input::Compression::of_name) {
+            Some(crate::input::Compression::Gzip) => Layer::Gzip(flate2::write::GzEncoder::new(
+                raw,
+                flate2::Compression::default(),
+            )),
+            Some(crate::input::Compression::Zstd) => {
+                let path = raw.path().to_path_buf();
+                Layer::Zstd(
+                    zstd::stream::write::Encoder::new(raw, zstd::DEFAULT_COMPRESSION_LEVEL)
+                        .map_err(|e| with_path(e, &path))?,
+                )
+            }
+            _ => Layer::Plain(raw),
+        };
+        Ok(Output { layer })
+    }
+
+    /// Flush everything written: the output is complete (its compressed stream ended). A
+    /// staged file is synced to disk, ready to be renamed by [`commit`].
+    pub fn finish(self) -> io::Result<Ready> {
+        let raw = match self.layer {
+            Layer::Plain(raw) => raw,
+            Layer::Gzip(gzip) => gzip.finish()?,
+            Layer::Zstd(zstd) => zstd.finish()?,
+        };
+        raw.finish()
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match &mut self.layer {
+            Layer::Plain(raw) => raw,
+            Layer::Gzip(gzip) => gzip,
+            Layer::Zstd(zstd) => zstd,
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer().write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer().write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer().flush()
+    }
+}
+
+impl Raw {
+    fn create(path: Option<&Path>) -> io::Result<Raw> {
         let target = match kind(path) {
             Kind::Stdout => Target::Stdout(io::stdout()),
             Kind::Through(path) => Target::Through(
@@ -246,12 +314,10 @@ impl Output {
                 }
             }
         };
-        Ok(Output { target })
+        Ok(Raw { target })
     }
 
-    /// Flush everything written: the output is complete. A staged file is synced to disk, ready
-    /// to be renamed by [`commit`].
-    pub fn finish(mut self) -> io::Result<Ready> {
+    fn finish(mut self) -> io::Result<Ready> {
         self.flush()?;
         let target = std::mem::replace(&mut self.target, Target::Stdout(io::stdout()));
         match target {
@@ -283,7 +349,7 @@ fn unregister(temp: &Path) {
     staged().retain(|p| p != temp);
 }
 
-impl Drop for Output {
+impl Drop for Raw {
     fn drop(&mut self) {
         if let Target::Staged { temp, .. } = &self.target {
             let _ = std::fs::remove_file(temp);
@@ -292,7 +358,7 @@ impl Drop for Output {
     }
 }
 
-impl Output {
+impl Raw {
     /// The error of a write, naming the file (a full disk must say which output it hit).
     fn failed(&self, e: io::Error) -> io::Error {
         match &self.target {
@@ -310,7 +376,7 @@ impl Output {
     }
 }
 
-impl Write for Output {
+impl Write for Raw {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let written = match &mut self.target {
             Target::Stdout(out) => out.write(buf),

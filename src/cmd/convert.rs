@@ -222,7 +222,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let converter = Converter::new(&crosswalk, &decisions, config);
 
-    let (name, reader, size) = open_input(&args)?;
+    let Input {
+        name,
+        reader,
+        size,
+        count,
+    } = open_input(&args)?;
     let opened = converter.open(reader, &name)?;
     let plan: Vec<String> = opened
         .plan()
@@ -260,9 +265,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .flatten()
         .map(super::progress::bar);
     let finished = opened
-        .run(outputs, |read| {
+        .run(outputs, |_| {
+            // The bytes read from the file, which a compressed input has fewer of than it holds.
             if let Some(bar) = &progress {
-                bar.set_position(read);
+                bar.set_position(count.load(std::sync::atomic::Ordering::Relaxed));
             }
         })
         .map_err(|e| closed_stdout(&args, e.into()))?;
@@ -358,16 +364,37 @@ fn is_workbook(path: &Path) -> bool {
 
 /// The claim file: a file (read to the end it had when opened) or stdin, with its name in
 /// messages and its size when known.
-fn open_input(args: &Args) -> anyhow::Result<(String, Box<dyn Read + Send>, Option<u64>)> {
-    match args.input.as_ref().filter(|p| p.as_os_str() != "-") {
-        None => Ok(("<stdin>".to_string(), Box::new(io::stdin()), None)),
-        Some(path) => {
-            let file = CheckedFile::open(path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
-            let size = file.size();
-            Ok((path.display().to_string(), Box::new(file), size))
-        }
-    }
+/// The input: its name, its records' bytes (decompressed when it is gzip or zstd), its size on
+/// disk, and a count of the bytes read from it (for the progress bar).
+fn open_input(args: &Args) -> anyhow::Result<Input> {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (name, raw, size): (String, Box<dyn Read + Send>, _) =
+        match args.input.as_ref().filter(|p| p.as_os_str() != "-") {
+            None => ("<stdin>".to_string(), Box::new(io::stdin()), None),
+            Some(path) => {
+                let file = CheckedFile::open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?;
+                let size = file.size();
+                (path.display().to_string(), Box::new(file), size)
+            }
+        };
+    let counted = crosswalk::input::Counted::new(raw, std::sync::Arc::clone(&count));
+    let (reader, _) =
+        crosswalk::input::decompressed(counted).with_context(|| format!("cannot read {name}"))?;
+    Ok(Input {
+        name,
+        reader,
+        size,
+        count,
+    })
+}
+
+/// An opened input (see [`open_input`]).
+struct Input {
+    name: String,
+    reader: Box<dyn Read + Send>,
+    size: Option<u64>,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The review page and the summary file, when asked for, complete and staged.

@@ -66,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         None => None,
     };
     let review = if args.audit.as_os_str() == "-" {
-        report::read_audit_from(std::io::stdin().lock(), std::path::Path::new("<stdin>"))?
+        report::read_audit_from(std::io::stdin(), std::path::Path::new("<stdin>"))?
     } else {
         report::read_audit(&args.audit)?
     };

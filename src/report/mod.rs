@@ -437,9 +437,17 @@ pub fn read_audit(path: &Path) -> Result<Review> {
     read_audit_from(file, path)
 }
 
+/// Read an audit from `reader`, decompressed when it is gzip or zstd (an audit written as
+/// `--audit audit.csv.gz`); `path` names it in errors.
+pub fn read_audit_from(reader: impl std::io::Read + Send, path: &Path) -> Result<Review> {
+    let (reader, _) =
+        crate::input::decompressed(reader).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+    read_plain_audit(reader, path)
+}
+
 /// Read an audit from `reader`; `path` names it in errors, with the lines an editor shows
 /// whatever the line ends (see [`crate::csvio`]).
-pub fn read_audit_from(reader: impl std::io::Read, path: &Path) -> Result<Review> {
+fn read_plain_audit(reader: impl std::io::Read, path: &Path) -> Result<Review> {
     let mut records = Records::new(reader, &path.display().to_string(), b',');
     let mut record = csv::ByteRecord::new();
     if !records.read(&mut record)? {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `crosswalk` binary, one module per subcommand.
 
 mod codesets;
+mod compressed;
 mod convert;
 mod decisions;
 mod fy2018;
