@@ -53,6 +53,7 @@ pub mod dates;
 pub mod decisions;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod gem;
 mod index;
 pub mod inert;

@@ -32,6 +32,7 @@ struct Cli {
 enum Command {
     // Boxed: its many options make it far larger than the other variants.
     Convert(Box<cmd::convert::Args>),
+    Export(cmd::export::Args),
     Map(cmd::map::Args),
     Report(cmd::report::Args),
     Stats(cmd::stats::Args),
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Convert(args) => cmd::convert::run(*args),
+        Command::Export(args) => cmd::export::run(args),
         Command::Map(args) => cmd::map::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Stats(args) => cmd::stats::run(args),

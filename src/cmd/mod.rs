@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its arguments and `run`, plus the options they share.
 
 pub mod convert;
+pub mod export;
 pub mod map;
 pub mod progress;
 pub mod report;

@@ -4,6 +4,7 @@ mod codesets;
 mod compressed;
 mod convert;
 mod decisions;
+mod export;
 mod fy2018;
 mod map;
 mod outputs;

@@ -1,0 +1,156 @@
+//! `crosswalk export`: the resolved lookup table, for joins in SQL engines.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use crosswalk::convert::{Choose, Options, Unmapped};
+use crosswalk::csvout::Encoder;
+use crosswalk::decisions::Decisions;
+use crosswalk::export::{COLUMNS, ExportRow, export};
+use crosswalk::output::{self, Output};
+use crosswalk::{Code, System};
+
+use super::{CrosswalkArgs, Outcome, SystemArg};
+
+const EXAMPLES: &str = "\
+Examples:
+  crosswalk export -o crosswalk.csv
+  crosswalk export --system icd9-dx --choose first-billable -o dx.csv
+  crosswalk export --decisions reviewed.csv -o decided.csv.gz
+
+One row per source code, alternative and position in its cluster: the code, its status and
+whether it needs review, and each target with its title and validity. The rows whose `chosen`
+is true are what `convert` writes with the same options and decisions: position 1 into the
+code's cell, the others into empty cells of its group; a chosen row without a target blanks the
+cell; a code with no chosen row is left as it is. See examples/duckdb/ for a join in SQL.";
+
+/// Write the table `convert` converts by, for SQL joins.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Write the table to PATH (`-` or none: stdout; `.gz` / `.zst`: compressed).
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+
+    /// The source systems to export (repeatable; default both ICD-9-CM systems).
+    #[arg(long, value_enum, value_name = "SYSTEM")]
+    system: Vec<SystemArg>,
+
+    /// As for convert: what to write for an ambiguous code.
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = Choose::First)]
+    choose: Choose,
+
+    /// As for convert: what to write for a code that cannot be converted.
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = Unmapped::Keep)]
+    unmapped: Unmapped,
+
+    /// Apply reviewers' decisions for codes (code rows of a filled-in audit, a review workbook,
+    /// or `system,code,decision` rows), as convert does. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    decisions: Vec<PathBuf>,
+
+    /// Print nothing on stderr but errors.
+    #[arg(short, long)]
+    quiet: bool,
+
+    #[command(flatten)]
+    crosswalk: CrosswalkArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let inputs: Vec<(&str, &std::path::Path)> = args
+        .decisions
+        .iter()
+        .map(|p| ("a --decisions file", p.as_path()))
+        .collect();
+    output::check_targets(&[("--output", args.output.as_deref())], &inputs)
+        .map_err(super::usage)?;
+    let crosswalk = args.crosswalk.load()?;
+    let mut decisions = Decisions::new();
+    for path in &args.decisions {
+        decisions.load(path, &crosswalk)?;
+    }
+    let options = Options {
+        choose: args.choose,
+        unmapped: args.unmapped,
+        ..Options::default()
+    };
+    let systems: Vec<System> = if args.system.is_empty() {
+        vec![System::Icd9Dx, System::Icd9Proc]
+    } else {
+        args.system.iter().map(|&s| s.into()).collect()
+    };
+    let mut out = Output::create(args.output.as_deref())?;
+    let encoder = Encoder::new(b',', false);
+    let mut line = Vec::new();
+    encoder.record(COLUMNS.iter().map(|c| c.as_bytes()), &mut line);
+    out.write_all(&line)?;
+    let mut rows = 0u64;
+    for system in systems {
+        let target = system.gem_target();
+        let gem = crosswalk.gem(system)?.provenance().to_string();
+        let code_set = crosswalk.code_set(target).release().to_string();
+        export(&crosswalk, &decisions, options, system, |r| {
+            line.clear();
+            encoder.record(
+                cells(&crosswalk, r, &gem, &code_set)
+                    .iter()
+                    .map(|c| c.as_bytes()),
+                &mut line,
+            );
+            rows += 1;
+            out.write_all(&line).context("cannot write the table")
+        })?;
+    }
+    let ready = out.finish().context("cannot write the table")?;
+    output::commit(vec![ready]).context("cannot write the table")?;
+    if args.output.is_some() && !args.quiet {
+        super::say(format!(
+            "export: {} rows",
+            crosswalk::summary::thousands(rows)
+        ));
+    }
+    Ok(Outcome::Done)
+}
+
+/// The cells of one row, in the order of [`COLUMNS`].
+fn cells(
+    crosswalk: &crosswalk::Crosswalk,
+    r: &ExportRow<'_>,
+    gem: &str,
+    code_set: &str,
+) -> [String; COLUMNS.len()] {
+    let target = r.system.gem_target();
+    let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let spelled = |c: Option<Code>, dotted: bool| match c {
+        Some(c) if dotted => c.dotted(target),
+        Some(c) => c.as_str().to_string(),
+        None => String::new(),
+    };
+    let mut status = Vec::new();
+    r.statuses.write_label(&mut status);
+    [
+        r.system.name().to_string(),
+        r.code.as_str().to_string(),
+        r.code.dotted(r.system),
+        String::from_utf8(status).expect("status names are ASCII"),
+        r.needs_review.to_string(),
+        r.decided_by.unwrap_or("").to_string(),
+        number(r.alternative),
+        r.chosen.to_string(),
+        number(r.position),
+        spelled(r.target, false),
+        spelled(r.target, true),
+        r.target
+            .and_then(|c| crosswalk.title(target, &c))
+            .map(|t| t.into_owned())
+            .unwrap_or_default(),
+        r.target
+            .map(|c| crosswalk.code_set(target).validity(&c).as_str().to_string())
+            .unwrap_or_default(),
+        r.flags.map(|f| f.to_string()).unwrap_or_default(),
+        gem.to_string(),
+        code_set.to_string(),
+    ]
+}
