@@ -85,7 +85,10 @@ impl Compression {
     pub fn sniff(start: &[u8]) -> Compression {
         if start.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if start.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if start.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+            // A skippable frame first, as pzstd writes.
+            || (start.len() >= 4 && start[0] & 0xf0 == 0x50 && start[1..4] == [0x2a, 0x4d, 0x18])
+        {
             Compression::Zstd
         } else {
             Compression::None
@@ -116,18 +119,44 @@ pub fn decompressed<'a, R: Read + Send + 'a>(
             Err(e) => return Err(e),
         }
     };
-    if start.len() >= 4 || start.is_empty() {
+    if start.len() >= 6 || start.is_empty() {
+        refuse(start)?;
         let compression = Compression::sniff(start);
         return wrap(Box::new(buffered), compression);
     }
     // A short first read (a pipe): the magic number is completed from the next.
-    let mut first = Vec::with_capacity(4);
-    buffered.by_ref().take(4).read_to_end(&mut first)?;
+    let mut first = Vec::with_capacity(6);
+    buffered.by_ref().take(6).read_to_end(&mut first)?;
+    refuse(&first)?;
     let compression = Compression::sniff(&first);
     wrap(
         Box::new(io::Cursor::new(first).chain(buffered)),
         compression,
     )
+}
+
+/// The compressed formats that are not read, by their first bytes: a clear error beats a
+/// header of binary.
+const UNREAD: [(&[u8], &str, &str); 4] = [
+    (b"\xfd7zXZ\x00", "xz", "xz -d"),
+    (b"BZh", "bzip2", "bunzip2"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip", "7z x"),
+    (b"\x04\x22\x4d\x18", "LZ4", "lz4 -d"),
+];
+
+fn refuse(start: &[u8]) -> io::Result<()> {
+    for (magic, format, command) in UNREAD {
+        if start.starts_with(magic) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "this is {format}-compressed data; crosswalk reads gzip and zstd (decompress \
+                     it first: {command})"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn wrap<'a>(

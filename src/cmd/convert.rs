@@ -48,11 +48,13 @@ complete output file, is left behind); 2 usage.";
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// The claim file (CSV, pipe- or tab-delimited). Missing or `-`: read stdin.
+    /// The claim file (CSV, pipe- or tab-delimited; gzip or zstd compressed too, known by its
+    /// first bytes). Missing or `-`: read stdin.
     #[arg(value_name = "INPUT")]
     input: Option<PathBuf>,
 
     /// Write the converted file here (via a temporary file renamed on success) instead of stdout.
+    /// Every output named `.gz` or `.zst` is written compressed.
     #[arg(short, long, value_name = "PATH")]
     output: Option<PathBuf>,
 

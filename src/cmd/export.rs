@@ -11,7 +11,18 @@ use crosswalk::export::{COLUMNS, ExportRow, export};
 use crosswalk::output::{self, Output};
 use crosswalk::{Code, System};
 
-use super::{CrosswalkArgs, Outcome, SystemArg};
+use super::{CrosswalkArgs, Outcome};
+
+/// A system `convert` converts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Source {
+    /// ICD-9-CM diagnoses.
+    #[value(name = "icd9-dx")]
+    Icd9Dx,
+    /// ICD-9-CM procedures.
+    #[value(name = "icd9-proc")]
+    Icd9Proc,
+}
 
 const EXAMPLES: &str = "\
 Examples:
@@ -35,9 +46,10 @@ pub struct Args {
 
     /// The source systems to export (repeatable; default both ICD-9-CM systems).
     #[arg(long, value_enum, value_name = "SYSTEM")]
-    system: Vec<SystemArg>,
+    system: Vec<Source>,
 
-    /// As for convert: what to write for an ambiguous code.
+    /// As for convert: what to write for an ambiguous code (`fail` has nothing to stop on
+    /// here: every GEM has ambiguous codes).
     #[arg(long, value_name = "HOW", value_enum, default_value_t = Choose::First)]
     choose: Choose,
 
@@ -59,6 +71,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    if args.choose == Choose::Fail {
+        return Err(super::usage(
+            "export --choose fail would stop at the first ambiguous code; choose first, \
+             first-billable or keep",
+        )
+        .into());
+    }
     let inputs: Vec<(&str, &std::path::Path)> = args
         .decisions
         .iter()
@@ -71,6 +90,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     for path in &args.decisions {
         decisions.load(path, &crosswalk)?;
     }
+    let for_claims = decisions.list().iter().filter(|d| !d.for_code()).count();
+    if for_claims > 0 && !args.quiet {
+        super::say(format!(
+            "export: {} decisions for single claims (occurrence rows) are left out: a lookup \
+             table holds decisions for codes",
+            crosswalk::summary::thousands(for_claims as u64)
+        ));
+    }
     let options = Options {
         choose: args.choose,
         unmapped: args.unmapped,
@@ -79,7 +106,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let systems: Vec<System> = if args.system.is_empty() {
         vec![System::Icd9Dx, System::Icd9Proc]
     } else {
-        args.system.iter().map(|&s| s.into()).collect()
+        let system = |s: &Source| match s {
+            Source::Icd9Dx => System::Icd9Dx,
+            Source::Icd9Proc => System::Icd9Proc,
+        };
+        args.system.iter().map(system).collect()
     };
     let mut out = Output::create(args.output.as_deref())?;
     let encoder = Encoder::new(b',', false);

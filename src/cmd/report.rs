@@ -53,8 +53,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let crosswalk = args.crosswalk.load()?;
     let totals = match &args.summary {
         Some(path) => {
-            let text =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            // Read as convert wrote it: compressed when its name said so.
+            let text = std::fs::File::open(path)
+                .and_then(crosswalk::input::decompressed)
+                .and_then(|(mut reader, _)| {
+                    let mut text = Vec::new();
+                    std::io::Read::read_to_end(&mut reader, &mut text).map(|_| text)
+                })
+                .with_context(|| format!("cannot read {}", path.display()))?;
             let totals: RunTotals = serde_json::from_slice(&text).with_context(|| {
                 format!(
                     "{}: not a run summary (one is written by `crosswalk convert --summary PATH`)",

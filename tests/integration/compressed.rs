@@ -211,3 +211,60 @@ fn damaged_compressed_input_is_an_error_naming_the_file() {
         assert!(!wd.path("audit.csv").exists(), "{name}: no audit");
     }
 }
+
+#[test]
+fn other_compressions_are_named_and_zstd_skippable_frames_read() {
+    let wd = Workdir::new();
+    let plain = claims();
+    wd.write("claims.csv", &plain);
+    wd.run(&[
+        "convert",
+        "claims.csv",
+        "-q",
+        "-o",
+        "want.csv",
+        "--summary",
+        "s.json.zst",
+    ])
+    .expect_exit(0);
+    // A skippable frame first, as pzstd writes.
+    let mut skippable = vec![0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+    skippable.extend(zstd(&plain));
+    wd.write("pzstd.zst", skippable);
+    wd.run(&["convert", "pzstd.zst", "-q", "-o", "got.csv"])
+        .expect_exit(0);
+    assert!(
+        std::fs::read(wd.path("got.csv")).unwrap() == std::fs::read(wd.path("want.csv")).unwrap()
+    );
+    for (name, start, says) in [
+        (
+            "x.csv.xz",
+            &b"\xfd7zXZ\x00\x00\x04garbage"[..],
+            "xz-compressed",
+        ),
+        ("x.csv.bz2", &b"BZh91AY&SYgarbage"[..], "bzip2-compressed"),
+    ] {
+        wd.write(name, start);
+        let run = wd.run(&["convert", name, "-o", "out.csv"]).expect_exit(1);
+        assert!(run.stderr.contains(says), "{}", run.describe());
+        assert!(
+            !run.stderr.contains("garbage"),
+            "no bytes of it shown: {}",
+            run.describe()
+        );
+        assert!(!wd.path("out.csv").exists());
+    }
+    // A compressed summary reads back for the page's totals.
+    wd.run(&[
+        "convert",
+        "claims.csv",
+        "-q",
+        "-o",
+        "o.csv",
+        "--audit",
+        "a.csv",
+    ])
+    .expect_exit(0);
+    wd.run(&["report", "a.csv", "--summary", "s.json.zst", "-o", "r.html"])
+        .expect_exit(0);
+}

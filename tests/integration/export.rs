@@ -161,15 +161,19 @@ fn the_exported_table_says_what_convert_writes() {
 }
 
 #[test]
-fn export_refuses_what_convert_does_not_convert() {
+fn export_refuses_what_convert_does_not_do() {
     let wd = Workdir::new();
-    let run = wd
-        .run(&["export", "--system", "icd10-cm", "-o", "t.csv"])
-        .expect_exit(1);
-    assert!(
-        run.stderr.contains("convert rewrites ICD-9 codes only"),
-        "{}",
-        run.describe()
-    );
-    assert!(!wd.path("t.csv").exists());
+    for (args, says) in [
+        (&["--system", "icd10-cm"][..], "invalid value 'icd10-cm'"),
+        (
+            &["--choose", "fail"][..],
+            "would stop at the first ambiguous code",
+        ),
+    ] {
+        let run = wd
+            .run(&[&["export", "-o", "t.csv"][..], args].concat())
+            .expect_exit(2);
+        assert!(run.stderr.contains(says), "{}", run.describe());
+        assert!(!wd.path("t.csv").exists());
+    }
 }
