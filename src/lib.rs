@@ -61,6 +61,7 @@ pub mod input;
 pub mod mapping;
 pub mod options;
 pub mod output;
+pub mod parquet;
 pub mod report;
 pub mod row;
 pub mod rows;

@@ -14,6 +14,7 @@ use crosswalk::csvio;
 use crosswalk::decisions::Decisions;
 use crosswalk::input::CheckedFile;
 use crosswalk::output::{self, Output, Ready};
+use crosswalk::parquet::{ParquetSink, ParquetText};
 use crosswalk::report::{
     Review, RunTotals,
     html::{self, About},
@@ -229,8 +230,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         reader,
         size,
         count,
+        parquet,
     } = open_input(&args)?;
     let opened = converter.open(reader, &name)?;
+    if let Some(schema) = &parquet {
+        let plan = opened.plan();
+        let mut text: Vec<usize> = plan.columns.iter().map(|c| c.index).collect();
+        text.extend(
+            plan.columns
+                .iter()
+                .flat_map(|c| c.companions.iter().map(|k| k.index)),
+        );
+        ParquetText::check_text(schema, &text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    }
     let plan: Vec<String> = opened
         .plan()
         .describe()
@@ -252,12 +264,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         None => None,
     };
     let outputs = Outputs {
-        rows: Output::create(args.output.as_deref())?,
+        rows: rows_output(&args, &opened, converter.config(), parquet)?,
         audit: args
             .audit
             .as_deref()
             .filter(|p| !is_workbook(p))
-            .map(|path| Output::create(Some(path)))
+            .map(|path| Output::create(Some(path)).map(|out| Rows::Text(Box::new(out))))
             .transpose()?,
         review: args.report.is_some(),
         workbook,
@@ -380,6 +392,24 @@ fn open_input(args: &Args) -> anyhow::Result<Input> {
                 (path.display().to_string(), Box::new(file), size)
             }
         };
+    // A Parquet file is read from its end, so only a named one: as the text of its rows.
+    if let Some(path) = args.input.as_ref().filter(|p| p.as_os_str() != "-") {
+        let mut start = [0u8; 4];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut start))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if crosswalk::parquet::is_parquet(&start[..n]) {
+            let text = ParquetText::open(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            return Ok(Input {
+                name,
+                parquet: Some(text.schema()),
+                reader: Box::new(text),
+                size: None,
+                count,
+            });
+        }
+    }
     let counted = crosswalk::input::Counted::new(raw, std::sync::Arc::clone(&count));
     let (reader, _) =
         crosswalk::input::decompressed(counted).with_context(|| format!("cannot read {name}"))?;
@@ -388,6 +418,7 @@ fn open_input(args: &Args) -> anyhow::Result<Input> {
         reader,
         size,
         count,
+        parquet: None,
     })
 }
 
@@ -397,6 +428,8 @@ struct Input {
     reader: Box<dyn Read + Send>,
     size: Option<u64>,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The schema of a Parquet input.
+    parquet: Option<arrow_schema::SchemaRef>,
 }
 
 /// The review page and the summary file, when asked for, complete and staged.
@@ -489,6 +522,83 @@ fn tell(
 
 /// A closed standard output (`| head`) ends a run quietly, unless other outputs were asked for:
 /// they are not written then, and saying nothing would leave an older audit looking current.
+/// Where the converted records go: delimited text, or Parquet for a `-o` named `.parquet`.
+enum Rows {
+    Text(Box<Output>),
+    Parquet(Box<ParquetSink<Output>>),
+}
+
+impl Rows {
+    fn finish(self) -> io::Result<Ready> {
+        match self {
+            Rows::Text(out) => out.finish(),
+            Rows::Parquet(sink) => sink.finish()?.finish(),
+        }
+    }
+}
+
+impl Write for Rows {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Rows::Text(out) => out.write(buf),
+            Rows::Parquet(sink) => sink.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Rows::Text(out) => out.write_all(buf),
+            Rows::Parquet(sink) => sink.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Rows::Text(out) => out.flush(),
+            Rows::Parquet(sink) => sink.flush(),
+        }
+    }
+}
+
+/// The output of the converted records: Parquet for a `-o` named `.parquet` (typed as a Parquet
+/// input's `schema`, with the flags column as text), else text.
+fn rows_output<R: Read + Send>(
+    args: &Args,
+    opened: &crosswalk::convert::Opened<'_, R>,
+    config: &Config,
+    schema: Option<arrow_schema::SchemaRef>,
+) -> anyhow::Result<Rows> {
+    let out = Output::create(args.output.as_deref())?;
+    let Some(path) = args
+        .output
+        .as_deref()
+        .filter(|p| crosswalk::parquet::is_parquet_name(p))
+    else {
+        return Ok(Rows::Text(Box::new(out)));
+    };
+    let mut names: Vec<String> = match opened.header() {
+        Some(h) => h
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect(),
+        None => (1..=opened.width())
+            .map(|k| format!("column_{k}"))
+            .collect(),
+    };
+    if config.options.flags_column {
+        names.push(config.flags_column_name.clone());
+    }
+    let sink = ParquetSink::new(
+        out,
+        opened.delimiter(),
+        opened.header().is_some(),
+        schema,
+        &names,
+    )
+    .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Rows::Parquet(Box::new(sink)))
+}
+
 fn closed_stdout(args: &Args, error: anyhow::Error) -> anyhow::Error {
     let others: Vec<&str> = [
         ("--audit", args.audit.is_some()),

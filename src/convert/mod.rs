@@ -344,6 +344,21 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         self.rewriter.plan()
     }
 
+    /// The header record, when the file has one.
+    pub fn header(&self) -> Option<&csv::ByteRecord> {
+        self.header.as_ref()
+    }
+
+    /// The width of the records (the header's, or the first record's).
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The delimiter the output is written with (the input's).
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
     /// Convert every record, writing the results to `outputs`; `progress` is told the bytes
     /// read after each batch.
     pub fn run<W: Write + Send>(

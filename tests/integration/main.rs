@@ -8,6 +8,7 @@ mod export;
 mod fy2018;
 mod map;
 mod outputs;
+mod parquet;
 mod records;
 mod report;
 mod shape;

@@ -1,0 +1,396 @@
+//! Parquet in and out, at the edges of the one conversion path: a Parquet file is read as the
+//! delimited text of its rows ([`ParquetText`]), and the converted text is written back as
+//! Parquet ([`ParquetSink`]), so that column detection, every rule of conversion, the audit and
+//! the thread count work the same for both formats.
+//!
+//! Codes must be text: a code column stored as a number has lost what makes it a code (`0389`
+//! reads as 389, `250.00` as 250), so [`ParquetText::check_text`] refuses one, naming it. Other
+//! columns keep their type: they are read as text and written back as the type they had, and the
+//! output has the input's schema plus the flags column. Row groups are written when about
+//! [`ROW_GROUP_BYTES`] are buffered, so memory stays flat.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::builder::StringBuilder;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::csvout::Encoder;
+
+/// Bytes of encoded data a row group holds before it is written out.
+pub const ROW_GROUP_BYTES: usize = 4 << 20;
+
+/// Rows read or written per Arrow batch.
+const BATCH_ROWS: usize = 8192;
+
+/// True when `start` (a file's first bytes) is a Parquet file.
+pub fn is_parquet(start: &[u8]) -> bool {
+    start.starts_with(b"PAR1")
+}
+
+/// True when `path` names a Parquet output.
+pub fn is_parquet_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+fn is_text(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
+}
+
+fn failed(e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
+
+/// A Parquet file read as comma-separated text: a header of its column names, then one line
+/// per row (a null is an empty cell; other types are written as Arrow writes them as text).
+pub struct ParquetText {
+    schema: SchemaRef,
+    batches: ParquetRecordBatchReader,
+    encoder: Encoder,
+    pending: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl ParquetText {
+    /// Open the Parquet file `path`.
+    pub fn open(path: &Path) -> io::Result<ParquetText> {
+        let file = File::open(path)?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(failed)?;
+        let schema = builder.schema().clone();
+        let batches = builder
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(failed)?;
+        let encoder = Encoder::new(b',', false);
+        let mut pending = Vec::new();
+        encoder.record(
+            schema.fields().iter().map(|f| f.name().as_bytes()),
+            &mut pending,
+        );
+        Ok(ParquetText {
+            schema,
+            batches,
+            encoder,
+            pending,
+            at: 0,
+            done: false,
+        })
+    }
+
+    /// The file's schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Refuse code columns (the columns at `columns`, by index) that are not text, naming the
+    /// first and saying why.
+    pub fn check_text(schema: &Schema, columns: &[usize]) -> Result<(), String> {
+        for &i in columns {
+            let field = schema.field(i);
+            // A column of nulls only holds no code yet; it is written as text.
+            if !is_text(field.data_type()) && *field.data_type() != DataType::Null {
+                return Err(format!(
+                    "column {} holds codes but is stored as {} in the Parquet file: a code \
+                     stored as a number has lost its leading zeros and dots (0389 reads as 389, \
+                     250.00 as 250); store it as a string column",
+                    field.name(),
+                    field.data_type()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn encode(&mut self, batch: &RecordBatch) -> io::Result<()> {
+        use arrow_array::cast::AsArray;
+        let options = FormatOptions::default().with_null("");
+        // Text columns are copied as they are; other types written as Arrow writes them.
+        enum Column<'a> {
+            Utf8(&'a arrow_array::StringArray),
+            Large(&'a arrow_array::LargeStringArray),
+            View(&'a arrow_array::StringViewArray),
+            Other(ArrayFormatter<'a>),
+        }
+        let columns: Vec<Column<'_>> = batch
+            .columns()
+            .iter()
+            .map(|c| match c.data_type() {
+                DataType::Utf8 => Ok(Column::Utf8(c.as_string::<i32>())),
+                DataType::LargeUtf8 => Ok(Column::Large(c.as_string::<i64>())),
+                DataType::Utf8View => Ok(Column::View(c.as_string_view())),
+                _ => ArrayFormatter::try_new(c.as_ref(), &options).map(Column::Other),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(failed)?;
+        let mut cell = String::new();
+        for row in 0..batch.num_rows() {
+            let start = self.pending.len();
+            for (k, column) in columns.iter().enumerate() {
+                if k > 0 {
+                    self.pending.push(b',');
+                }
+                let text: &str = match column {
+                    Column::Utf8(a) if a.is_valid(row) => a.value(row),
+                    Column::Large(a) if a.is_valid(row) => a.value(row),
+                    Column::View(a) if a.is_valid(row) => a.value(row),
+                    Column::Other(f) => {
+                        use std::fmt::Write as _;
+                        cell.clear();
+                        write!(cell, "{}", f.value(row)).map_err(failed)?;
+                        &cell
+                    }
+                    _ => "",
+                };
+                self.encoder.field(text.as_bytes(), &mut self.pending);
+            }
+            self.encoder.end(start, &mut self.pending);
+        }
+        Ok(())
+    }
+}
+
+impl Read for ParquetText {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.pending.len() && !self.done {
+            self.pending.clear();
+            self.at = 0;
+            match self.batches.next() {
+                Some(batch) => self.encode(&batch.map_err(failed)?)?,
+                None => self.done = true,
+            }
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Converted delimited text written as Parquet: the records written to it are parsed back into
+/// columns, each cast to its field's type in `schema` (text columns stay text, an empty cell of
+/// another type is null), and written in row groups of about [`ROW_GROUP_BYTES`].
+pub struct ParquetSink<W: Write + Send> {
+    writer: ArrowWriter<W>,
+    schema: SchemaRef,
+    reader: csv_core::Reader,
+    /// The header record comes first: it is checked, not written.
+    header: bool,
+    /// The parser's output buffer.
+    field: Vec<u8>,
+    /// The record being read: its fields' bytes one after another, and where each ends.
+    record: Vec<u8>,
+    ends: Vec<usize>,
+    builders: Vec<StringBuilder>,
+    /// Rows in the builders, and rows written in all.
+    rows: usize,
+    written: u64,
+}
+
+impl<W: Write + Send> ParquetSink<W> {
+    /// A sink writing to `out` records separated by `delimiter`, the first of them a header
+    /// when `header`, as the columns `names`: typed as in `schema` where it has them (the input
+    /// file's, when it was Parquet), text otherwise (a CSV input's columns, the flags column).
+    pub fn new(
+        out: W,
+        delimiter: u8,
+        header: bool,
+        schema: Option<SchemaRef>,
+        names: &[String],
+    ) -> io::Result<ParquetSink<W>> {
+        let fields: Vec<Field> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                // A column of nulls only (as a reader infers an empty one) may get codes (a
+                // cluster's further codes): it is written as text.
+                let data_type = schema
+                    .as_ref()
+                    .and_then(|s| s.fields().get(i))
+                    .map(|f| f.data_type().clone())
+                    .filter(|t| *t != DataType::Null)
+                    .unwrap_or(DataType::Utf8);
+                Field::new(name, data_type, true)
+            })
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        // Small pages and dictionaries: every column buffers one of each until it is full, and
+        // claim files have many columns.
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_data_page_size_limit(64 << 10)
+            .set_dictionary_page_size_limit(64 << 10)
+            .build();
+        let writer = ArrowWriter::try_new(out, schema.clone(), Some(properties)).map_err(failed)?;
+        let reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        Ok(ParquetSink {
+            writer,
+            builders: (0..schema.fields().len())
+                .map(|_| StringBuilder::new())
+                .collect(),
+            schema,
+            reader,
+            header,
+            field: vec![0; 1 << 16],
+            ends: Vec::new(),
+            rows: 0,
+            written: 0,
+            record: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, fields: &[&[u8]]) -> io::Result<()> {
+        if std::mem::take(&mut self.header) {
+            return Ok(());
+        }
+        self.written += 1;
+        if fields.len() != self.builders.len() {
+            return Err(failed(format!(
+                "output row {} has {} fields where the columns are {} (with the flags column): \
+                 a Parquet file has one schema for every row, so a row of another width \
+                 (--flexible) cannot be written to it; write CSV",
+                self.written,
+                fields.len(),
+                self.builders.len()
+            )));
+        }
+        for ((builder, field), f) in self
+            .builders
+            .iter_mut()
+            .zip(fields)
+            .zip(self.schema.fields())
+        {
+            // Parquet text is UTF-8: another encoding (Latin-1 claim text) cannot be written as
+            // it is, and is not changed silently.
+            let text = std::str::from_utf8(field).map_err(|_| {
+                failed(format!(
+                    "column {}: {} is not UTF-8 text, which Parquet requires; write CSV, or \
+                     convert the file's text to UTF-8 first",
+                    f.name(),
+                    crate::inert::for_terminal(&String::from_utf8_lossy(field))
+                ))
+            })?;
+            builder.append_value(text);
+        }
+        self.rows += 1;
+        if self.rows == BATCH_ROWS {
+            self.write_batch()?;
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self) -> io::Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for (builder, field) in self.builders.iter_mut().zip(self.schema.fields()) {
+            let text: ArrayRef = Arc::new(builder.finish());
+            columns.push(if *field.data_type() == DataType::Utf8 {
+                text
+            } else if is_text(field.data_type()) {
+                arrow_cast::cast(&text, field.data_type()).map_err(failed)?
+            } else {
+                // An empty cell of a typed column is null.
+                let text = text
+                    .as_any()
+                    .downcast_ref::<arrow_array::StringArray>()
+                    .expect("built as strings");
+                let nulled: arrow_array::StringArray =
+                    text.iter().map(|v| v.filter(|v| !v.is_empty())).collect();
+                arrow_cast::cast(&nulled, field.data_type())
+                    .map_err(|e| failed(format!("column {}: {e}", field.name())))?
+            });
+        }
+        let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(failed)?;
+        self.writer.write(&batch).map_err(failed)?;
+        self.rows = 0;
+        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+            self.writer.flush().map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    /// Write the rows left and the file's footer; returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        // A last record without its line end.
+        let mut rest: &[u8] = &[];
+        self.feed(&mut rest, true)?;
+        self.write_batch()?;
+        self.writer.into_inner().map_err(failed)
+    }
+
+    fn feed(&mut self, input: &mut &[u8], end: bool) -> io::Result<()> {
+        use csv_core::ReadFieldResult;
+        loop {
+            let (result, nin, nout) = self.reader.read_field(input, &mut self.field);
+            *input = &input[nin..];
+            self.partial(nout);
+            match result {
+                ReadFieldResult::InputEmpty => {
+                    if !end {
+                        return Ok(());
+                    }
+                }
+                ReadFieldResult::OutputFull => {}
+                ReadFieldResult::Field { record_end } => {
+                    self.ends.push(self.record.len());
+                    if record_end {
+                        self.end_record()?;
+                    }
+                }
+                ReadFieldResult::End => return Ok(()),
+            }
+        }
+    }
+
+    /// Add the first `n` bytes of the parser's output to the field being read.
+    fn partial(&mut self, n: usize) {
+        self.record.extend_from_slice(&self.field[..n]);
+    }
+
+    fn end_record(&mut self) -> io::Result<()> {
+        let record = std::mem::take(&mut self.record);
+        let ends = std::mem::take(&mut self.ends);
+        let mut start = 0;
+        let fields: Vec<&[u8]> = ends
+            .iter()
+            .map(|&end| {
+                let field = &record[start..end];
+                start = end;
+                field
+            })
+            .collect();
+        let added = self.add(&fields);
+        drop(fields);
+        (self.record, self.ends) = (record, ends);
+        self.record.clear();
+        self.ends.clear();
+        added
+    }
+}
+
+impl<W: Write + Send> Write for ParquetSink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut input = buf;
+        self.feed(&mut input, false)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,162 @@
+//! Parquet in and out, through the binary (tests/parquet/check.sh does the same with pyarrow on
+//! every real sample): a Parquet claim file converts as its CSV does, into Parquet or CSV; other
+//! columns keep their types; a code column stored as a number, and rows of another width, are
+//! errors naming them, with no output left.
+
+use std::fs::File;
+use std::sync::Arc;
+
+use arrow_array::RecordBatchReader;
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::convert::read_file;
+use crate::workdir::Workdir;
+
+/// The example's rows as a table: every column text but CLM_PMT_AMT (a number, when `typed`)
+/// and SEGMENT (an integer, when `typed`).
+fn write_parquet(path: &std::path::Path, rows: &[Vec<String>], typed: bool) {
+    let header = &rows[0];
+    let columns: Vec<(String, ArrayRef)> = header
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let values = rows[1..].iter().map(|r| r[i].as_str());
+            let array: ArrayRef = match name.as_str() {
+                "CLM_PMT_AMT" if typed => Arc::new(Float64Array::from_iter_values(
+                    values.map(|v| v.parse::<f64>().unwrap()),
+                )),
+                "SEGMENT" if typed => Arc::new(Int64Array::from_iter_values(
+                    values.map(|v| v.parse::<i64>().unwrap()),
+                )),
+                "ICD9_DGNS_CD_1" if !typed => {
+                    Arc::new(Int64Array::from_iter(values.map(|v| v.parse::<i64>().ok())))
+                }
+                _ => Arc::new(StringArray::from_iter_values(values)),
+            };
+            (name.clone(), array)
+        })
+        .collect();
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let mut writer =
+        ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// The cells of a Parquet file as text (null as empty), header first, with the column types.
+fn read_parquet(path: &std::path::Path) -> (Vec<Vec<String>>, Vec<String>) {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let schema = reader.schema();
+    let mut rows = vec![schema.fields().iter().map(|f| f.name().clone()).collect()];
+    let types = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().to_string())
+        .collect();
+    let options = arrow_cast::display::FormatOptions::default().with_null("");
+    for batch in reader {
+        let batch = batch.unwrap();
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| arrow_cast::display::ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+    }
+    (rows, types)
+}
+
+#[test]
+fn parquet_converts_as_its_csv_does() {
+    let wd = Workdir::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
+    wd.write("claims.csv", std::fs::read(example).unwrap());
+    let rows = read_file(&wd.path("claims.csv"), b',');
+    wd.run(&["convert", "claims.csv", "-q", "-o", "want.csv"])
+        .expect_exit(0);
+    let want = read_file(&wd.path("want.csv"), b',');
+    // CSV in, Parquet out: every column text, the flags column last.
+    wd.run(&["convert", "claims.csv", "-q", "-o", "out.parquet"])
+        .expect_exit(0);
+    let (got, types) = read_parquet(&wd.path("out.parquet"));
+    assert_eq!(got, want);
+    assert!(types.iter().all(|t| t == "Utf8"), "{types:?}");
+    // Parquet in, CSV out, with two typed columns: the same bytes as a CSV of the same text.
+    write_parquet(&wd.path("claims.parquet"), &rows, true);
+    wd.run(&[
+        "convert",
+        "claims.parquet",
+        "-q",
+        "-o",
+        "from-parquet.csv",
+        "-j",
+        "2",
+    ])
+    .expect_exit(0);
+    let from_parquet = read_file(&wd.path("from-parquet.csv"), b',');
+    let amount = rows[0].iter().position(|c| c == "CLM_PMT_AMT").unwrap();
+    for (a, b) in from_parquet.iter().zip(&want).skip(1) {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            if i == amount {
+                // A number written as Arrow writes it (4000 for 4000.00).
+                assert_eq!(x.parse::<f64>().unwrap(), y.parse::<f64>().unwrap());
+            } else {
+                assert_eq!(x, y);
+            }
+        }
+    }
+    // Parquet in and out: the types stay.
+    wd.run(&["convert", "claims.parquet", "-q", "-o", "both.parquet"])
+        .expect_exit(0);
+    let (both, types) = read_parquet(&wd.path("both.parquet"));
+    assert_eq!(both.len(), want.len());
+    assert_eq!(types[amount], "Float64");
+    assert_eq!(
+        types[rows[0].iter().position(|c| c == "SEGMENT").unwrap()],
+        "Int64"
+    );
+}
+
+#[test]
+fn numeric_codes_and_ragged_rows_are_refused_in_parquet() {
+    let wd = Workdir::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
+    wd.write("claims.csv", std::fs::read(&example).unwrap());
+    let rows = read_file(&wd.path("claims.csv"), b',');
+    write_parquet(&wd.path("numbers.parquet"), &rows, false);
+    let run = wd
+        .run(&["convert", "numbers.parquet", "-o", "out.csv"])
+        .expect_exit(1);
+    assert!(
+        run.stderr
+            .contains("column ICD9_DGNS_CD_1 holds codes but is stored as Int64"),
+        "{}",
+        run.describe()
+    );
+    assert!(!wd.path("out.csv").exists());
+    wd.write(
+        "ragged.csv",
+        "CLM_ID,DX1,DX2\n1,4019,2731\n2,4019,2731,extra\n",
+    );
+    let run = wd
+        .run(&["convert", "ragged.csv", "--flexible", "-o", "out.parquet"])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains("output row 2 has 5 fields"),
+        "{}",
+        run.describe()
+    );
+    assert!(!wd.path("out.parquet").exists());
+}
