@@ -22,7 +22,7 @@ use crosswalk::report::{
 use crosswalk::summary::{DecisionReport, Report};
 use crosswalk::workbook::{ReviewWorkbook, WorkbookAbout};
 
-use super::{CrosswalkArgs, Outcome};
+use super::{CrosswalkArgs, Outcome, Table};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -269,7 +269,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .audit
             .as_deref()
             .filter(|p| !is_workbook(p))
-            .map(|path| Output::create(Some(path)).map(|out| Rows::Text(Box::new(out))))
+            .map(|path| Output::create(Some(path)).map(|out| Table::Text(Box::new(out))))
             .transpose()?,
         review: args.report.is_some(),
         workbook,
@@ -522,44 +522,6 @@ fn tell(
 
 /// A closed standard output (`| head`) ends a run quietly, unless other outputs were asked for:
 /// they are not written then, and saying nothing would leave an older audit looking current.
-/// Where the converted records go: delimited text, or Parquet for a `-o` named `.parquet`.
-enum Rows {
-    Text(Box<Output>),
-    Parquet(Box<ParquetSink<Output>>),
-}
-
-impl Rows {
-    fn finish(self) -> io::Result<Ready> {
-        match self {
-            Rows::Text(out) => out.finish(),
-            Rows::Parquet(sink) => sink.finish()?.finish(),
-        }
-    }
-}
-
-impl Write for Rows {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Rows::Text(out) => out.write(buf),
-            Rows::Parquet(sink) => sink.write(buf),
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Rows::Text(out) => out.write_all(buf),
-            Rows::Parquet(sink) => sink.write_all(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Rows::Text(out) => out.flush(),
-            Rows::Parquet(sink) => sink.flush(),
-        }
-    }
-}
-
 /// The output of the converted records: Parquet for a `-o` named `.parquet` (typed as a Parquet
 /// input's `schema`, with the flags column as text), else text.
 fn rows_output<R: Read + Send>(
@@ -567,14 +529,14 @@ fn rows_output<R: Read + Send>(
     opened: &crosswalk::convert::Opened<'_, R>,
     config: &Config,
     schema: Option<arrow_schema::SchemaRef>,
-) -> anyhow::Result<Rows> {
+) -> anyhow::Result<Table> {
     let out = Output::create(args.output.as_deref())?;
     let Some(path) = args
         .output
         .as_deref()
         .filter(|p| crosswalk::parquet::is_parquet_name(p))
     else {
-        return Ok(Rows::Text(Box::new(out)));
+        return Ok(Table::Text(Box::new(out)));
     };
     let mut names: Vec<String> = match opened.header() {
         Some(h) => h
@@ -596,7 +558,7 @@ fn rows_output<R: Read + Send>(
         &names,
     )
     .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(Rows::Parquet(Box::new(sink)))
+    Ok(Table::Parquet(Box::new(sink)))
 }
 
 fn closed_stdout(args: &Args, error: anyhow::Error) -> anyhow::Error {

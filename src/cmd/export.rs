@@ -9,9 +9,27 @@ use crosswalk::csvout::Encoder;
 use crosswalk::decisions::Decisions;
 use crosswalk::export::{COLUMNS, ExportRow, export};
 use crosswalk::output::{self, Output};
+use crosswalk::parquet;
 use crosswalk::{Code, System};
 
-use super::{CrosswalkArgs, Outcome};
+use super::{CrosswalkArgs, Outcome, Table};
+
+/// The table's columns as Parquet types: numbers and booleans typed, the rest text.
+fn schema() -> std::sync::Arc<arrow_schema::Schema> {
+    use arrow_schema::{DataType, Field};
+    let fields: Vec<Field> = COLUMNS
+        .iter()
+        .map(|&name| {
+            let data_type = match name {
+                "alternative" | "position" => DataType::Int32,
+                "needs_review" | "chosen" => DataType::Boolean,
+                _ => DataType::Utf8,
+            };
+            Field::new(name, data_type, true)
+        })
+        .collect();
+    std::sync::Arc::new(arrow_schema::Schema::new(fields))
+}
 
 /// A system `convert` converts from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -40,7 +58,9 @@ cell; a code with no chosen row is left as it is. See examples/duckdb/ for a joi
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// Write the table to PATH (`-` or none: stdout; `.gz` / `.zst`: compressed).
+    /// Write the table to PATH (`-` or none: stdout; `.gz` / `.zst`: compressed CSV;
+    /// `.parquet`: Parquet, with `alternative` and `position` as integers and `needs_review`
+    /// and `chosen` as booleans).
     #[arg(short, long, value_name = "PATH")]
     output: Option<PathBuf>,
 
@@ -112,7 +132,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         args.system.iter().map(system).collect()
     };
-    let mut out = Output::create(args.output.as_deref())?;
+    let file = Output::create(args.output.as_deref())?;
+    let mut out = match args
+        .output
+        .as_deref()
+        .filter(|p| parquet::is_parquet_name(p))
+    {
+        Some(path) => {
+            let names: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+            let sink = parquet::ParquetSink::new(file, b',', true, Some(schema()), &names)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Table::Parquet(Box::new(sink))
+        }
+        None => Table::Text(Box::new(file)),
+    };
     let encoder = Encoder::new(b',', false);
     let mut line = Vec::new();
     encoder.record(COLUMNS.iter().map(|c| c.as_bytes()), &mut line);

@@ -7,9 +7,12 @@ pub mod progress;
 pub mod report;
 pub mod stats;
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use crosswalk::output::{Output, Ready};
+use crosswalk::parquet::ParquetSink;
 use crosswalk::{CodeSet, Crosswalk, Gem, System};
 
 /// How a command that ran to the end finished.
@@ -159,4 +162,42 @@ impl std::error::Error for UsageError {}
 /// A usage error with this message.
 pub fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
+}
+
+/// Where a command's rows go: delimited text, or Parquet for an output named `.parquet`.
+pub enum Table {
+    Text(Box<Output>),
+    Parquet(Box<ParquetSink<Output>>),
+}
+
+impl Table {
+    pub fn finish(self) -> io::Result<Ready> {
+        match self {
+            Table::Text(out) => out.finish(),
+            Table::Parquet(sink) => sink.finish()?.finish(),
+        }
+    }
+}
+
+impl Write for Table {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Table::Text(out) => out.write(buf),
+            Table::Parquet(sink) => sink.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Table::Text(out) => out.write_all(buf),
+            Table::Parquet(sink) => sink.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Table::Text(out) => out.flush(),
+            Table::Parquet(sink) => sink.flush(),
+        }
+    }
 }

@@ -177,3 +177,19 @@ fn export_refuses_what_convert_does_not_do() {
         assert!(!wd.path("t.csv").exists());
     }
 }
+
+#[test]
+fn the_table_as_parquet_holds_the_same_rows_typed() {
+    let wd = Workdir::new();
+    wd.run(&["export", "-q", "--system", "icd9-proc", "-o", "t.csv"])
+        .expect_exit(0);
+    wd.run(&["export", "-q", "--system", "icd9-proc", "-o", "t.parquet"])
+        .expect_exit(0);
+    let csv = read_file(&wd.path("t.csv"), b',');
+    let (parquet, types) = crate::parquet::read_parquet(&wd.path("t.parquet"));
+    assert_eq!(parquet, csv, "the same cells");
+    let h = &csv[0];
+    assert_eq!(types[col(h, "chosen")], "Boolean");
+    assert_eq!(types[col(h, "position")], "Int32");
+    assert_eq!(types[col(h, "target_title")], "Utf8");
+}

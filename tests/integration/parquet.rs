@@ -46,7 +46,7 @@ fn write_parquet(path: &std::path::Path, rows: &[Vec<String>], typed: bool) {
 }
 
 /// The cells of a Parquet file as text (null as empty), header first, with the column types.
-fn read_parquet(path: &std::path::Path) -> (Vec<Vec<String>>, Vec<String>) {
+pub(crate) fn read_parquet(path: &std::path::Path) -> (Vec<Vec<String>>, Vec<String>) {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
         .unwrap()
         .build()
