@@ -144,6 +144,30 @@ for scale in $SCALES; do
   rm -f "$WORK/scale.csv" "$WORK/out.csv" "$WORK/audit.csv"
 done
 
+# Parquet in and out on the same file, when pyarrow can be had (it writes the all-string Parquet
+# input, as a Parquet pipeline would hold the claims): best of 3 each.
+. tests/support/python.sh
+if python_with pyarrow; then
+  "$PY" - "$IN" "$WORK/claims.parquet" <<'PY'
+import csv, sys
+import pyarrow as pa, pyarrow.csv as pc, pyarrow.parquet as pq
+with open(sys.argv[1], newline="") as f:
+    header = next(csv.reader(f))
+text = {h: pa.string() for h in header}
+table = pc.read_csv(sys.argv[1], convert_options=pc.ConvertOptions(column_types=text, strings_can_be_null=False))
+pq.write_table(table, sys.argv[2], compression="zstd")
+PY
+  for run in "csv-to-parquet $IN $WORK/out.parquet" "parquet-to-parquet $WORK/claims.parquet $WORK/out.parquet" \
+      "parquet-to-csv $WORK/claims.parquet $WORK/out.csv"; do
+    set -- $run
+    read -r _ tp mp < <(measure "$1" $BIN convert "$2" -q -j 2 -o "$3")
+    report "convert -j 2, ${1//-/ }" "$ROWS" "$BYTES" "$tp" "$mp"
+  done
+  rm -f "$WORK/claims.parquet" "$WORK/out.parquet"
+else
+  echo "  Parquet runs left out: $PY_WHY"
+fi
+
 # Start-up: a one-off look-up, best of 30 (GNU time counts only hundredths of a second).
 best_ns=""
 for _ in $(seq 30); do
