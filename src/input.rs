@@ -145,6 +145,13 @@ const UNREAD: [(&[u8], &str, &str); 4] = [
 ];
 
 fn refuse(start: &[u8]) -> io::Result<()> {
+    if start.starts_with(b"PAR1") {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "this is a Parquet file, which is read from its end: name the file instead of \
+             piping it",
+        ));
+    }
     for (magic, format, command) in UNREAD {
         if start.starts_with(magic) {
             return Err(io::Error::new(

@@ -28,6 +28,12 @@ use crate::csvout::Encoder;
 /// Bytes of encoded data a row group holds before it is written out.
 pub const ROW_GROUP_BYTES: usize = 4 << 20;
 
+/// Casts that fail on a value they cannot read instead of making it null.
+const EXACT: arrow_cast::CastOptions<'static> = arrow_cast::CastOptions {
+    safe: false,
+    format_options: FormatOptions::new(),
+};
+
 /// Rows read or written per Arrow batch.
 const BATCH_ROWS: usize = 8192;
 
@@ -44,9 +50,31 @@ pub fn is_parquet_name(path: &Path) -> bool {
 }
 
 fn is_text(data_type: &DataType) -> bool {
-    matches!(
+    match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        // Text stored as a dictionary (a pandas categorical).
+        DataType::Dictionary(_, values) => is_text(values),
+        _ => false,
+    }
+}
+
+/// Types whose cells do not come back from their text as they were (bytes shown as hex,
+/// nested values): refused rather than changed.
+fn round_trips(data_type: &DataType) -> bool {
+    !matches!(
         data_type,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_)
+            | DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::ListView(_)
+            | DataType::LargeListView(_)
+            | DataType::FixedSizeList(..)
+            | DataType::Struct(_)
+            | DataType::Map(..)
+            | DataType::Union(..)
     )
 }
 
@@ -71,6 +99,14 @@ impl ParquetText {
         let file = File::open(path)?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(failed)?;
         let schema = builder.schema().clone();
+        if let Some(f) = schema.fields().iter().find(|f| !round_trips(f.data_type())) {
+            return Err(failed(format!(
+                "column {} is {}, which crosswalk does not read (only text, numbers, booleans, \
+                 dates and times come back from their text as they were)",
+                f.name(),
+                f.data_type()
+            )));
+        }
         let batches = builder
             .with_batch_size(BATCH_ROWS)
             .build()
@@ -195,6 +231,8 @@ pub struct ParquetSink<W: Write + Send> {
     record: Vec<u8>,
     ends: Vec<usize>,
     builders: Vec<StringBuilder>,
+    /// Per column: an empty cell is null.
+    null_empty: Vec<bool>,
     /// Rows in the builders, and rows written in all.
     rows: usize,
     written: u64,
@@ -226,6 +264,16 @@ impl<W: Write + Send> ParquetSink<W> {
                 Field::new(name, data_type, true)
             })
             .collect();
+        // A text column of a Parquet input that may hold nulls gets them back for empty cells
+        // (text has no other way to say null); a CSV input's text columns hold empty strings.
+        let null_empty: Vec<bool> = (0..fields.len())
+            .map(|i| {
+                schema
+                    .as_ref()
+                    .and_then(|s| s.fields().get(i))
+                    .is_some_and(|f| f.is_nullable() && is_text(f.data_type()))
+            })
+            .collect();
         let schema = Arc::new(Schema::new(fields));
         // Small pages and dictionaries: every column buffers one of each until it is full, and
         // claim files have many columns.
@@ -246,6 +294,7 @@ impl<W: Write + Send> ParquetSink<W> {
             header,
             field: vec![0; 1 << 16],
             ends: Vec::new(),
+            null_empty,
             rows: 0,
             written: 0,
             record: Vec::new(),
@@ -299,10 +348,24 @@ impl<W: Write + Send> ParquetSink<W> {
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
         for (builder, field) in self.builders.iter_mut().zip(self.schema.fields()) {
             let text: ArrayRef = Arc::new(builder.finish());
+            let text: ArrayRef = if self.null_empty[columns.len()] {
+                let strings = text
+                    .as_any()
+                    .downcast_ref::<arrow_array::StringArray>()
+                    .expect("built as strings");
+                Arc::new(
+                    strings
+                        .iter()
+                        .map(|v| v.filter(|v| !v.is_empty()))
+                        .collect::<arrow_array::StringArray>(),
+                )
+            } else {
+                text
+            };
             columns.push(if *field.data_type() == DataType::Utf8 {
                 text
             } else if is_text(field.data_type()) {
-                arrow_cast::cast(&text, field.data_type()).map_err(failed)?
+                arrow_cast::cast_with_options(&text, field.data_type(), &EXACT).map_err(failed)?
             } else {
                 // An empty cell of a typed column is null.
                 let text = text
@@ -351,6 +414,10 @@ impl<W: Write + Send> ParquetSink<W> {
                     if record_end {
                         self.end_record()?;
                     }
+                    // An empty input tells the parser the data has ended: only say so at the end.
+                    if input.is_empty() && !end {
+                        return Ok(());
+                    }
                 }
                 ReadFieldResult::End => return Ok(()),
             }
@@ -392,5 +459,48 @@ impl<W: Write + Send> Write for ParquetSink<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records written in pieces cut anywhere (after a delimiter, inside a quoted field, between
+    /// CR and LF) are the records of the whole.
+    #[test]
+    fn records_cut_anywhere_are_read_whole() {
+        let text = b"x,y\r\na,\"b,\"\"c\"\"\"\r\n,\r\nlast,one";
+        for cut in 0..=text.len() {
+            let file = tempfile::NamedTempFile::new().unwrap();
+            let names = ["x".to_string(), "y".to_string()];
+            let mut sink =
+                ParquetSink::new(file.reopen().unwrap(), b',', true, None, &names).unwrap();
+            sink.write_all(&text[..cut]).unwrap();
+            sink.write_all(&text[cut..]).unwrap();
+            sink.finish().unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file.reopen().unwrap())
+                .unwrap()
+                .build()
+                .unwrap();
+            let mut cells = Vec::new();
+            for batch in reader {
+                let batch = batch.unwrap();
+                for row in 0..batch.num_rows() {
+                    for column in batch.columns() {
+                        let strings = column
+                            .as_any()
+                            .downcast_ref::<arrow_array::StringArray>()
+                            .unwrap();
+                        cells.push(strings.value(row).to_string());
+                    }
+                }
+            }
+            assert_eq!(
+                cells,
+                ["a", "b,\"c\"", "", "", "last", "one"],
+                "cut at {cut}"
+            );
+        }
     }
 }

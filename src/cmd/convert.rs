@@ -191,6 +191,19 @@ pub struct Args {
 
 /// The outputs may not clash with each other or with a file the run reads: a usage error.
 fn check_targets(args: &Args) -> anyhow::Result<()> {
+    // A workbook is a zip already; `review.xlsx.gz` would be a compressed CSV audit instead.
+    if let Some(path) = args.audit.as_deref()
+        && path.file_stem().map(Path::new).is_some_and(is_workbook)
+        && crosswalk::input::Compression::of_name(path) != crosswalk::input::Compression::None
+    {
+        return Err(super::usage(format!(
+            "--audit {}: a review workbook is compressed already (an .xlsx file is a zip); \
+             name it {}",
+            path.display(),
+            path.with_extension("").display()
+        ))
+        .into());
+    }
     let mut outputs = vec![("--output", args.output.as_deref())];
     for (option, path) in [
         ("--audit", &args.audit),
@@ -234,14 +247,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } = open_input(&args)?;
     let opened = converter.open(reader, &name)?;
     if let Some(schema) = &parquet {
-        let plan = opened.plan();
-        let mut text: Vec<usize> = plan.columns.iter().map(|c| c.index).collect();
-        text.extend(
-            plan.columns
-                .iter()
-                .flat_map(|c| c.companions.iter().map(|k| k.index)),
-        );
-        ParquetText::check_text(schema, &text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        // Companions (POA, dates) may be typed: they are read as text and cast back.
+        let codes: Vec<usize> = opened.plan().columns.iter().map(|c| c.index).collect();
+        ParquetText::check_text(schema, &codes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
     let plan: Vec<String> = opened
         .plan()
@@ -392,13 +400,27 @@ fn open_input(args: &Args) -> anyhow::Result<Input> {
                 (path.display().to_string(), Box::new(file), size)
             }
         };
-    // A Parquet file is read from its end, so only a named one: as the text of its rows.
-    if let Some(path) = args.input.as_ref().filter(|p| p.as_os_str() != "-") {
+    // A Parquet file is read from its end, so only a regular file (a pipe's bytes would be
+    // taken from the stream read below): as the text of its rows.
+    if let Some(path) = args
+        .input
+        .as_ref()
+        .filter(|p| p.as_os_str() != "-" && size.is_some())
+    {
         let mut start = [0u8; 4];
         let n = std::fs::File::open(path)
             .and_then(|mut f| f.read(&mut start))
             .with_context(|| format!("cannot read {}", path.display()))?;
         if crosswalk::parquet::is_parquet(&start[..n]) {
+            // Its text is comma-separated with a header line, whatever the options say.
+            if args.no_headers || args.delimiter.is_some() {
+                return Err(super::usage(format!(
+                    "{}: a Parquet file has its column names and no delimiter: leave out \
+                     --no-headers and --delimiter",
+                    path.display()
+                ))
+                .into());
+            }
             let text = ParquetText::open(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             return Ok(Input {

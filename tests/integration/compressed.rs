@@ -268,3 +268,62 @@ fn other_compressions_are_named_and_zstd_skippable_frames_read() {
     wd.run(&["report", "a.csv", "--summary", "s.json.zst", "-o", "r.html"])
         .expect_exit(0);
 }
+
+#[test]
+fn a_compressed_workbook_name_is_a_usage_error() {
+    let wd = Workdir::new();
+    wd.write("claims.csv", claims());
+    let run = wd
+        .run(&[
+            "convert",
+            "claims.csv",
+            "-o",
+            "out.csv",
+            "--audit",
+            "review.xlsx.gz",
+        ])
+        .expect_exit(2);
+    assert!(
+        run.stderr
+            .contains("a review workbook is compressed already"),
+        "{}",
+        run.describe()
+    );
+    assert!(!wd.path("out.csv").exists() && !wd.path("review.xlsx.gz").exists());
+}
+
+/// A named pipe (`<(zcat …)`, a FIFO) is read once: nothing is taken from it to look for a
+/// Parquet file, and its gzip data is still known by its first bytes.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_whole() {
+    let wd = Workdir::new();
+    let plain = claims();
+    wd.write("claims.csv", &plain);
+    wd.run(&["convert", "claims.csv", "-q", "-o", "want.csv"])
+        .expect_exit(0);
+    for (name, bytes) in [("plain.fifo", plain.clone()), ("gzip.fifo", gzip(&plain))] {
+        let fifo = wd.path(name);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let writer = std::thread::spawn(move || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .unwrap()
+                .write_all(&bytes)
+                .unwrap();
+        });
+        wd.run(&["convert", name, "-q", "-o", "got.csv"])
+            .expect_exit(0);
+        writer.join().unwrap();
+        assert!(
+            std::fs::read(wd.path("got.csv")).unwrap()
+                == std::fs::read(wd.path("want.csv")).unwrap(),
+            "{name}: another output"
+        );
+    }
+}

@@ -159,4 +159,71 @@ fn numeric_codes_and_ragged_rows_are_refused_in_parquet() {
         run.describe()
     );
     assert!(!wd.path("out.parquet").exists());
+    // Piped, a Parquet file cannot be read (its schema is at its end): said, not a header of
+    // binary.
+    write_parquet(&wd.path("claims.parquet"), &rows, true);
+    let bytes = std::fs::read(wd.path("claims.parquet")).unwrap();
+    let run = wd
+        .run_with_stdin(&["convert", "-", "-o", "out.csv"], Some(&bytes))
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains("name the file instead of piping it"),
+        "{}",
+        run.describe()
+    );
+    assert!(!wd.path("out.csv").exists());
+}
+
+#[test]
+fn parquet_input_takes_no_text_options_and_no_binary_columns() {
+    let wd = Workdir::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
+    wd.write("claims.csv", std::fs::read(&example).unwrap());
+    let rows = read_file(&wd.path("claims.csv"), b',');
+    write_parquet(&wd.path("claims.parquet"), &rows, true);
+    for option in [&["--no-headers"][..], &["--delimiter", "|"][..]] {
+        let run = wd
+            .run(&[&["convert", "claims.parquet", "-o", "out.csv"][..], option].concat())
+            .expect_exit(2);
+        assert!(
+            run.stderr
+                .contains("leave out --no-headers and --delimiter"),
+            "{}",
+            run.describe()
+        );
+    }
+    // A binary column would come back as the hex text of its bytes: refused, naming it.
+    let batch = RecordBatch::try_from_iter([
+        ("CLM_ID", Arc::new(StringArray::from(vec!["1"])) as ArrayRef),
+        ("DX1", Arc::new(StringArray::from(vec!["4019"])) as ArrayRef),
+        (
+            "BLOB",
+            Arc::new(arrow_array::BinaryArray::from(vec![&b"abc"[..]])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let mut writer = ArrowWriter::try_new(
+        File::create(wd.path("blob.parquet")).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let run = wd
+        .run(&[
+            "convert",
+            "blob.parquet",
+            "--dx",
+            "DX1",
+            "-o",
+            "out.parquet",
+        ])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains("column BLOB is Binary"),
+        "{}",
+        run.describe()
+    );
+    assert!(!wd.path("out.parquet").exists());
 }
