@@ -146,6 +146,9 @@ struct Quoting {
     state: Quote,
     /// Outside quotes: the next byte starts a field.
     field_start: bool,
+    /// Bytes of a UTF-8 byte-order mark still to be matched at the start of the input, which
+    /// the csv parser skips: a quote after it opens a quoted field.
+    bom: usize,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -162,6 +165,7 @@ impl Default for Quoting {
             delimiter: b',',
             state: Quote::Out,
             field_start: true,
+            bom: 0,
         }
     }
 }
@@ -169,6 +173,19 @@ impl Default for Quoting {
 impl Quoting {
     fn feed(&mut self, bytes: &[u8]) {
         let mut i = 0;
+        const BOM: &[u8] = b"\xef\xbb\xbf";
+        while self.bom < BOM.len() && i < bytes.len() {
+            if bytes[i] != BOM[self.bom] {
+                // No mark: what was taken for one is text, and the field has begun.
+                if self.bom > 0 {
+                    self.field_start = false;
+                }
+                self.bom = BOM.len();
+                break;
+            }
+            self.bom += 1;
+            i += 1;
+        }
         while i < bytes.len() {
             match self.state {
                 Quote::Out => {
@@ -392,6 +409,23 @@ pub fn count_breaks(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A byte-order mark first (as spreadsheets write a decisions file) is skipped, as the csv
+    /// parser skips it: the quote after it opens a field that swallows the rest.
+    #[test]
+    fn a_byte_order_mark_does_not_hide_an_unclosed_quote() {
+        for text in [&b"\xef\xbb\xbf\"open\nmore"[..], b"\"open\nmore"] {
+            let mut records = Records::new(text, "d.csv", b',');
+            let mut record = csv::ByteRecord::new();
+            while records.read(&mut record).unwrap() {}
+            assert_eq!(records.swallowed(), Some((1, 1)), "{text:?}");
+        }
+        // Bytes that only begin like a mark are text: the quote after them is text too.
+        let mut records = Records::new(&b"\xef\xbbx\"y\nz"[..], "d.csv", b',');
+        let mut record = csv::ByteRecord::new();
+        while records.read(&mut record).unwrap() {}
+        assert_eq!(records.swallowed(), None);
+    }
 
     fn lines_of(text: &[u8], chunk: usize) -> Vec<u64> {
         let mut records = Records::new(ChunkReader(text, chunk), "t.csv", b',');
