@@ -160,6 +160,15 @@ impl<'a> Keys<'a> {
     }
 }
 
+/// The `fingerprint` cell of `f`: 16 lowercase hex digits, without allocating.
+pub(crate) fn fingerprint_hex(f: u64) -> [u8; 16] {
+    let mut hex = [0u8; 16];
+    for (k, b) in hex.iter_mut().enumerate() {
+        *b = b"0123456789abcdef"[((f >> (60 - 4 * k)) & 0xf) as usize];
+    }
+    hex
+}
+
 /// A small integer formatter, so row numbers are written without allocating.
 #[derive(Default)]
 pub(crate) struct Digits([u8; 20]);
@@ -255,16 +264,8 @@ impl AuditRecord<'_> {
         }
         label.clear();
         self.statuses.write_label(label);
-        let mut hex = [0u8; 16];
-        let fingerprint: &[u8] = match self.fingerprint {
-            Some(f) => {
-                for (k, b) in hex.iter_mut().enumerate() {
-                    *b = b"0123456789abcdef"[((f >> (60 - 4 * k)) & 0xf) as usize];
-                }
-                &hex
-            }
-            None => b"",
-        };
+        let hex = self.fingerprint.map(fingerprint_hex);
+        let fingerprint: &[u8] = hex.as_ref().map_or(b"", |h| &h[..]);
         let (lines, lines_len) = number(&mut digits, self.lines, occurrence);
         let (count, count_len) = number(&mut digits, self.alternative_count, !occurrence);
         let cells: [&[u8]; 17] = [

@@ -20,7 +20,7 @@ fn span(range: Range<usize>) -> Span {
 
 use rustc_hash::FxHashMap;
 
-use super::schema::{AuditRecord, Digits, Keys, Kind};
+use super::schema::{AuditRecord, Digits, Keys, Kind, fingerprint_hex};
 use super::{list_alternatives, listed_alternatives};
 use crate::code::{Code, System};
 use crate::columns::Fingerprint;
@@ -244,8 +244,8 @@ impl Sink for Auditor<'_> {
         self.cell(&leftover, b",,,,");
         self.scratch = leftover;
         if keyless {
-            let hex = format!("{:016x}", self.last_fingerprint.1);
-            self.cell(hex.as_bytes(), b",");
+            let hex = fingerprint_hex(self.last_fingerprint.1);
+            self.cell(&hex, b",");
         } else {
             self.part.bytes.push(b',');
         }

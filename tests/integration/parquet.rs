@@ -45,6 +45,13 @@ fn write_parquet(path: &std::path::Path, rows: &[Vec<String>], typed: bool) {
     writer.close().unwrap();
 }
 
+/// The bundled example written into `wd` as claims.csv; returns its rows.
+fn with_example(wd: &Workdir) -> Vec<Vec<String>> {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
+    wd.write("claims.csv", std::fs::read(example).unwrap());
+    read_file(&wd.path("claims.csv"), b',')
+}
+
 /// The cells of a Parquet file as text (null as empty), header first, with the column types.
 pub(crate) fn read_parquet(path: &std::path::Path) -> (Vec<Vec<String>>, Vec<String>) {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
@@ -81,9 +88,7 @@ pub(crate) fn read_parquet(path: &std::path::Path) -> (Vec<Vec<String>>, Vec<Str
 #[test]
 fn parquet_converts_as_its_csv_does() {
     let wd = Workdir::new();
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
-    wd.write("claims.csv", std::fs::read(example).unwrap());
-    let rows = read_file(&wd.path("claims.csv"), b',');
+    let rows = with_example(&wd);
     wd.run(&["convert", "claims.csv", "-q", "-o", "want.csv"])
         .expect_exit(0);
     let want = read_file(&wd.path("want.csv"), b',');
@@ -132,9 +137,7 @@ fn parquet_converts_as_its_csv_does() {
 #[test]
 fn numeric_codes_and_ragged_rows_are_refused_in_parquet() {
     let wd = Workdir::new();
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
-    wd.write("claims.csv", std::fs::read(&example).unwrap());
-    let rows = read_file(&wd.path("claims.csv"), b',');
+    let rows = with_example(&wd);
     write_parquet(&wd.path("numbers.parquet"), &rows, false);
     let run = wd
         .run(&["convert", "numbers.parquet", "-o", "out.csv"])
@@ -177,9 +180,7 @@ fn numeric_codes_and_ragged_rows_are_refused_in_parquet() {
 #[test]
 fn parquet_input_takes_no_text_options_and_no_binary_columns() {
     let wd = Workdir::new();
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/claims.csv");
-    wd.write("claims.csv", std::fs::read(&example).unwrap());
-    let rows = read_file(&wd.path("claims.csv"), b',');
+    let rows = with_example(&wd);
     write_parquet(&wd.path("claims.parquet"), &rows, true);
     for option in [&["--no-headers"][..], &["--delimiter", "|"][..]] {
         let run = wd
