@@ -12,6 +12,7 @@
 //! * [`crosswalk`]: the built-in crosswalk and tables loaded from files.
 //! * [`columns`]: which columns of a claim file hold codes, their groups and version sources.
 //! * [`decisions`]: reviewers' decisions, read from a filled-in audit or a `system,code,decision` file.
+//! * [`explain`]: what a code lookup found, in words and as `map --json`'s record.
 //! * [`convert`]: the conversion engine: [`convert::Converter`] reads a claim file, rewrites each
 //!   record and reports every code to a [`convert::Sink`] ([`event`]), on the pipeline's threads.
 //! * [`options`] and [`status`]: what a run writes for each kind of code, and what can happen to
@@ -21,6 +22,7 @@
 //! * [`tablefile`]: reading mapping tables and code sets, bounded in size.
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
 //! * [`report`]: audit rows grouped by source code, rendered as a self-contained HTML review page.
+//! * [`batches`]: Arrow record batches converted as claim files are (for Spark, Polars, DuckDB).
 //! * [`batch`]: reusable runs of CSV records, in which audit records travel to the writing thread.
 //! * [`chunk`]: the input cut into chunks at record boundaries, and chunks split into records.
 //! * [`rows`]: a chunk's records, split without copying, and the [`rows::Record`] the converter reads.
@@ -41,6 +43,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod batches;
 pub mod chunk;
 pub mod code;
 pub mod codeset;
@@ -53,6 +56,7 @@ pub mod dates;
 pub mod decisions;
 pub mod error;
 pub mod event;
+pub mod explain;
 pub mod export;
 pub mod gem;
 mod index;

@@ -55,3 +55,31 @@ pub struct Options {
     /// Append the flags column.
     pub flags_column: bool,
 }
+
+/// `name` read as one of `T`'s values, spelled as on the command line (`first-billable`).
+fn parse_choice<T: clap::ValueEnum>(name: &str, what: &str) -> Result<T, String> {
+    T::from_str(name, false).map_err(|_| {
+        let known: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("{what} {name:?}: expected one of {}", known.join(", "))
+    })
+}
+
+impl std::str::FromStr for Choose {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Choose, String> {
+        parse_choice(name, "choose")
+    }
+}
+
+impl std::str::FromStr for Unmapped {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Unmapped, String> {
+        parse_choice(name, "unmapped")
+    }
+}

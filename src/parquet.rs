@@ -152,51 +152,57 @@ impl ParquetText {
     }
 
     fn encode(&mut self, batch: &RecordBatch) -> io::Result<()> {
-        use arrow_array::cast::AsArray;
-        let options = FormatOptions::default().with_null("");
-        // Text columns are copied as they are; other types written as Arrow writes them.
-        enum Column<'a> {
-            Utf8(&'a arrow_array::StringArray),
-            Large(&'a arrow_array::LargeStringArray),
-            View(&'a arrow_array::StringViewArray),
-            Other(ArrayFormatter<'a>),
-        }
-        let columns: Vec<Column<'_>> = batch
-            .columns()
-            .iter()
-            .map(|c| match c.data_type() {
-                DataType::Utf8 => Ok(Column::Utf8(c.as_string::<i32>())),
-                DataType::LargeUtf8 => Ok(Column::Large(c.as_string::<i64>())),
-                DataType::Utf8View => Ok(Column::View(c.as_string_view())),
-                _ => ArrayFormatter::try_new(c.as_ref(), &options).map(Column::Other),
-            })
-            .collect::<Result<_, _>>()
-            .map_err(failed)?;
-        let mut cell = String::new();
-        for row in 0..batch.num_rows() {
-            let start = self.pending.len();
-            for (k, column) in columns.iter().enumerate() {
-                if k > 0 {
-                    self.pending.push(b',');
-                }
-                let text: &str = match column {
-                    Column::Utf8(a) if a.is_valid(row) => a.value(row),
-                    Column::Large(a) if a.is_valid(row) => a.value(row),
-                    Column::View(a) if a.is_valid(row) => a.value(row),
-                    Column::Other(f) => {
-                        use std::fmt::Write as _;
-                        cell.clear();
-                        write!(cell, "{}", f.value(row)).map_err(failed)?;
-                        &cell
-                    }
-                    _ => "",
-                };
-                self.encoder.field(text.as_bytes(), &mut self.pending);
-            }
-            self.encoder.end(start, &mut self.pending);
-        }
-        Ok(())
+        encode_batch(&self.encoder, batch, &mut self.pending)
     }
+}
+
+/// Append the rows of `batch` to `out` as comma-separated text, one line each: a null is an empty cell,
+/// text is copied as it is and other types are written as Arrow writes them as text.
+pub fn encode_batch(encoder: &Encoder, batch: &RecordBatch, out: &mut Vec<u8>) -> io::Result<()> {
+    use arrow_array::cast::AsArray;
+    let options = FormatOptions::default().with_null("");
+    // Text columns are copied as they are; other types written as Arrow writes them.
+    enum Column<'a> {
+        Utf8(&'a arrow_array::StringArray),
+        Large(&'a arrow_array::LargeStringArray),
+        View(&'a arrow_array::StringViewArray),
+        Other(ArrayFormatter<'a>),
+    }
+    let columns: Vec<Column<'_>> = batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Utf8 => Ok(Column::Utf8(c.as_string::<i32>())),
+            DataType::LargeUtf8 => Ok(Column::Large(c.as_string::<i64>())),
+            DataType::Utf8View => Ok(Column::View(c.as_string_view())),
+            _ => ArrayFormatter::try_new(c.as_ref(), &options).map(Column::Other),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(failed)?;
+    let mut cell = String::new();
+    for row in 0..batch.num_rows() {
+        let start = out.len();
+        for (k, column) in columns.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            let text: &str = match column {
+                Column::Utf8(a) if a.is_valid(row) => a.value(row),
+                Column::Large(a) if a.is_valid(row) => a.value(row),
+                Column::View(a) if a.is_valid(row) => a.value(row),
+                Column::Other(f) => {
+                    use std::fmt::Write as _;
+                    cell.clear();
+                    write!(cell, "{}", f.value(row)).map_err(failed)?;
+                    &cell
+                }
+                _ => "",
+            };
+            encoder.field(text.as_bytes(), out);
+        }
+        encoder.end(start, out);
+    }
+    Ok(())
 }
 
 impl Read for ParquetText {
@@ -216,11 +222,10 @@ impl Read for ParquetText {
     }
 }
 
-/// Converted delimited text written as Parquet: the records written to it are parsed back into
-/// columns, each cast to its field's type in `schema` (text columns stay text, an empty cell of
-/// another type is null), and written in row groups of about [`ROW_GROUP_BYTES`].
-pub struct ParquetSink<W: Write + Send> {
-    writer: ArrowWriter<W>,
+/// Delimited text parsed back into Arrow record batches of the columns `names`: each column is
+/// cast to its field's type in the schema it was made with (text columns stay text, an empty cell
+/// of another type is null). A batch is ready every [`BATCH_ROWS`] rows and at the end.
+pub struct TextBatches {
     schema: SchemaRef,
     reader: csv_core::Reader,
     /// The header record comes first: it is checked, not written.
@@ -233,22 +238,23 @@ pub struct ParquetSink<W: Write + Send> {
     builders: Vec<StringBuilder>,
     /// Per column: an empty cell is null.
     null_empty: Vec<bool>,
-    /// Rows in the builders, and rows written in all.
+    /// Rows in the builders, and rows read in all.
     rows: usize,
     written: u64,
+    ready: Vec<RecordBatch>,
 }
 
-impl<W: Write + Send> ParquetSink<W> {
-    /// A sink writing to `out` records separated by `delimiter`, the first of them a header
-    /// when `header`, as the columns `names`: typed as in `schema` where it has them (the input
-    /// file's, when it was Parquet), text otherwise (a CSV input's columns, the flags column).
+impl TextBatches {
+    /// Batches of the records written to this, separated by `delimiter`, the first of them a
+    /// header when `header`, as the columns `names`: typed as in `schema` where it has them (the
+    /// input's, when it was Arrow or Parquet), text otherwise (a CSV input's columns, the flags
+    /// column).
     pub fn new(
-        out: W,
         delimiter: u8,
         header: bool,
-        schema: Option<SchemaRef>,
+        schema: Option<&Schema>,
         names: &[String],
-    ) -> io::Result<ParquetSink<W>> {
+    ) -> TextBatches {
         let fields: Vec<Field> = names
             .iter()
             .enumerate()
@@ -256,7 +262,6 @@ impl<W: Write + Send> ParquetSink<W> {
                 // A column of nulls only (as a reader infers an empty one) may get codes (a
                 // cluster's further codes): it is written as text.
                 let data_type = schema
-                    .as_ref()
                     .and_then(|s| s.fields().get(i))
                     .map(|f| f.data_type().clone())
                     .filter(|t| *t != DataType::Null)
@@ -264,33 +269,22 @@ impl<W: Write + Send> ParquetSink<W> {
                 Field::new(name, data_type, true)
             })
             .collect();
-        // A text column of a Parquet input that may hold nulls gets them back for empty cells
+        // A text column of an Arrow input that may hold nulls gets them back for empty cells
         // (text has no other way to say null); a CSV input's text columns hold empty strings.
         let null_empty: Vec<bool> = (0..fields.len())
             .map(|i| {
                 schema
-                    .as_ref()
                     .and_then(|s| s.fields().get(i))
                     .is_some_and(|f| f.is_nullable() && is_text(f.data_type()))
             })
             .collect();
         let schema = Arc::new(Schema::new(fields));
-        // Small pages and dictionaries: every column buffers one of each until it is full, and
-        // claim files have many columns.
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_data_page_size_limit(64 << 10)
-            .set_dictionary_page_size_limit(64 << 10)
-            .build();
-        let writer = ArrowWriter::try_new(out, schema.clone(), Some(properties)).map_err(failed)?;
-        let reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
-        Ok(ParquetSink {
-            writer,
+        TextBatches {
             builders: (0..schema.fields().len())
                 .map(|_| StringBuilder::new())
                 .collect(),
             schema,
-            reader,
+            reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             header,
             field: vec![0; 1 << 16],
             ends: Vec::new(),
@@ -298,7 +292,25 @@ impl<W: Write + Send> ParquetSink<W> {
             rows: 0,
             written: 0,
             record: Vec::new(),
-        })
+            ready: Vec::new(),
+        }
+    }
+
+    /// The batches' schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The batches made since the last call.
+    pub fn take_ready(&mut self) -> Vec<RecordBatch> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// Read a last record written without its line end and make a batch of the rows left.
+    pub fn finish(&mut self) -> io::Result<()> {
+        let mut rest: &[u8] = &[];
+        self.feed(&mut rest, true)?;
+        self.make_batch()
     }
 
     fn add(&mut self, fields: &[&[u8]]) -> io::Result<()> {
@@ -309,8 +321,8 @@ impl<W: Write + Send> ParquetSink<W> {
         if fields.len() != self.builders.len() {
             return Err(failed(format!(
                 "output row {} has {} fields where the columns are {} (with the flags column): \
-                 a Parquet file has one schema for every row, so a row of another width \
-                 (--flexible) cannot be written to it; write CSV",
+                 an Arrow or Parquet table has one schema for every row, so a row of another \
+                 width (--flexible) cannot be written to it; write CSV",
                 self.written,
                 fields.len(),
                 self.builders.len()
@@ -322,12 +334,12 @@ impl<W: Write + Send> ParquetSink<W> {
             .zip(fields)
             .zip(self.schema.fields())
         {
-            // Parquet text is UTF-8: another encoding (Latin-1 claim text) cannot be written as
-            // it is, and is not changed silently.
+            // Arrow text is UTF-8: another encoding (Latin-1 claim text) cannot be written as it
+            // is, and is not changed silently.
             let text = std::str::from_utf8(field).map_err(|_| {
                 failed(format!(
-                    "column {}: {} is not UTF-8 text, which Parquet requires; write CSV, or \
-                     convert the file's text to UTF-8 first",
+                    "column {}: {} is not UTF-8 text, which Arrow and Parquet require; write \
+                     CSV, or convert the file's text to UTF-8 first",
                     f.name(),
                     crate::inert::for_terminal(&String::from_utf8_lossy(field))
                 ))
@@ -336,12 +348,12 @@ impl<W: Write + Send> ParquetSink<W> {
         }
         self.rows += 1;
         if self.rows == BATCH_ROWS {
-            self.write_batch()?;
+            self.make_batch()?;
         }
         Ok(())
     }
 
-    fn write_batch(&mut self) -> io::Result<()> {
+    fn make_batch(&mut self) -> io::Result<()> {
         if self.rows == 0 {
             return Ok(());
         }
@@ -374,26 +386,14 @@ impl<W: Write + Send> ParquetSink<W> {
                     .expect("built as strings");
                 let nulled: arrow_array::StringArray =
                     text.iter().map(|v| v.filter(|v| !v.is_empty())).collect();
-                arrow_cast::cast(&nulled, field.data_type())
+                arrow_cast::cast_with_options(&nulled, field.data_type(), &EXACT)
                     .map_err(|e| failed(format!("column {}: {e}", field.name())))?
             });
         }
         let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(failed)?;
-        self.writer.write(&batch).map_err(failed)?;
+        self.ready.push(batch);
         self.rows = 0;
-        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
-            self.writer.flush().map_err(failed)?;
-        }
         Ok(())
-    }
-
-    /// Write the rows left and the file's footer; returns the writer.
-    pub fn finish(mut self) -> io::Result<W> {
-        // A last record without its line end.
-        let mut rest: &[u8] = &[];
-        self.feed(&mut rest, true)?;
-        self.write_batch()?;
-        self.writer.into_inner().map_err(failed)
     }
 
     fn feed(&mut self, input: &mut &[u8], end: bool) -> io::Result<()> {
@@ -401,7 +401,7 @@ impl<W: Write + Send> ParquetSink<W> {
         loop {
             let (result, nin, nout) = self.reader.read_field(input, &mut self.field);
             *input = &input[nin..];
-            self.partial(nout);
+            self.record.extend_from_slice(&self.field[..nout]);
             match result {
                 ReadFieldResult::InputEmpty => {
                     if !end {
@@ -422,11 +422,6 @@ impl<W: Write + Send> ParquetSink<W> {
                 ReadFieldResult::End => return Ok(()),
             }
         }
-    }
-
-    /// Add the first `n` bytes of the parser's output to the field being read.
-    fn partial(&mut self, n: usize) {
-        self.record.extend_from_slice(&self.field[..n]);
     }
 
     fn end_record(&mut self) -> io::Result<()> {
@@ -450,10 +445,70 @@ impl<W: Write + Send> ParquetSink<W> {
     }
 }
 
-impl<W: Write + Send> Write for ParquetSink<W> {
+impl Write for TextBatches {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut input = buf;
         self.feed(&mut input, false)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Converted delimited text written as Parquet: the records written to it are made into
+/// [`TextBatches`] and written in row groups of about [`ROW_GROUP_BYTES`].
+pub struct ParquetSink<W: Write + Send> {
+    writer: ArrowWriter<W>,
+    batches: TextBatches,
+}
+
+impl<W: Write + Send> ParquetSink<W> {
+    /// A sink writing to `out` records separated by `delimiter`, as [`TextBatches::new`] reads
+    /// them.
+    pub fn new(
+        out: W,
+        delimiter: u8,
+        header: bool,
+        schema: Option<SchemaRef>,
+        names: &[String],
+    ) -> io::Result<ParquetSink<W>> {
+        let batches = TextBatches::new(delimiter, header, schema.as_deref(), names);
+        // Small pages and dictionaries: every column buffers one of each until it is full, and
+        // claim files have many columns.
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_data_page_size_limit(64 << 10)
+            .set_dictionary_page_size_limit(64 << 10)
+            .build();
+        let writer =
+            ArrowWriter::try_new(out, batches.schema(), Some(properties)).map_err(failed)?;
+        Ok(ParquetSink { writer, batches })
+    }
+
+    fn write_ready(&mut self) -> io::Result<()> {
+        for batch in self.batches.take_ready() {
+            self.writer.write(&batch).map_err(failed)?;
+            if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+                self.writer.flush().map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the rows left and the file's footer; returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.batches.finish()?;
+        self.write_ready()?;
+        self.writer.into_inner().map_err(failed)
+    }
+}
+
+impl<W: Write + Send> Write for ParquetSink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.batches.write_all(buf)?;
+        self.write_ready()?;
         Ok(buf.len())
     }
 

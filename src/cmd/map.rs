@@ -5,8 +5,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{Context, bail};
 use crosswalk::codeset::BILLABLE_UNDER_SHOWN;
 use crosswalk::status::{CellStatus, Statuses};
-use crosswalk::{Code, CodeSet, Crosswalk, Lookup, Status, System, Validity};
-use serde::Serialize;
+use crosswalk::{Crosswalk, Lookup, Status, System, Validity};
+
+use crosswalk::explain::{LookupRecord, explain};
 
 use super::{CrosswalkArgs, Outcome, SystemArg};
 
@@ -69,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             _ => {}
         }
         if args.json {
-            let record = JsonRecord::new(&crosswalk, input, &lookup, &release);
+            let record = LookupRecord::new(&crosswalk, input, &lookup, &release);
             serde_json::to_writer(&mut out, &record)?;
             out.write_all(b"\n")?;
         } else {
@@ -157,62 +158,6 @@ fn read_bounded_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::
     }
 }
 
-fn explain(input: &str, lookup: &Lookup, crosswalk: &Crosswalk) -> String {
-    let alternatives = lookup.mapping.alternatives.len();
-    let target = lookup.system.gem_target().label();
-    match lookup.mapping.status {
-        Status::Exact => "one code with the same meaning".to_string(),
-        Status::Approximate => "one code, close but not identical in meaning".to_string(),
-        Status::Combination => format!(
-            "one cluster of {} codes, all needed together",
-            lookup.mapping.alternatives[0].codes.len()
-        ),
-        Status::Ambiguous => {
-            format!("{alternatives} alternatives, a person must choose one")
-        }
-        Status::NoMap => format!("the crosswalk says there is no {target} equivalent"),
-        Status::NotInCrosswalk => {
-            let table = crosswalk
-                .gem(lookup.system)
-                .map(|g| g.provenance().release.clone())
-                .unwrap_or_default();
-            let mut text = format!("not a source code of the {table} table");
-            zero_hint(crosswalk, lookup.system, input, &mut text);
-            if let Ok(code) = &lookup.code
-                && crosswalk.validity(lookup.system, code) == Validity::NotInCodeSet
-            {
-                system_hint(crosswalk, lookup.system, input, &mut text);
-            }
-            text
-        }
-        Status::Malformed => match &lookup.code {
-            Err(e) => {
-                let mut text = e.to_string();
-                zero_hint(crosswalk, lookup.system, input, &mut text);
-                system_hint(crosswalk, lookup.system, input, &mut text);
-                text
-            }
-            Ok(_) => String::new(),
-        },
-    }
-}
-
-/// For input that is no code (or no source code) as written but one with a leading zero restored
-/// (`389`: 038.9), as `convert` says it.
-fn zero_hint(crosswalk: &Crosswalk, system: System, input: &str, text: &mut String) {
-    if let Some(reading) = crosswalk::zeros::padded_reading(crosswalk, system, input.as_bytes()) {
-        text.push_str("; ");
-        text.push_str(&reading);
-    }
-}
-
-/// For input that is no code of the system asked for but one of the other ICD-9 system: say so.
-fn system_hint(crosswalk: &Crosswalk, system: System, input: &str, text: &mut String) {
-    if let Some(other) = crosswalk.other_icd9_reading(system, input.as_bytes(), text) {
-        text.push_str(&format!(" (--system {})", other.name()));
-    }
-}
-
 fn write_text(
     out: &mut impl Write,
     crosswalk: &Crosswalk,
@@ -275,98 +220,4 @@ fn write_text(
         }
     }
     Ok(())
-}
-
-#[derive(Serialize)]
-struct JsonCode<'a> {
-    code: &'a str,
-    dotted: String,
-    title: Option<std::borrow::Cow<'a, str>>,
-    validity: Validity,
-    /// For a header: its billable codes (canonical), what it has become.
-    billable_under: Vec<String>,
-    flags: String,
-}
-
-#[derive(Serialize)]
-struct JsonAlternative<'a> {
-    codes: Vec<JsonCode<'a>>,
-    scenario: Option<u8>,
-}
-
-#[derive(Serialize)]
-struct JsonRecord<'a> {
-    input: &'a str,
-    system: &'static str,
-    code: Option<&'a str>,
-    dotted: Option<String>,
-    title: Option<std::borrow::Cow<'a, str>>,
-    validity: Option<Validity>,
-    billable_under: Vec<String>,
-    /// What `convert` reports for the code (its outcome and problems, as in the flags column).
-    status: Statuses,
-    /// How the crosswalk reads the code.
-    gem_status: Status,
-    reason: Option<String>,
-    alternatives: Vec<JsonAlternative<'a>>,
-    crosswalk: &'a str,
-}
-
-impl<'a> JsonRecord<'a> {
-    fn new(
-        crosswalk: &'a Crosswalk,
-        input: &'a str,
-        lookup: &'a Lookup,
-        release: &'a str,
-    ) -> JsonRecord<'a> {
-        let system = lookup.system;
-        let target = system.gem_target();
-        let (source_set, target_set) = (crosswalk.code_set(system), crosswalk.code_set(target));
-        let code: Option<&Code> = lookup.code.as_ref().ok();
-        let reason = match (&lookup.code, lookup.mapping.status) {
-            (Err(_), _) | (Ok(_), Status::NotInCrosswalk) => {
-                Some(explain(input, lookup, crosswalk))
-            }
-            _ => None,
-        };
-        JsonRecord {
-            input,
-            system: system.name(),
-            code: code.map(Code::as_str),
-            dotted: code.map(|c| c.dotted(system)),
-            title: code.and_then(|c| source_set.title(c)),
-            validity: code.map(|c| source_set.validity(c)),
-            billable_under: code.map_or_else(Vec::new, |c| billable_under(source_set, c)),
-            status: Statuses::of_mapping(&lookup.mapping, target_set),
-            gem_status: lookup.mapping.status,
-            reason,
-            alternatives: lookup
-                .mapping
-                .alternatives
-                .iter()
-                .map(|a| JsonAlternative {
-                    codes: a
-                        .codes
-                        .iter()
-                        .map(|t| JsonCode {
-                            code: t.code.as_str(),
-                            dotted: t.code.dotted(target),
-                            title: target_set.title(&t.code),
-                            validity: target_set.validity(&t.code),
-                            billable_under: billable_under(target_set, &t.code),
-                            flags: t.flags.to_string(),
-                        })
-                        .collect(),
-                    scenario: a.scenario,
-                })
-                .collect(),
-            crosswalk: release,
-        }
-    }
-}
-
-fn billable_under(set: &CodeSet, code: &Code) -> Vec<String> {
-    set.billable_under(code)
-        .map(|c| c.as_str().to_string())
-        .collect()
 }

@@ -181,6 +181,8 @@ pub struct Opened<'c, R> {
     sniffed: Sniffed,
     delimiter: u8,
     rewriter: Rewriter<'c>,
+    /// Data rows and lines that came before this input, in a stream of inputs converted as one.
+    before: (u64, u64),
 }
 
 impl<'c> Converter<'c> {
@@ -272,6 +274,7 @@ impl<'c> Converter<'c> {
             sniffed,
             delimiter,
             rewriter,
+            before: (0, 0),
         })
     }
 }
@@ -359,6 +362,27 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         self.delimiter
     }
 
+    /// How the code columns' leading zeros were judged on the records read ahead, in plan
+    /// order.
+    pub fn zero_modes(&self) -> Vec<crate::zeros::ZeroMode> {
+        self.plan().columns.iter().map(|c| c.zeros).collect()
+    }
+
+    /// Judge the code columns' leading zeros as `modes` say (what [`Opened::zero_modes`] gave for
+    /// the first of several inputs converted as one), instead of on this input's records.
+    pub fn set_zero_modes(&mut self, modes: &[crate::zeros::ZeroMode]) {
+        for (column, mode) in self.rewriter.plan_mut().columns.iter_mut().zip(modes) {
+            column.zeros = *mode;
+        }
+    }
+
+    /// Number rows and lines after `rows` data rows and `lines` lines of inputs converted before
+    /// this one, as parts of one stream: the audit, errors and row decisions count on from there.
+    pub fn after(mut self, rows: u64, lines: u64) -> Self {
+        self.before = (rows, lines);
+        self
+    }
+
     /// Convert every record, writing the results to `outputs`; `progress` is told the bytes
     /// read after each batch.
     pub fn run<W: Write + Send>(
@@ -376,6 +400,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             sniffed,
             delimiter,
             mut rewriter,
+            before: (rows_before, lines_before),
         } = self;
         let config = &converter.config;
         let keys = rewriter.plan().keys.clone();
@@ -424,9 +449,9 @@ impl<'c, R: Read + Send> Opened<'c, R> {
             &mut states,
             |w: &mut Worker, first_row, input, output| {
                 output.rows.clear();
-                w.rows.row = first_row - 1;
+                w.rows.row = rows_before + first_row - 1;
                 for record in input.iter() {
-                    let line = record.line();
+                    let line = lines_before + record.line();
                     let row = w.rows.row + 1;
                     let extra_flag = w.rows.check(record, line, &mut w.summary)?;
                     let at = (row, line, extra_flag);
