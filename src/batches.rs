@@ -127,22 +127,23 @@ impl BatchConverter {
         let header_end = text.len();
         encode_batch(&encoder, batch, &mut text).map_err(|e| self.failed(e))?;
         let lines = memchr::memchr_iter(b'\n', &text[header_end..]).count() as u64;
-        let mut opened = converter.open(std::io::Cursor::new(text), &self.name)?;
-        let codes: Vec<usize> = opened.plan().columns.iter().map(|c| c.index).collect();
-        ParquetText::check_text(&schema, &codes)
-            .map_err(|e| Error::config(format!("{}: {e}", self.name)))?;
-        match &self.zeros {
-            Some(modes) => opened.set_zero_modes(modes),
-            None => {
-                self.zeros = Some(opened.zero_modes());
-                self.notes = opened
-                    .plan()
-                    .describe()
-                    .into_iter()
-                    .chain(opened.plan().notes.iter().cloned())
-                    .collect();
-            }
+        let opened = converter.open_judged(
+            std::io::Cursor::new(text),
+            &self.name,
+            self.zeros.as_deref(),
+        )?;
+        if self.zeros.is_none() {
+            self.zeros = Some(opened.zero_modes());
+            self.notes = opened
+                .plan()
+                .describe()
+                .into_iter()
+                .chain(opened.plan().notes.iter().cloned())
+                .collect();
         }
+        let codes: Vec<usize> = opened.plan().columns.iter().map(|c| c.index).collect();
+        ParquetText::check_text(&schema, &codes, "the batch")
+            .map_err(|e| Error::config(format!("{}: {e}", self.name)))?;
         // Text has no null: an empty cell of a text column comes back as null where the batch's
         // column has nulls, as an empty string where it has none.
         let shape = Schema::new(
@@ -153,22 +154,35 @@ impl BatchConverter {
                 .map(|(f, c)| f.as_ref().clone().with_nullable(c.null_count() > 0))
                 .collect::<Vec<_>>(),
         );
-        let rows = TextBatches::new(b',', true, Some(&shape), &output_names(converter, &schema));
+        let rows = TextBatches::new(
+            opened.delimiter(),
+            true,
+            Some(&shape),
+            &output_names(converter, &schema),
+        );
         let audit_names = audit_names(opened.plan());
         let outputs = Outputs {
-            rows,
-            audit: audit.then(|| TextBatches::new(b',', true, None, &audit_names)),
+            rows: Vec::new(),
+            audit: audit.then(Vec::new),
             review: false,
             workbook: None,
         };
+        let delimiter = opened.delimiter();
         let finished = opened.after(self.rows, self.lines).run(outputs, |_| {})?;
-        let collect = |mut t: TextBatches| -> Result<Vec<RecordBatch>> {
-            t.finish().map_err(|e| self.failed(e))?;
-            Ok(t.take_ready())
+        let collect = |mut batches: TextBatches, text: Vec<u8>| -> Result<Vec<RecordBatch>> {
+            batches
+                .add_records(text, delimiter)
+                .map_err(|e| self.failed(e))?;
+            batches.finish().map_err(|e| self.failed(e))?;
+            Ok(batches.take_ready())
         };
+        let audit_batches = TextBatches::new(b',', true, None, &audit_names);
         let converted = Converted {
-            rows: collect(finished.rows)?,
-            audit: finished.audit.map(collect).transpose()?.unwrap_or_default(),
+            rows: collect(rows, finished.rows)?,
+            audit: match finished.audit {
+                Some(text) => collect(audit_batches, text)?,
+                None => Vec::new(),
+            },
             summary: finished.summary,
             decisions_used: finished.decisions_used,
             decisions_moved: finished.decisions_moved,

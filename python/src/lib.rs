@@ -183,7 +183,8 @@ impl Resolved {
                 long: s.long,
                 no_add_rows: s.no_add_rows,
             },
-            delimiter: None,
+            // Batches are read as comma-separated text.
+            delimiter: Some(b','),
             no_headers: false,
             flexible: s.flexible,
             flags_column_name: s

@@ -249,7 +249,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if let Some(schema) = &parquet {
         // Companions (POA, dates) may be typed: they are read as text and cast back.
         let codes: Vec<usize> = opened.plan().columns.iter().map(|c| c.index).collect();
-        ParquetText::check_text(schema, &codes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        ParquetText::check_text(schema, &codes, "the Parquet file")
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
     let plan: Vec<String> = opened
         .plan()

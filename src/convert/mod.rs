@@ -201,7 +201,23 @@ impl<'c> Converter<'c> {
     }
 
     /// Read the header of `input` (the file called `name` in errors) and plan its columns.
-    pub fn open<R: Read>(&'c self, mut input: R, name: &str) -> Result<Opened<'c, impl Read>> {
+    pub fn open<R: Read>(
+        &'c self,
+        input: R,
+        name: &str,
+    ) -> Result<Opened<'c, impl Read + use<'c, R>>> {
+        self.open_judged(input, name, None)
+    }
+
+    /// As [`Converter::open`], the code columns' leading zeros judged as `zeros` says when it is
+    /// given (what [`Opened::zero_modes`] gave for the first of several inputs converted as one)
+    /// instead of on this input's records.
+    pub fn open_judged<R: Read>(
+        &'c self,
+        mut input: R,
+        name: &str,
+        zeros: Option<&[crate::zeros::ZeroMode]>,
+    ) -> Result<Opened<'c, impl Read + use<'c, R>>> {
         let prefix = csvio::read_prefix(&mut input).map_err(|e| Error::io(Some(name.into()), e))?;
         let sniffed = csvio::sniff(&prefix);
         let delimiter = self.config.delimiter.unwrap_or(sniffed.delimiter);
@@ -242,7 +258,14 @@ impl<'c> Converter<'c> {
         }
         let mut plan = Plan::new(header.as_ref(), width, &self.config.columns)
             .map_err(|e| Error::config(format!("{name}: {e}")))?;
-        judge_zeros(&mut plan, &ahead, self.crosswalk);
+        match zeros {
+            Some(modes) => {
+                for (column, mode) in plan.columns.iter_mut().zip(modes) {
+                    column.zeros = *mode;
+                }
+            }
+            None => judge_zeros(&mut plan, &ahead, self.crosswalk),
+        }
         let decision_keys = self
             .decisions
             .key_columns()
@@ -366,14 +389,6 @@ impl<'c, R: Read + Send> Opened<'c, R> {
     /// order.
     pub fn zero_modes(&self) -> Vec<crate::zeros::ZeroMode> {
         self.plan().columns.iter().map(|c| c.zeros).collect()
-    }
-
-    /// Judge the code columns' leading zeros as `modes` say (what [`Opened::zero_modes`] gave for
-    /// the first of several inputs converted as one), instead of on this input's records.
-    pub fn set_zero_modes(&mut self, modes: &[crate::zeros::ZeroMode]) {
-        for (column, mode) in self.rewriter.plan_mut().columns.iter_mut().zip(modes) {
-            column.zeros = *mode;
-        }
     }
 
     /// Number rows and lines after `rows` data rows and `lines` lines of inputs converted before

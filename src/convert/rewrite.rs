@@ -276,10 +276,6 @@ impl<'c> Rewriter<'c> {
         &self.plan
     }
 
-    pub(crate) fn plan_mut(&mut self) -> &mut Plan {
-        &mut self.plan
-    }
-
     /// Rewrite `input` into `output` (cleared first) and report every code to `sink`.
     /// `extra_flag` is a row-level flags entry (a ragged row) to put first in the flags column.
     pub fn rewrite(

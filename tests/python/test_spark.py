@@ -10,6 +10,7 @@ Skipped, saying why, without pyspark or Java (tests/python/check.sh installs bot
 import collections
 import os
 import shutil
+import sys
 
 import pytest
 
@@ -32,6 +33,8 @@ SPARK_SAMPLES = [
 
 @pytest.fixture(scope="module")
 def spark():
+    # The Python workers run this interpreter, which has the wheel installed.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("crosswalk-test")
