@@ -6,19 +6,23 @@ convert`` writes for its rows.
 """
 
 from os import PathLike
-from typing import Any, Iterable, Iterator, Optional, Sequence, Union
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union, final
 
 import pyarrow
 
 __version__: str
 
-_Columns = Union[str, Sequence[str], None]
+_Columns = Union[str, int, Sequence[Union[str, int]], None]
 _Path = Union[str, PathLike]
+# An iterable of RecordBatches, a Table, one RecordBatch, or any Arrow stream (a
+# RecordBatchReader, a Polars or pandas frame).
+_Batches = Union[Iterable[pyarrow.RecordBatch], pyarrow.Table, pyarrow.RecordBatch, Any]
 
 class CrosswalkError(Exception):
     """A batch, mapping table, code set or decisions file that cannot be converted or read; the
     message says which and why, as the command line does."""
 
+@final
 class Converter:
     """A conversion's options, resolved once (mapping tables, code sets and decisions loaded).
 
@@ -34,8 +38,9 @@ class Converter:
     threads per batch (default 1: Spark and Polars run batches in parallel themselves).
     ``name`` names the batches in error messages and the summary.
 
-    A converter pickles by its options (Spark ships it to executors that way); each copy counts
-    what it converts in its own ``summary()``.
+    A converter pickles by its options (Spark ships it to executors that way: the files it
+    names must be readable there too); each copy counts what it converts in its own
+    ``summary()``.
     """
 
     def __init__(
@@ -64,27 +69,36 @@ class Converter:
         threads: int = 1,
         name: str = "batches",
     ) -> None: ...
-    def convert_batches(
-        self, batches: Union[Iterable[pyarrow.RecordBatch], pyarrow.Table]
-    ) -> Iterator[pyarrow.RecordBatch]:
+    def convert_batches(self, batches: _Batches) -> Batches:
         """Convert the batches, yielding the converted ones: the input's columns, typed as they
         are, then the flags column (rows a long layout adds for a cluster follow their row).
         Code columns must be text. Rows are numbered on from one batch to the next, and leading
         zeros are judged on the first batch; each batch is otherwise converted on its own.
         Usable as is in ``df.mapInArrow(conv.convert_batches, schema)``."""
-    def audit_batches(
-        self, batches: Union[Iterable[pyarrow.RecordBatch], pyarrow.Table]
-    ) -> Iterator[pyarrow.RecordBatch]:
+    def audit_batches(self, batches: _Batches) -> Batches:
         """Convert the batches, yielding the audit's lines (the CSV audit's columns, all text):
         a ``code`` row before the first occurrence of each code in a batch, then its
         ``occurrence`` rows."""
     def output_schema(self, schema: pyarrow.Schema) -> pyarrow.Schema:
-        """The schema ``convert_batches`` yields for input of ``schema``."""
+        """The schema ``convert_batches`` yields for input of ``schema``; raises
+        ``CrosswalkError`` when such input cannot be converted (no code column, a code column
+        that is not text, a column type that does not come back from its text: binary, nested,
+        durations)."""
     def audit_schema(self, schema: pyarrow.Schema) -> pyarrow.Schema:
         """The schema ``audit_batches`` yields for input of ``schema`` (its key columns found as
-        ``convert`` finds them)."""
+        ``convert`` finds them); raises as ``output_schema``."""
     def summary(self) -> dict[str, Any]:
         """What this object converted, as ``crosswalk convert --summary`` writes it."""
+
+@final
+class Batches(Iterator[pyarrow.RecordBatch]):
+    """The batches ``convert_batches`` or ``audit_batches`` yields, converted as they are read."""
+
+    def __iter__(self) -> Batches: ...
+    def __next__(self) -> pyarrow.RecordBatch: ...
+
+def _restore(kwargs: dict[str, Any]) -> Converter:
+    """A converter made with these keyword arguments (what unpickling calls)."""
 
 def map(
     codes: Union[str, Sequence[str]],

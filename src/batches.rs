@@ -78,23 +78,21 @@ impl BatchConverter {
     }
 
     /// The schema of the converted batches for input batches of `schema`: its columns, typed as
-    /// they are, and the flags column (text) unless `converter` leaves it out.
-    pub fn output_schema(converter: &Converter<'_>, schema: &Schema) -> SchemaRef {
-        TextBatches::new(b',', true, Some(schema), &output_names(converter, schema)).schema()
+    /// they are (a column of nulls only as text), and the flags column (text) unless `converter`
+    /// leaves it out. An error when batches of `schema` cannot be converted (no code column, a
+    /// code column that is not text, a column type that does not come back from its text).
+    pub fn output_schema(converter: &Converter<'_>, schema: &Schema) -> Result<SchemaRef> {
+        plan_of(converter, schema, "batches")?;
+        let names = output_names(converter, schema);
+        Ok(TextBatches::new(b',', true, Some(schema), &names).schema())
     }
 
     /// The schema of the audit batches for input batches of `schema`: the audit file's columns,
-    /// with the claim key columns `converter` finds in it, every one text.
+    /// with the claim key columns `converter` finds in it, every one text. Errors as
+    /// [`BatchConverter::output_schema`].
     pub fn audit_schema(converter: &Converter<'_>, schema: &Schema) -> Result<SchemaRef> {
-        let encoder = Encoder::new(b',', false);
-        let mut header = Vec::new();
-        encoder.record(
-            schema.fields().iter().map(|f| f.name().as_bytes()),
-            &mut header,
-        );
-        let opened = converter.open(std::io::Cursor::new(header), "batches")?;
-        let names = audit_names(opened.plan());
-        Ok(TextBatches::new(b',', true, None, &names).schema())
+        let plan = plan_of(converter, schema, "batches")?;
+        Ok(TextBatches::new(b',', true, None, &audit_names(&plan)).schema())
     }
 
     /// Convert `batch` with `converter`; with `audit`, also make its audit lines.
@@ -116,7 +114,11 @@ impl BatchConverter {
                 )));
             }
             Some(_) => {}
-            None => self.schema = Some(schema.clone()),
+            None => {
+                crate::parquet::check_types(&schema)
+                    .map_err(|e| Error::config(format!("{}: {e}", self.name)))?;
+                self.schema = Some(schema.clone());
+            }
         }
         let encoder = Encoder::new(b',', false);
         let mut text = Vec::new();
@@ -196,6 +198,24 @@ impl BatchConverter {
     fn failed(&self, e: std::io::Error) -> Error {
         Error::config(format!("{}: {e}", self.name))
     }
+}
+
+/// The plan of batches of `schema` (called `name` in errors), after checking they can be
+/// converted: every column type comes back from its text, and code columns are text.
+fn plan_of(converter: &Converter<'_>, schema: &Schema, name: &str) -> Result<crate::columns::Plan> {
+    crate::parquet::check_types(schema).map_err(|e| Error::config(format!("{name}: {e}")))?;
+    let encoder = Encoder::new(b',', false);
+    let mut header = Vec::new();
+    encoder.record(
+        schema.fields().iter().map(|f| f.name().as_bytes()),
+        &mut header,
+    );
+    let opened = converter.open(std::io::Cursor::new(header), name)?;
+    let plan = opened.plan().clone();
+    let codes: Vec<usize> = plan.columns.iter().map(|c| c.index).collect();
+    ParquetText::check_text(schema, &codes, "the batch")
+        .map_err(|e| Error::config(format!("{name}: {e}")))?;
+    Ok(plan)
 }
 
 /// The audit's column names for claims planned as `plan`.

@@ -59,11 +59,12 @@ fn is_text(data_type: &DataType) -> bool {
 }
 
 /// Types whose cells do not come back from their text as they were (bytes shown as hex,
-/// nested values): refused rather than changed.
+/// nested values, durations): refused rather than changed.
 fn round_trips(data_type: &DataType) -> bool {
     !matches!(
         data_type,
-        DataType::Binary
+        DataType::Duration(_)
+            | DataType::Binary
             | DataType::LargeBinary
             | DataType::BinaryView
             | DataType::FixedSizeBinary(_)
@@ -76,6 +77,21 @@ fn round_trips(data_type: &DataType) -> bool {
             | DataType::Map(..)
             | DataType::Union(..)
     )
+}
+
+/// Refuse a schema with a column whose cells would not come back from their text as they were,
+/// naming the first.
+pub fn check_types(schema: &Schema) -> Result<(), String> {
+    match schema.fields().iter().find(|f| !round_trips(f.data_type())) {
+        Some(f) => Err(format!(
+            "column {} is {}, which crosswalk does not read (only text, numbers, booleans, dates, \
+             times and timestamps come back from their text as they were); leave it out or cast \
+             it to text first",
+            f.name(),
+            f.data_type()
+        )),
+        None => Ok(()),
+    }
 }
 
 fn failed(e: impl std::fmt::Display) -> io::Error {
@@ -99,14 +115,7 @@ impl ParquetText {
         let file = File::open(path)?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(failed)?;
         let schema = builder.schema().clone();
-        if let Some(f) = schema.fields().iter().find(|f| !round_trips(f.data_type())) {
-            return Err(failed(format!(
-                "column {} is {}, which crosswalk does not read (only text, numbers, booleans, \
-                 dates and times come back from their text as they were)",
-                f.name(),
-                f.data_type()
-            )));
-        }
+        check_types(&schema).map_err(failed)?;
         let batches = builder
             .with_batch_size(BATCH_ROWS)
             .build()

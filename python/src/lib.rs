@@ -18,7 +18,7 @@ use engine::summary::{DecisionReport, Summary};
 use engine::{Crosswalk, Gem, System};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyIterator, PyList, PyString};
+use pyo3::types::{PyDict, PyIterator, PyList};
 
 pyo3::create_exception!(
     crosswalk,
@@ -32,18 +32,41 @@ fn error(e: impl std::fmt::Display) -> PyErr {
     CrosswalkError::new_err(e.to_string())
 }
 
-/// Column options may be one string (`"ICD9_DGNS_CD_*"`, `"A,B"`) or a list of them.
+/// One option value as text: a string, or a number (a 1-based column number).
+fn text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if value.is_instance_of::<pyo3::types::PyInt>() {
+        return Ok(value.str()?.to_string());
+    }
+    value.extract::<String>()
+}
+
+/// Column options may be one string (`"ICD9_DGNS_CD_*"`, `"A,B"`, `"21-30"`) or number, or a
+/// list of them.
 fn strings(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<String>> {
     let Some(value) = value.filter(|v| !v.is_none()) else {
         return Ok(Vec::new());
     };
-    if value.is_instance_of::<PyString>() {
-        return Ok(vec![value.extract::<String>()?]);
+    if let Ok(one) = text(value) {
+        return Ok(vec![one]);
     }
     value
         .try_iter()
-        .and_then(|items| items.map(|i| i?.extract::<String>()).collect())
+        .and_then(|items| items.map(|i| text(&i?)).collect())
         .map_err(|_| error(format!("{what}: expected a string or a list of strings")))
+}
+
+/// File options may be one path (a string or a `pathlib.Path`) or a list of them.
+fn paths(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<PathBuf>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else {
+        return Ok(Vec::new());
+    };
+    if let Ok(one) = value.extract::<PathBuf>() {
+        return Ok(vec![one]);
+    }
+    value
+        .try_iter()
+        .and_then(|items| items.map(|i| i?.extract::<PathBuf>()).collect())
+        .map_err(|_| error(format!("{what}: expected a path or a list of paths")))
 }
 
 /// The options a `Converter` was made with, as given: what pickling sends to Spark's executors.
@@ -215,7 +238,22 @@ struct Counts {
 }
 
 /// Converts claim records with the CMS General Equivalence Mappings, as `crosswalk convert`
-/// does, over Arrow record batches.
+/// does, over Arrow record batches; the options resolved once (mapping tables, code sets and
+/// decisions loaded).
+///
+/// Every keyword is the `crosswalk convert` option of the same name, with the same default:
+/// dx / proc (names, globs, 1-based numbers or ranges; default: detected from the columns),
+/// version_col, date_col, companion, key, restore_zeros, long, no_add_rows, choose ("first",
+/// "first-billable", "keep", "fail"), unmapped ("keep", "blank"), dots (None: as the input;
+/// True: dotted; False: undotted), flags_column (its name; None: no flags column), flexible,
+/// gems (a directory of GEM files), gem ("SYSTEM=FILE"), code_set_year, code_set, decisions
+/// (filled-in audits or system,code,decision files). file_name tells MIMIC diagnosis tables from
+/// procedure tables, as the input's name does on the command line. threads: converting threads
+/// per batch (default 1: Spark and Polars run batches in parallel themselves). name: what the
+/// batches are called in errors and the summary.
+///
+/// A converter pickles by its options (Spark ships it to executors that way: the files it names
+/// must be readable there too); each copy counts what it converts in its own summary().
 #[pyclass(module = "crosswalk", frozen)]
 struct Converter {
     settings: Settings,
@@ -233,6 +271,13 @@ impl Converter {
         gem=None, code_set_year=None, code_set=None, decisions=None, file_name=None, threads=1,
         name="batches"
     ))]
+    #[pyo3(
+        text_signature = "(*, dx=None, proc=None, version_col=None, date_col=None, \
+        companion=None, key=None, restore_zeros=None, long=False, no_add_rows=False, \
+        choose='first', unmapped='keep', dots=None, flags_column='crosswalk_flags', \
+        flexible=False, gems=None, gem=None, code_set_year=None, code_set=None, decisions=None, \
+        file_name=None, threads=1, name='batches')"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         dx: Option<&Bound<'_, PyAny>>,
@@ -277,10 +322,7 @@ impl Converter {
             gem: strings(gem, "gem")?,
             code_set_year,
             code_set,
-            decisions: strings(decisions, "decisions")?
-                .into_iter()
-                .map(PathBuf::from)
-                .collect(),
+            decisions: paths(decisions, "decisions")?,
             file_name,
             threads,
             name: name.to_string(),
@@ -312,7 +354,9 @@ impl Converter {
         schema: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let schema = Schema::from_pyarrow_bound(schema)?;
-        BatchConverter::output_schema(&self.resolved.engine(), &schema).to_pyarrow(py)
+        BatchConverter::output_schema(&self.resolved.engine(), &schema)
+            .map_err(error)?
+            .to_pyarrow(py)
     }
 
     /// The schema of `audit_batches`' output for input of `schema` (a `pyarrow.Schema`).
@@ -379,9 +423,18 @@ fn padded<T: Clone + Default>(values: &[T], len: usize) -> Vec<T> {
 
 impl Converter {
     fn stream(&self, batches: &Bound<'_, PyAny>, want: Want) -> PyResult<Batches> {
-        // A Table is read as its batches.
+        let py = batches.py();
         let source = if batches.hasattr("to_batches")? {
+            // A Table, read as its batches.
             batches.call_method0("to_batches")?
+        } else if batches.hasattr("__arrow_c_array__")? {
+            // One RecordBatch.
+            PyList::new(py, [batches])?.into_any()
+        } else if batches.hasattr("__arrow_c_stream__")? {
+            // Any Arrow stream (a Polars or pandas frame, a RecordBatchReader).
+            py.import("pyarrow")?
+                .getattr("RecordBatchReader")?
+                .call_method1("from_stream", (batches,))?
         } else {
             batches.clone()
         };
@@ -434,7 +487,17 @@ impl Batches {
                 self.input = None;
                 return Ok(None);
             };
-            let batch = RecordBatch::from_pyarrow_bound(&item?)?;
+            let item = item?;
+            let batch = RecordBatch::from_pyarrow_bound(&item).map_err(|e| {
+                let kind = item
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".to_string(), |n| n.to_string());
+                pyo3::exceptions::PyTypeError::new_err(format!(
+                    "expected pyarrow RecordBatches (an iterable of them, a Table, a \
+                     RecordBatchReader or any Arrow stream), got a {kind}: {e}"
+                ))
+            })?;
             let (resolved, stream, audit) =
                 (&self.resolved, &mut self.stream, self.want == Want::Audit);
             let converted = py
