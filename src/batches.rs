@@ -95,7 +95,9 @@ impl BatchConverter {
         Ok(TextBatches::new(b',', true, None, &audit_names(&plan)).schema())
     }
 
-    /// Convert `batch` with `converter`; with `audit`, also make its audit lines.
+    /// Convert `batch` with `converter`; with `audit`, also make its audit lines. A batch is
+    /// read as comma-separated text: `converter`'s delimiter should be a comma (or sniffed, which
+    /// finds the comma unless a one-column header holds a pipe or a tab).
     pub fn convert(
         &mut self,
         converter: &Converter<'_>,
@@ -134,7 +136,8 @@ impl BatchConverter {
             &self.name,
             self.zeros.as_deref(),
         )?;
-        if self.zeros.is_none() {
+        // Judged on the first batch with rows: one without has nothing to judge by.
+        if self.zeros.is_none() && batch.num_rows() > 0 {
             self.zeros = Some(opened.zero_modes());
             self.notes = opened
                 .plan()

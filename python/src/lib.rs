@@ -446,7 +446,6 @@ impl Converter {
             input: Some(input),
             pending: VecDeque::new(),
             want,
-            first: true,
         })
     }
 }
@@ -466,7 +465,6 @@ struct Batches {
     input: Option<Py<PyIterator>>,
     pending: VecDeque<RecordBatch>,
     want: Want,
-    first: bool,
 }
 
 #[pymethods]
@@ -515,10 +513,10 @@ impl Batches {
                 &converted.decisions_moved,
                 |a, b| *a |= b,
             );
-            if self.first && counts.notes.is_empty() {
+            // What the columns were found to be, from the first batch with rows.
+            if counts.notes.is_empty() {
                 counts.notes = self.stream.notes().to_vec();
             }
-            self.first = false;
             self.pending.extend(match self.want {
                 Want::Rows => converted.rows,
                 Want::Audit => converted.audit,

@@ -194,6 +194,18 @@ def test_inputs_of_every_kind():
         list(conv.convert_batches(["not a batch"]))
 
 
+def test_zeros_are_judged_on_the_first_batch_with_rows(tmp_path):
+    """A batch without rows judges nothing: lost leading zeros are judged on the next one, as
+    `convert` judges the file."""
+    lost = ROOT / "examples" / "lost-zeros.csv"
+    table = read_strings(lost).combine_chunks()
+    expected, _ = cli(tmp_path, lost)
+    empty = pa.RecordBatch.from_pylist([], schema=table.schema)
+    conv = crosswalk.Converter(name=str(lost))
+    assert table_rows(conv.convert_batches([empty] + table.to_batches())) == expected
+    assert any("lost leading zeros" in w for w in conv.summary()["warnings"])
+
+
 def test_pickle_and_converting_twice():
     table = read_strings(EXAMPLE)
     conv = crosswalk.Converter(choose="first-billable", key="CLM_ID")
