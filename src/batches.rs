@@ -20,7 +20,7 @@ use arrow_schema::{Schema, SchemaRef};
 use crate::convert::{Converter, Outputs};
 use crate::csvout::Encoder;
 use crate::error::{Error, Result};
-use crate::parquet::{ParquetText, TextBatches, encode_batch};
+use crate::parquet::{ParquetText, TextBatches, encode_batch, encode_header};
 use crate::summary::Summary;
 use crate::zeros::ZeroMode;
 
@@ -124,10 +124,7 @@ impl BatchConverter {
         }
         let encoder = Encoder::new(b',', false);
         let mut text = Vec::new();
-        encoder.record(
-            schema.fields().iter().map(|f| f.name().as_bytes()),
-            &mut text,
-        );
+        encode_header(&encoder, &schema, &mut text);
         let header_end = text.len();
         encode_batch(&encoder, batch, &mut text).map_err(|e| self.failed(e))?;
         let lines = memchr::memchr_iter(b'\n', &text[header_end..]).count() as u64;
@@ -209,10 +206,7 @@ fn plan_of(converter: &Converter<'_>, schema: &Schema, name: &str) -> Result<cra
     crate::parquet::check_types(schema).map_err(|e| Error::config(format!("{name}: {e}")))?;
     let encoder = Encoder::new(b',', false);
     let mut header = Vec::new();
-    encoder.record(
-        schema.fields().iter().map(|f| f.name().as_bytes()),
-        &mut header,
-    );
+    encode_header(&encoder, schema, &mut header);
     let opened = converter.open(std::io::Cursor::new(header), name)?;
     let plan = opened.plan().clone();
     let codes: Vec<usize> = plan.columns.iter().map(|c| c.index).collect();
@@ -300,10 +294,7 @@ mod tests {
         let encoder = Encoder::new(b',', false);
         let mut out = Vec::new();
         let schema = batches[0].schema();
-        encoder.record(
-            schema.fields().iter().map(|f| f.name().as_bytes()),
-            &mut out,
-        );
+        encode_header(&encoder, &schema, &mut out);
         for batch in batches {
             encode_batch(&encoder, batch, &mut out).unwrap();
         }

@@ -122,10 +122,7 @@ impl ParquetText {
             .map_err(failed)?;
         let encoder = Encoder::new(b',', false);
         let mut pending = Vec::new();
-        encoder.record(
-            schema.fields().iter().map(|f| f.name().as_bytes()),
-            &mut pending,
-        );
+        encode_header(&encoder, &schema, &mut pending);
         Ok(ParquetText {
             schema,
             batches,
@@ -163,6 +160,11 @@ impl ParquetText {
     fn encode(&mut self, batch: &RecordBatch) -> io::Result<()> {
         encode_batch(&self.encoder, batch, &mut self.pending)
     }
+}
+
+/// Append the column names of `schema` to `out` as a header line.
+pub fn encode_header(encoder: &Encoder, schema: &Schema, out: &mut Vec<u8>) {
+    encoder.record(schema.fields().iter().map(|f| f.name().as_bytes()), out);
 }
 
 /// Append the rows of `batch` to `out` as comma-separated text, one line each: a null is an empty cell,
