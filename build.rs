@@ -58,6 +58,7 @@ const TABULAR: &str = "icd10cm/icd10cm-tabular-April-1-2026.xml";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     for file in ["src/code.rs", "src/index.rs", "src/years.rs"] {
         println!("cargo:rerun-if-changed={file}");
     }

@@ -82,16 +82,76 @@ fn round_trips(data_type: &DataType) -> bool {
 /// Refuse a schema with a column whose cells would not come back from their text as they were,
 /// naming the first.
 pub fn check_types(schema: &Schema) -> Result<(), String> {
-    match schema.fields().iter().find(|f| !round_trips(f.data_type())) {
-        Some(f) => Err(format!(
+    if let Some(f) = schema.fields().iter().find(|f| !round_trips(f.data_type())) {
+        return Err(format!(
             "column {} is {}, which crosswalk does not read (only text, numbers, booleans, dates, \
              times and timestamps come back from their text as they were); leave it out or cast \
              it to text first",
             f.name(),
             f.data_type()
-        )),
-        None => Ok(()),
+        ));
     }
+    for f in schema.fields() {
+        if let DataType::Timestamp(_, Some(zone)) = f.data_type()
+            && !is_utc(zone)
+            && zone.parse::<arrow_array::timezone::Tz>().is_err()
+        {
+            return Err(format!(
+                "column {} holds timestamps in the time zone {zone}, which crosswalk reads only \
+                 as UTC or as an offset (such as -05:00); cast it to UTC or to text first",
+                f.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// True for the names of UTC itself (`UTC`, `Etc/UTC`, `GMT` …): timestamps in such a zone are
+/// read and written as `+00:00`, the same instants, with no time zone database (the command-line
+/// program has none; Python's package does, for every named zone).
+fn is_utc(zone: &str) -> bool {
+    const NAMES: [&str; 16] = [
+        "utc",
+        "etc/utc",
+        "uct",
+        "etc/uct",
+        "gmt",
+        "etc/gmt",
+        "gmt0",
+        "etc/gmt0",
+        "etc/gmt+0",
+        "etc/gmt-0",
+        "greenwich",
+        "etc/greenwich",
+        "universal",
+        "etc/universal",
+        "zulu",
+        "etc/zulu",
+    ];
+    zone == "Z" || NAMES.iter().any(|n| zone.eq_ignore_ascii_case(n))
+}
+
+/// The type a column's text is read and written as: a timestamp type in a zone named for UTC
+/// becomes one at `+00:00` (see [`is_utc`]); `None` for every other type.
+fn text_type(data_type: &DataType) -> Option<DataType> {
+    match data_type {
+        DataType::Timestamp(unit, Some(zone)) if is_utc(zone) => {
+            Some(DataType::Timestamp(*unit, Some("+00:00".into())))
+        }
+        _ => None,
+    }
+}
+
+/// `array`'s values as of `data_type`, a type of the same layout (a timestamp type in another
+/// zone).
+fn retyped(array: &ArrayRef, data_type: DataType) -> io::Result<ArrayRef> {
+    let data = array
+        .to_data()
+        .into_builder()
+        .data_type(data_type)
+        .build()
+        .map_err(failed)?;
+    Ok(arrow_array::make_array(data))
 }
 
 fn failed(e: impl std::fmt::Display) -> io::Error {
@@ -179,8 +239,16 @@ pub fn encode_batch(encoder: &Encoder, batch: &RecordBatch, out: &mut Vec<u8>) -
         View(&'a arrow_array::StringViewArray),
         Other(ArrayFormatter<'a>),
     }
-    let columns: Vec<Column<'_>> = batch
+    // Timestamps in a zone named for UTC are written at +00:00.
+    let columns: Vec<ArrayRef> = batch
         .columns()
+        .iter()
+        .map(|c| match text_type(c.data_type()) {
+            Some(t) => retyped(c, t),
+            None => Ok(c.clone()),
+        })
+        .collect::<io::Result<_>>()?;
+    let columns: Vec<Column<'_>> = columns
         .iter()
         .map(|c| match c.data_type() {
             DataType::Utf8 => Ok(Column::Utf8(c.as_string::<i32>())),
@@ -422,8 +490,17 @@ impl TextBatches {
                     .expect("built as strings");
                 let nulled: arrow_array::StringArray =
                     text.iter().map(|v| v.filter(|v| !v.is_empty())).collect();
-                arrow_cast::cast_with_options(&nulled, field.data_type(), &EXACT)
-                    .map_err(|e| failed(format!("column {}: {e}", field.name())))?
+                let read = text_type(field.data_type());
+                let typed = arrow_cast::cast_with_options(
+                    &nulled,
+                    read.as_ref().unwrap_or(field.data_type()),
+                    &EXACT,
+                )
+                .map_err(|e| failed(format!("column {}: {e}", field.name())))?;
+                match read {
+                    Some(_) => retyped(&typed, field.data_type().clone())?,
+                    None => typed,
+                }
             });
         }
         let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(failed)?;

@@ -140,8 +140,14 @@ pub struct Auditor<'c> {
     /// The fingerprint of the last row met: (row, fingerprint).
     last_fingerprint: (u64, u64),
     data: DataCells,
+    /// Per source system, the `data` cell as encoded (made on first use).
+    data_cells: [Option<Box<[u8]>>; 4],
+    /// Per input field, its column's name as encoded (made on first use).
+    columns: Vec<Option<Box<[u8]>>>,
+    /// The row and line of the last occurrence, and its line's start as encoded
+    /// (`occurrence,ROW,LINE,`): a row's occurrences share it.
+    row_start: (Option<(u64, u64)>, Vec<u8>),
     encoder: Encoder,
-    scratch: Vec<u8>,
     part: Part,
 }
 
@@ -160,8 +166,10 @@ impl<'c> Auditor<'c> {
             fingerprint,
             last_fingerprint: (0, 0),
             data: DataCells::new(input),
+            data_cells: Default::default(),
+            columns: Vec::new(),
+            row_start: (None, Vec::new()),
             encoder: encoder(),
-            scratch: Vec::new(),
             part: Part::default(),
         }
     }
@@ -176,7 +184,7 @@ impl<'c> Auditor<'c> {
     /// Append `raw`, guarded and quoted where needed, to the part's bytes, then `after` (the
     /// delimiter, or nothing for the last cell).
     fn cell(&mut self, raw: &[u8], after: &[u8]) {
-        self.encoder.field(&guard(raw), &mut self.part.bytes);
+        cell(&self.encoder, raw, &mut self.part.bytes);
         self.part.bytes.extend_from_slice(after);
     }
 
@@ -186,6 +194,38 @@ impl<'c> Auditor<'c> {
         self.part.bytes.extend_from_slice(raw);
         span(start..self.part.bytes.len())
     }
+
+    /// Append the start of an occurrence line of data row `row` at input line `line`.
+    fn line_start(&mut self, row: u64, line: u64) {
+        let (at, start) = &mut self.row_start;
+        if *at != Some((row, line)) {
+            let mut digits = Digits::default();
+            start.clear();
+            start.extend_from_slice(b"occurrence,");
+            start.extend_from_slice(digits.format(row));
+            start.push(b',');
+            start.extend_from_slice(digits.format(line));
+            start.push(b',');
+            *at = Some((row, line));
+        }
+        self.part.bytes.extend_from_slice(start);
+    }
+}
+
+/// Append `raw` to `out` as an audit cell: guarded, then quoted where needed.
+fn cell(encoder: &Encoder, raw: &[u8], out: &mut Vec<u8>) {
+    if crate::inert::needs_guard(raw) {
+        encoder.field(&guard(raw), out);
+    } else {
+        encoder.field(raw, out);
+    }
+}
+
+/// `raw` encoded as an audit cell.
+fn encoded(encoder: &Encoder, raw: &[u8]) -> Box<[u8]> {
+    let mut out = Vec::new();
+    cell(encoder, raw, &mut out);
+    out.into()
 }
 
 impl Sink for Auditor<'_> {
@@ -198,71 +238,72 @@ impl Sink for Auditor<'_> {
             self.last_fingerprint = (e.row, self.fingerprint.of(&e.record));
         }
         let start = self.part.bytes.len();
-        let mut digits = Digits::default();
-        let b = &mut self.part.bytes;
-        b.extend_from_slice(b"occurrence,");
-        b.extend_from_slice(digits.format(e.row));
-        b.push(b',');
-        b.extend_from_slice(digits.format(e.line));
-        b.push(b',');
-        let keys_start = b.len();
+        self.line_start(e.row, e.line);
+        let keys_start = self.part.bytes.len();
         for k in 0..self.keys.len() {
             self.cell(e.record.get(self.keys[k]).unwrap_or(b""), b",");
         }
         let keys = keys_start..self.part.bytes.len();
-        self.cell(e.column.name.as_bytes(), b"");
-        let column = span(keys.end..self.part.bytes.len());
-        let keys = span(keys);
-        self.part.bytes.push(b',');
-        let lines_at = self.part.bytes.len();
-        self.part.bytes.push(b',');
-        self.cell(e.system.name().as_bytes(), b",");
-        self.scratch.clear();
-        if let Some(code) = e.code {
-            code.write_spelled(e.system, true, &mut self.scratch);
+        let index = e.column.index;
+        if self.columns.len() <= index {
+            self.columns.resize(index + 1, None);
         }
-        let scratch = std::mem::take(&mut self.scratch);
-        self.cell(&scratch, b",");
+        let name = self.columns[index]
+            .get_or_insert_with(|| encoded(&self.encoder, e.column.name.as_bytes()));
+        // Codes, status labels, system names and hex digits are letters, digits, `.`, `_`,
+        // `-` and `+` (never first): cells that need neither guard nor quotes.
+        let b = &mut self.part.bytes;
+        b.extend_from_slice(name);
+        let column = span(keys.end..b.len());
+        let keys = span(keys);
+        b.push(b',');
+        let lines_at = b.len();
+        b.push(b',');
+        b.extend_from_slice(e.system.name().as_bytes());
+        b.push(b',');
+        if let Some(code) = e.code {
+            code.write_spelled(e.system, true, b);
+        }
+        b.push(b',');
         self.cell(e.original, b",,");
-        self.scratch = scratch;
-        self.scratch.clear();
-        e.statuses.write_label(&mut self.scratch);
-        let scratch = std::mem::take(&mut self.scratch);
-        self.cell(&scratch, b",");
-        let reason_at = self.part.bytes.len();
-        self.part.bytes.push(b',');
+        let b = &mut self.part.bytes;
+        e.statuses.write_label(b);
+        b.push(b',');
+        let reason_at = b.len();
+        b.push(b',');
         self.cell(e.written, b",");
-        let mut leftover = scratch;
-        leftover.clear();
+        let b = &mut self.part.bytes;
         let target = e.system.gem_target();
         for (n, code) in e.leftover.iter().enumerate() {
             if n > 0 {
-                leftover.push(b'+');
+                b.push(b'+');
             }
-            code.write_spelled(target, true, &mut leftover);
+            code.write_spelled(target, true, b);
         }
-        self.cell(&leftover, b",,,,");
-        self.scratch = leftover;
+        b.extend_from_slice(b",,,,");
         if keyless {
-            let hex = fingerprint_hex(self.last_fingerprint.1);
-            self.cell(&hex, b",");
-        } else {
-            self.part.bytes.push(b',');
+            b.extend_from_slice(&fingerprint_hex(self.last_fingerprint.1));
         }
+        b.push(b',');
         // A cell that is no code has no code row: its occurrence says what converted the file,
         // and carries the decision of its text for every occurrence (scope `code`).
         if e.code.is_none() {
-            let data = self.data.of(self.crosswalk, e.system);
-            self.encoder.field(&guard(data), &mut self.part.bytes);
+            let (data, crosswalk) = (&mut self.data, self.crosswalk);
+            let cell = self.data_cells[e.system.index()]
+                .get_or_insert_with(|| encoded(&self.encoder, data.of(crosswalk, e.system)));
+            self.part.bytes.extend_from_slice(cell);
         }
         self.part.bytes.push(b',');
-        let (decision, scope): (&[u8], &[u8]) = match (e.decision, e.code_decision, e.code) {
-            (Some(d), _, _) => (d.as_bytes(), b""),
-            (None, Some(d), None) => (d.as_bytes(), b"code"),
-            _ => (b"", b""),
-        };
-        self.cell(decision, b",");
-        self.cell(scope, b"\n");
+        match (e.decision, e.code_decision, e.code) {
+            (Some(d), _, _) => {
+                self.cell(d.as_bytes(), b",");
+            }
+            (None, Some(d), None) => {
+                self.cell(d.as_bytes(), b",code");
+            }
+            _ => self.part.bytes.push(b','),
+        }
+        self.part.bytes.push(b'\n');
         let line = span(start..self.part.bytes.len());
         let original = if keyless {
             0..0
@@ -373,9 +414,7 @@ impl<'c> Merger<'c> {
     /// Append to `out` the audit lines `part` (the next batch's) completes.
     pub fn merge(&mut self, part: &Part, out: &mut Vec<u8>) {
         for p in &part.pieces {
-            if let Some(code) = p.code {
-                self.announce(part, p, code, out);
-            }
+            let said = p.code.map(|code| self.announce(part, p, code, out));
             if self.key_at.is_empty() {
                 self.rows += 1;
                 self.textual += u64::from(p.code.is_none());
@@ -385,10 +424,10 @@ impl<'c> Merger<'c> {
                 out.extend_from_slice(&line[..lines_at]);
                 out.push(b'1');
                 out.extend_from_slice(&line[lines_at..reason_at]);
-                self.own_reason(part, p, out);
+                self.own_reason(part, p, said, out);
                 out.extend_from_slice(&line[reason_at..]);
             } else {
-                self.hold(part, p, out);
+                self.hold(part, p, said, out);
             }
         }
     }
@@ -398,10 +437,11 @@ impl<'c> Merger<'c> {
         self.flush(out);
     }
 
-    /// Write the code row of `code` unless it is written already.
-    fn announce(&mut self, part: &Part, p: &Piece, code: Code, out: &mut Vec<u8>) {
-        if self.announced.contains_key(&(p.system, code)) {
-            return;
+    /// Write the code row of `code` unless it is written already; returns the hash of the
+    /// reason its row gives.
+    fn announce(&mut self, part: &Part, p: &Piece, code: Code, out: &mut Vec<u8>) -> u64 {
+        if let Some(said) = self.announced.get(&(p.system, code)) {
+            return *said;
         }
         if self.announced.len() >= MAX_ANNOUNCED {
             self.announced.clear();
@@ -444,22 +484,20 @@ impl<'c> Merger<'c> {
             ..AuditRecord::blank(Kind::Code, p.system, Keys::of_claim(&no_keys, &self.key_at))
         };
         record.encode(&self.encoder, out);
+        p.reason_hash
     }
 
     /// The `reason` cell of an occurrence, encoded into `out`: empty when its code row gives the
-    /// same reason.
-    fn own_reason(&self, part: &Part, p: &Piece, out: &mut Vec<u8>) {
-        let said = p
-            .code
-            .and_then(|code| self.announced.get(&(p.system, code)));
-        if said != Some(&p.reason_hash) {
-            self.encoder.field(&guard(part.at(&p.reason)), out);
+    /// same reason (`said`: the hash of that reason).
+    fn own_reason(&self, part: &Part, p: &Piece, said: Option<u64>, out: &mut Vec<u8>) {
+        if said != Some(p.reason_hash) {
+            cell(&self.encoder, part.at(&p.reason), out);
         }
     }
 
     /// Hold `p` as an occurrence of its claim, or count it as one more line of an occurrence
     /// held already.
-    fn hold(&mut self, part: &Part, p: &Piece, out: &mut Vec<u8>) {
+    fn hold(&mut self, part: &Part, p: &Piece, said: Option<u64>, out: &mut Vec<u8>) {
         let keys = part.at(&p.keys);
         if self.claim.as_deref() != Some(keys) {
             self.flush(out);
@@ -490,7 +528,7 @@ impl<'c> Merger<'c> {
         let before = keep(part.at(&(p.line.start..p.lines_at)), &mut bytes);
         let start = bytes.len();
         bytes.extend_from_slice(part.at(&(p.lines_at..p.reason_at)));
-        self.own_reason(part, p, &mut bytes);
+        self.own_reason(part, p, said, &mut bytes);
         bytes.extend_from_slice(part.at(&(p.reason_at..p.line.end)));
         self.held_bytes = bytes;
         self.held.push(Held {

@@ -260,3 +260,45 @@ fn forward_targets_no_longer_billable() {
         assert_eq!(not_billable, want, "FY{year}");
     }
 }
+
+#[test]
+fn a_code_set_may_have_titles_of_any_length() {
+    // Titles are packed in small blocks; one longer than a block has a block of its own.
+    let wd = Workdir::new();
+    let long = format!(
+        "Monoclonal gammopathy {}",
+        "of undetermined significance ".repeat(200)
+    );
+    let mut file = String::new();
+    for (n, (code, billable, title)) in [
+        ("D47", '0', "Other neoplasms of uncertain behavior"),
+        ("D472", '1', long.trim_end()),
+        ("D473", '1', "Essential (hemorrhagic) thrombocythemia"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let short: String = title.chars().take(60).collect();
+        file.push_str(&format!(
+            "{:05} {code:<7} {billable} {short:<60} {title}\n",
+            n + 1
+        ));
+    }
+    wd.write("icd10cm_order_2027.txt", &file);
+    let run = wd
+        .run(&[
+            "map",
+            "--json",
+            "--code-set",
+            "icd10cm_order_2027.txt",
+            "273.1",
+        ])
+        .expect_exit(0);
+    let record = &run.json_lines()[0];
+    assert_eq!(
+        record["alternatives"][0]["codes"][0]["title"],
+        long.trim_end(),
+        "{}",
+        run.describe()
+    );
+}

@@ -228,3 +228,85 @@ fn parquet_input_takes_no_text_options_and_no_binary_columns() {
     );
     assert!(!wd.path("out.parquet").exists());
 }
+
+#[test]
+fn timestamps_in_a_zone_named_for_utc_come_back_and_other_named_zones_are_refused() {
+    use arrow_array::TimestampMicrosecondArray;
+    let wd = Workdir::new();
+    let instants = [1_577_881_800_000_000i64, -86_400_000_000];
+    let write = |name: &str, zone: &str| {
+        let stamps = TimestampMicrosecondArray::from(instants.to_vec()).with_timezone(zone);
+        let batch = RecordBatch::try_from_iter([
+            (
+                "CLM_ID",
+                Arc::new(StringArray::from(vec!["1", "2"])) as ArrayRef,
+            ),
+            (
+                "DX1",
+                Arc::new(StringArray::from(vec!["2731", "4019"])) as ArrayRef,
+            ),
+            ("LOADED_AT", Arc::new(stamps) as ArrayRef),
+        ])
+        .unwrap();
+        let file = File::create(wd.path(name)).unwrap();
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    };
+    for zone in ["UTC", "Etc/UTC", "+02:00"] {
+        write("stamped.parquet", zone);
+        wd.run(&[
+            "convert",
+            "stamped.parquet",
+            "--dx",
+            "DX1",
+            "-o",
+            "out.parquet",
+        ])
+        .expect_exit(0);
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(File::open(wd.path("out.parquet")).unwrap())
+                .unwrap()
+                .build()
+                .unwrap();
+        let batch = reader.into_iter().next().unwrap().unwrap();
+        let column = batch.column_by_name("LOADED_AT").unwrap();
+        let stamps = column
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap_or_else(|| panic!("{zone}: {}", column.data_type()));
+        assert_eq!(stamps.timezone(), Some(zone));
+        assert_eq!(stamps.values().to_vec(), instants.to_vec(), "{zone}");
+        // As text, the same instants at +00:00 (or the offset).
+        let run = wd
+            .run(&["convert", "stamped.parquet", "--dx", "DX1", "-o", "out.csv"])
+            .expect_exit(0);
+        let text = wd.read("out.csv");
+        let want = if zone == "+02:00" {
+            "2020-01-01T14:30:00+02:00"
+        } else {
+            "2020-01-01T12:30:00Z"
+        };
+        assert!(text.contains(want), "{zone}: {text}\n{}", run.describe());
+    }
+    write("zoned.parquet", "America/New_York");
+    let run = wd
+        .run(&[
+            "convert",
+            "zoned.parquet",
+            "--dx",
+            "DX1",
+            "-o",
+            "out2.parquet",
+        ])
+        .expect_exit(1);
+    assert!(
+        run.stderr.contains(
+            "column LOADED_AT holds timestamps in the time zone America/New_York, which \
+             crosswalk reads only as UTC or as an offset"
+        ),
+        "{}",
+        run.describe()
+    );
+    assert!(!wd.path("out2.parquet").exists());
+}
