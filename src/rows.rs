@@ -189,15 +189,6 @@ impl Rows {
         self.raw.len()
     }
 
-    /// Give back the room its buffers have beyond what they hold (they grow by doubling): for
-    /// batches kept a while, such as those read ahead.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.raw.shrink_to_fit();
-        self.quoted.shrink_to_fit();
-        self.ends.shrink_to_fit();
-        self.places.shrink_to_fit();
-    }
-
     /// Forget every record.
     pub(crate) fn clear(&mut self) {
         self.raw.clear();

@@ -240,7 +240,6 @@ impl<'c> Converter<'c> {
             }
             rows += batch.len();
             ahead += batch.raw_len();
-            batch.shrink_to_fit();
             pending.push_back(batch);
         }
         if !self.config.no_headers && header.is_none() {

@@ -164,7 +164,6 @@ where
     let workers = states.len().max(1);
     let in_flight = workers + DEPTH;
     let stop = AtomicBool::new(false);
-    let pooled = std::sync::atomic::AtomicUsize::new(0);
     let (delimiter, header) = (source.delimiter, source.header);
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(in_flight);
@@ -193,11 +192,8 @@ where
             }
         });
         let (convert, spare) = (&convert, Arc::new(Mutex::new(Vec::<Converted>::new())));
-        // Batches to split into, handed back once written. The records read ahead come in
-        // batches of their own, so without a bound the spare ones would pile up here.
         let (batches_tx, batches_rx) = mpsc::channel::<Rows>();
         let batches_rx = Arc::new(Mutex::new(batches_rx));
-        let pooled = &pooled;
         for state in states.iter_mut() {
             let (job_rx, done_tx, spare) =
                 (Arc::clone(&job_rx), done_tx.clone(), Arc::clone(&spare));
@@ -210,17 +206,11 @@ where
                         return;
                     };
                     // A batch to split into: one written already, or this thread's own.
-                    let mut batch = match batches_rx
+                    let mut batch = batches_rx
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .try_recv()
-                    {
-                        Ok(batch) => {
-                            pooled.fetch_sub(1, Ordering::Relaxed);
-                            batch
-                        }
-                        Err(_) => Rows::default(),
-                    };
+                        .unwrap_or_default();
                     let result = match input {
                         Err(e) => Err(e),
                         Ok(None) => Ok(None),
@@ -268,10 +258,7 @@ where
                         writers.write(&converted, &lines)?;
                     }
                     let _ = written_tx.send(());
-                    if pooled.load(Ordering::Relaxed) < in_flight {
-                        pooled.fetch_add(1, Ordering::Relaxed);
-                        let _ = batches_tx.send(batch);
-                    }
+                    let _ = batches_tx.send(batch);
                     spare
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
