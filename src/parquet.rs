@@ -92,15 +92,28 @@ pub fn check_types(schema: &Schema) -> Result<(), String> {
         ));
     }
     for f in schema.fields() {
-        if let DataType::Timestamp(_, Some(zone)) = f.data_type()
-            && !is_utc(zone)
-            && zone.parse::<arrow_array::timezone::Tz>().is_err()
-        {
-            return Err(format!(
-                "column {} holds timestamps in the time zone {zone}, which crosswalk reads only \
-                 as UTC or as an offset (such as -05:00); cast it to UTC or to text first",
-                f.name()
-            ));
+        let readable = |zone: &str| zone.parse::<arrow_array::timezone::Tz>().is_ok();
+        match f.data_type() {
+            DataType::Timestamp(_, Some(zone)) if !is_utc(zone) && !readable(zone) => {
+                return Err(format!(
+                    "column {} holds timestamps in the time zone {zone}, which crosswalk reads \
+                     only as UTC or as an offset (such as -05:00); cast it to UTC or to text first",
+                    f.name()
+                ));
+            }
+            DataType::Dictionary(_, value) => {
+                if let DataType::Timestamp(_, Some(zone)) = value.as_ref()
+                    && !readable(zone)
+                {
+                    return Err(format!(
+                        "column {} holds dictionary-encoded timestamps in the time zone {zone}, \
+                         which crosswalk reads only at an offset (such as +00:00); cast it to \
+                         plain timestamps or to text first",
+                        f.name()
+                    ));
+                }
+            }
+            _ => {}
         }
     }
     Ok(())

@@ -309,4 +309,45 @@ fn timestamps_in_a_zone_named_for_utc_come_back_and_other_named_zones_are_refuse
         run.describe()
     );
     assert!(!wd.path("out2.parquet").exists());
+    // Dictionary-encoded, a zone is read only at an offset.
+    let stamps = TimestampMicrosecondArray::from(instants.to_vec()).with_timezone("UTC");
+    let keys = arrow_array::Int32Array::from(vec![0, 1]);
+    let dictionary = arrow_array::DictionaryArray::<arrow_array::types::Int32Type>::try_new(
+        keys,
+        Arc::new(stamps),
+    )
+    .unwrap();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "CLM_ID",
+            Arc::new(StringArray::from(vec!["1", "2"])) as ArrayRef,
+        ),
+        (
+            "DX1",
+            Arc::new(StringArray::from(vec!["2731", "4019"])) as ArrayRef,
+        ),
+        ("LOADED_AT", Arc::new(dictionary) as ArrayRef),
+    ])
+    .unwrap();
+    let file = File::create(wd.path("dictionary.parquet")).unwrap();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let run = wd
+        .run(&[
+            "convert",
+            "dictionary.parquet",
+            "--dx",
+            "DX1",
+            "-o",
+            "out3.csv",
+        ])
+        .expect_exit(1);
+    assert!(
+        run.stderr
+            .contains("column LOADED_AT holds dictionary-encoded timestamps in the time zone UTC"),
+        "{}",
+        run.describe()
+    );
+    assert!(!wd.path("out3.csv").exists());
 }
