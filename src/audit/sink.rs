@@ -48,6 +48,8 @@ struct DataCells {
     input: String,
     /// Per system, in the order of `System::ALL`, made on first use.
     cells: [Option<Box<[u8]>>; 4],
+    /// The same, encoded as audit cells.
+    encoded: [Option<Box<[u8]>>; 4],
 }
 
 impl DataCells {
@@ -55,7 +57,17 @@ impl DataCells {
         DataCells {
             input: input.to_string(),
             cells: Default::default(),
+            encoded: Default::default(),
         }
+    }
+
+    /// The cell of `system` as [`DataCells::of`] makes it, encoded by `encoder`.
+    fn encoded(&mut self, crosswalk: &Crosswalk, system: System, encoder: &Encoder) -> &[u8] {
+        if self.encoded[system.index()].is_none() {
+            let cell = encoded(encoder, self.of(crosswalk, system));
+            self.encoded[system.index()] = Some(cell);
+        }
+        self.encoded[system.index()].as_deref().expect("made above")
     }
 
     fn of(&mut self, crosswalk: &Crosswalk, system: System) -> &[u8] {
@@ -140,8 +152,6 @@ pub struct Auditor<'c> {
     /// The fingerprint of the last row met: (row, fingerprint).
     last_fingerprint: (u64, u64),
     data: DataCells,
-    /// Per source system, the `data` cell as encoded (made on first use).
-    data_cells: [Option<Box<[u8]>>; 4],
     /// Per input field, its column's name as encoded (made on first use).
     columns: Vec<Option<Box<[u8]>>>,
     /// The row and line of the last occurrence, and its line's start as encoded
@@ -166,7 +176,6 @@ impl<'c> Auditor<'c> {
             fingerprint,
             last_fingerprint: (0, 0),
             data: DataCells::new(input),
-            data_cells: Default::default(),
             columns: Vec::new(),
             row_start: (None, Vec::new()),
             encoder: encoder(),
@@ -214,11 +223,7 @@ impl<'c> Auditor<'c> {
 
 /// Append `raw` to `out` as an audit cell: guarded, then quoted where needed.
 fn cell(encoder: &Encoder, raw: &[u8], out: &mut Vec<u8>) {
-    if crate::inert::needs_guard(raw) {
-        encoder.field(&guard(raw), out);
-    } else {
-        encoder.field(raw, out);
-    }
+    encoder.field(&guard(raw), out);
 }
 
 /// `raw` encoded as an audit cell.
@@ -288,9 +293,7 @@ impl Sink for Auditor<'_> {
         // A cell that is no code has no code row: its occurrence says what converted the file,
         // and carries the decision of its text for every occurrence (scope `code`).
         if e.code.is_none() {
-            let (data, crosswalk) = (&mut self.data, self.crosswalk);
-            let cell = self.data_cells[e.system.index()]
-                .get_or_insert_with(|| encoded(&self.encoder, data.of(crosswalk, e.system)));
+            let cell = self.data.encoded(self.crosswalk, e.system, &self.encoder);
             self.part.bytes.extend_from_slice(cell);
         }
         self.part.bytes.push(b',');

@@ -38,11 +38,31 @@ fn write_parquet(path: &std::path::Path, rows: &[Vec<String>], typed: bool) {
             (name.clone(), array)
         })
         .collect();
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    write_batch(path, &RecordBatch::try_from_iter(columns).unwrap());
+}
+
+/// Write `batch` as the Parquet file `path`.
+fn write_batch(path: &std::path::Path, batch: &RecordBatch) {
     let mut writer =
         ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
+    writer.write(batch).unwrap();
     writer.close().unwrap();
+}
+
+/// Two claims with a code column DX1 and `column` named LOADED_AT.
+fn two_claims_with(column: ArrayRef) -> RecordBatch {
+    RecordBatch::try_from_iter([
+        (
+            "CLM_ID",
+            Arc::new(StringArray::from(vec!["1", "2"])) as ArrayRef,
+        ),
+        (
+            "DX1",
+            Arc::new(StringArray::from(vec!["2731", "4019"])) as ArrayRef,
+        ),
+        ("LOADED_AT", column),
+    ])
+    .unwrap()
 }
 
 /// The bundled example written into `wd` as claims.csv; returns its rows.
@@ -203,14 +223,7 @@ fn parquet_input_takes_no_text_options_and_no_binary_columns() {
         ),
     ])
     .unwrap();
-    let mut writer = ArrowWriter::try_new(
-        File::create(wd.path("blob.parquet")).unwrap(),
-        batch.schema(),
-        None,
-    )
-    .unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    write_batch(&wd.path("blob.parquet"), &batch);
     let run = wd
         .run(&[
             "convert",
@@ -236,22 +249,7 @@ fn timestamps_in_a_zone_named_for_utc_come_back_and_other_named_zones_are_refuse
     let instants = [1_577_881_800_000_000i64, -86_400_000_000];
     let write = |name: &str, zone: &str| {
         let stamps = TimestampMicrosecondArray::from(instants.to_vec()).with_timezone(zone);
-        let batch = RecordBatch::try_from_iter([
-            (
-                "CLM_ID",
-                Arc::new(StringArray::from(vec!["1", "2"])) as ArrayRef,
-            ),
-            (
-                "DX1",
-                Arc::new(StringArray::from(vec!["2731", "4019"])) as ArrayRef,
-            ),
-            ("LOADED_AT", Arc::new(stamps) as ArrayRef),
-        ])
-        .unwrap();
-        let file = File::create(wd.path(name)).unwrap();
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-        writer.write(&batch).unwrap();
-        writer.close().unwrap();
+        write_batch(&wd.path(name), &two_claims_with(Arc::new(stamps)));
     };
     for zone in ["UTC", "Etc/UTC", "+02:00"] {
         write("stamped.parquet", zone);
@@ -317,22 +315,10 @@ fn timestamps_in_a_zone_named_for_utc_come_back_and_other_named_zones_are_refuse
         Arc::new(stamps),
     )
     .unwrap();
-    let batch = RecordBatch::try_from_iter([
-        (
-            "CLM_ID",
-            Arc::new(StringArray::from(vec!["1", "2"])) as ArrayRef,
-        ),
-        (
-            "DX1",
-            Arc::new(StringArray::from(vec!["2731", "4019"])) as ArrayRef,
-        ),
-        ("LOADED_AT", Arc::new(dictionary) as ArrayRef),
-    ])
-    .unwrap();
-    let file = File::create(wd.path("dictionary.parquet")).unwrap();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    write_batch(
+        &wd.path("dictionary.parquet"),
+        &two_claims_with(Arc::new(dictionary)),
+    );
     let run = wd
         .run(&[
             "convert",
