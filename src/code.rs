@@ -216,16 +216,19 @@ pub struct Code {
 impl Hash for Code {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // One integer write: the look-up hot path hashes millions of codes.
-        let mut packed = [0u8; 8];
-        packed[..7].copy_from_slice(&self.bytes);
-        packed[7] = self.len;
-        state.write_u64(u64::from_le_bytes(packed));
+        state.write_u64(self.packed());
     }
 }
 
 impl Code {
     /// The longest code of any system (ICD-10-CM and ICD-10-PCS).
     pub const MAX_LEN: usize = 7;
+
+    /// No code: the empty string, which [`Code::parse`] never returns.
+    pub(crate) const NONE: Code = Code {
+        bytes: [0; 7],
+        len: 0,
+    };
 
     /// Parse any common spelling of a code of `system`: dotted or undotted, any case, with
     /// surrounding blanks. The decimal point, if present, must sit where the system puts it.
@@ -280,6 +283,15 @@ impl Code {
     /// The undotted canonical form.
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(self.as_bytes()).expect("a parsed code holds only ASCII alphanumerics")
+    }
+
+    /// The code as one integer (its bytes and its length): never 0, one per code.
+    #[inline]
+    pub(crate) fn packed(&self) -> u64 {
+        let mut packed = [0u8; 8];
+        packed[..7].copy_from_slice(&self.bytes);
+        packed[7] = self.len;
+        u64::from_le_bytes(packed)
     }
 
     /// The canonical bytes zero-padded to seven: ordered as the codes are, a prefix first.

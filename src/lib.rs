@@ -46,6 +46,7 @@ pub mod batch;
 pub mod batches;
 pub mod chunk;
 pub mod code;
+mod codemap;
 pub mod codeset;
 pub mod columns;
 pub mod convert;

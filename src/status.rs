@@ -148,6 +148,14 @@ impl fmt::Display for CellStatus {
 pub struct Statuses(u16);
 
 impl Statuses {
+    /// The empty set.
+    pub(crate) const NONE: Statuses = Statuses(0);
+
+    /// The set as bits, one per status.
+    pub(crate) fn bits(self) -> u16 {
+        self.0
+    }
+
     /// The set of one status.
     pub fn one(status: CellStatus) -> Statuses {
         Statuses(1 << status as u16)

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
+use crate::codemap::{FlatKey, FlatMap};
 use serde::Serialize;
 
 use crate::code::{Code, System};
@@ -22,6 +22,24 @@ pub struct ReviewKey {
     len: u8,
 }
 
+impl FlatKey for ReviewKey {
+    const EMPTY: ReviewKey = ReviewKey {
+        system: System::Icd9Dx,
+        status: Statuses::NONE,
+        text: [0; 16],
+        len: u8::MAX,
+    };
+
+    #[inline]
+    fn hash64(&self) -> u64 {
+        let half = |k: usize| u64::from_le_bytes(self.text[k..k + 8].try_into().expect("8 bytes"));
+        let rest = u64::from(self.len)
+            | u64::from(self.status.bits()) << 8
+            | (self.system.index() as u64) << 24;
+        half(0) ^ half(8).rotate_left(29) ^ rest.rotate_left(40)
+    }
+}
+
 /// Counts collected during a conversion.
 #[derive(Default)]
 pub struct Summary {
@@ -37,7 +55,7 @@ pub struct Summary {
     // bumped for every code cell. A cell with several statuses counts under each.
     counts: [[u64; CellStatus::ALL.len()]; 4],
     cells: u64,
-    review: FxHashMap<ReviewKey, u64>,
+    review: FlatMap<ReviewKey, u64>,
     /// Keys of `review` that are malformed text rather than codes: unbounded in a bad file.
     texts_ranked: usize,
     /// Review codes whose malformed text came after [`MAX_RANKED_TEXTS`] distinct ones.
@@ -48,6 +66,9 @@ pub struct Summary {
     /// for the summary that counts the whole file to take them in that order
     /// ([`Summary::count_texts`]): which texts are ranked depends on the order they come in.
     deferred: Option<Vec<ReviewKey>>,
+    /// In a part: the review items of codes met in the current chunk, counted together when
+    /// its texts are taken (see [`Summary::take_texts`]).
+    pending: Vec<ReviewKey>,
 }
 
 /// Distinct malformed texts counted one by one for the most-often list. Codes are bounded by their
@@ -170,7 +191,8 @@ impl Sink for Summary {
             let text = e.code.is_none();
             match &mut self.deferred {
                 Some(deferred) if text => deferred.push(key),
-                _ => self.count_review(key, text),
+                Some(_) => self.pending.push(key),
+                None => self.count_review(key, text),
             }
             if self.last_review_row != e.row {
                 self.last_review_row = e.row;
@@ -205,8 +227,21 @@ impl Summary {
         }
     }
 
-    /// The malformed texts met since the last call, in input order (see [`Summary::part`]).
+    /// The malformed texts met since the last call, in input order (see [`Summary::part`]);
+    /// the codes met since are counted.
     pub fn take_texts(&mut self, into: &mut Vec<ReviewKey>) {
+        // A chunk's review items counted together: each slot is fetched a few items ahead,
+        // so that the fetches overlap.
+        const AHEAD: usize = 8;
+        let pending = std::mem::take(&mut self.pending);
+        for (k, key) in pending.iter().enumerate() {
+            if let Some(next) = pending.get(k + AHEAD) {
+                self.review.prefetch(next);
+            }
+            self.count_review(*key, false);
+        }
+        self.pending = pending;
+        self.pending.clear();
         into.clear();
         if let Some(deferred) = &mut self.deferred {
             std::mem::swap(deferred, into);
@@ -229,11 +264,11 @@ impl Summary {
                 None => self.unranked += 1,
             }
         } else {
-            let texts_ranked = &mut self.texts_ranked;
-            *self.review.entry(key).or_insert_with(|| {
-                *texts_ranked += usize::from(text);
-                0
-            }) += 1;
+            let (n, had) = self.review.entry(key);
+            *n += 1;
+            if !had {
+                self.texts_ranked += usize::from(text);
+            }
         }
     }
 
@@ -250,8 +285,9 @@ impl Summary {
             }
         }
         self.cells += part.cells;
-        for (key, n) in &part.review {
-            *self.review.entry(*key).or_insert(0) += n;
+        debug_assert!(part.pending.is_empty(), "a part's texts are taken first");
+        for (key, n) in part.review.iter() {
+            *self.review.entry(*key).0 += n;
         }
         self.review_rows += part.review_rows;
     }
@@ -271,7 +307,7 @@ impl Summary {
 
     /// Code cells that need review.
     pub fn review_codes(&self) -> u64 {
-        self.review.values().sum::<u64>() + self.unranked
+        self.review.iter().map(|(_, n)| n).sum::<u64>() + self.unranked
     }
 
     /// The figures to report, with titles and table releases from `crosswalk`.

@@ -7,6 +7,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::code::{Code, System};
+use crate::codemap::FlatMap;
 use crate::codeset::{BILLABLE_UNDER_SHOWN, CodeSet, Validity};
 use crate::columns::{CodeColumn, Plan, Version, VersionSource};
 use crate::crosswalk::Crosswalk;
@@ -48,6 +49,8 @@ struct Scratch {
     /// Row-level version fields met in this row: (field, a code was converted, a code stayed
     /// ICD-9).
     row_versions: Vec<(usize, bool, bool)>,
+    /// Per plan column: its cell in this row read as an ICD-9 code, when it is one.
+    icd9: Vec<Option<Code>>,
 }
 
 impl Scratch {
@@ -73,19 +76,43 @@ impl Scratch {
     }
 }
 
-/// What the rewriter needs of a code, computed once per distinct code and kept small so that the
-/// per-cell look-up touches one cache line instead of chasing the mapping's heap allocations.
+/// What the rewriter needs of a code, computed once per distinct code and kept to 8 bytes so that
+/// the per-cell look-up (a code of some 18,000, in any order) stays in the cache while the claim,
+/// output and audit bytes stream past it.
 #[derive(Clone, Copy)]
 struct Resolved {
+    /// The codes of the alternative to write (the first, or as `--choose` says): `chosen_len`
+    /// codes of `Rewriter::codes` from `chosen`.
+    chosen: u32,
+    chosen_len: u8,
     status: CellStatus,
-    /// The codes of the alternative to write (the first, or as `--choose` says): a range of
-    /// `Rewriter::codes`.
-    chosen: (u32, u32),
     /// A code of that alternative is not billable in the built-in target code set.
     chosen_not_billable: bool,
-    /// What the audit's `reason` says of the written alternative (a code that is not billable,
-    /// the first alternative passed over): a range of `Rewriter::notes`, empty when nothing.
-    note: (u32, u32),
+    /// The audit's `reason` says something of the written alternative (a code that is not
+    /// billable, the first alternative passed over): its text is in `Rewriter::notes`, where
+    /// `Rewriter::note_spans` says.
+    noted: bool,
+}
+
+const _: () = assert!(std::mem::size_of::<Resolved>() == 8);
+
+impl Default for Resolved {
+    fn default() -> Self {
+        Resolved {
+            chosen: 0,
+            chosen_len: 0,
+            status: CellStatus::NotInCrosswalk,
+            chosen_not_billable: false,
+            noted: false,
+        }
+    }
+}
+
+impl Resolved {
+    /// The range of `Rewriter::codes` holding the chosen codes.
+    fn chosen(&self) -> std::ops::Range<usize> {
+        self.chosen as usize..self.chosen as usize + usize::from(self.chosen_len)
+    }
 }
 
 /// Rewrites records by a [`Plan`] with a [`Crosswalk`].
@@ -95,9 +122,11 @@ pub struct Rewriter<'c> {
     options: Options,
     source: String,
     // By system (`System::index`) and code.
-    cache: [FxHashMap<Code, Resolved>; 4],
+    cache: [FlatMap<Code, Resolved>; 4],
     codes: Vec<Code>,
     notes: String,
+    /// By system and code: where a resolved code's note is in `notes` (see [`Resolved::noted`]).
+    note_spans: FxHashMap<(System, Code), (u32, u32)>,
     scratch: Scratch,
     decisions: Option<&'c Decisions>,
     decided: Decided,
@@ -165,6 +194,7 @@ impl<'c> Rewriter<'c> {
             cache: Default::default(),
             codes: Vec::new(),
             notes: String::new(),
+            note_spans: FxHashMap::default(),
             scratch: Scratch::default(),
             decisions: None,
             decided: Decided::default(),
@@ -233,6 +263,7 @@ impl<'c> Rewriter<'c> {
             cache: Default::default(),
             codes: Vec::new(),
             notes: String::new(),
+            note_spans: FxHashMap::default(),
             scratch: Scratch::default(),
             decisions: self.decisions,
             decided: Decided {
@@ -333,6 +364,19 @@ impl<'c> Rewriter<'c> {
         }
         if let Some(flag) = extra_flag {
             s.flags.extend_from_slice(flag);
+        }
+        // Read the row's cells as ICD-9 codes, as most are, and fetch their cache slots
+        // together (see `FlatMap`); `cell` takes the codes read here.
+        s.icd9.clear();
+        for column in &self.plan.columns {
+            let system = column.kind.system(Version::Icd9);
+            let code = input
+                .get(column.index)
+                .and_then(|cell| Code::parse(system, cell).ok());
+            if let Some(code) = &code {
+                self.cache[system.index()].prefetch(code);
+            }
+            s.icd9.push(code);
         }
         for g in 0..self.plan.groups.len() {
             let members = &self.plan.groups[g].members;
@@ -548,6 +592,12 @@ impl<'c> Rewriter<'c> {
                 None
             }
             Ok(_) if restored.is_some() => restored,
+            Ok(_)
+                if system == column.kind.system(Version::Icd9)
+                    && self.scratch.icd9[m].is_some() =>
+            {
+                self.scratch.icd9[m]
+            }
             Ok(_) => self.parse(system, original),
         };
         let icd10 = matches!(version, Ok(Version::Icd10));
@@ -645,16 +695,14 @@ impl<'c> Rewriter<'c> {
                 match &d.choice {
                     Choice::Codes(codes) => Some(codes),
                     // What the run writes anyway, with its overflow accepted.
-                    Choice::Accept => verdict
-                        .resolved
-                        .map(|r| &self.codes[r.chosen.0 as usize..r.chosen.1 as usize]),
+                    Choice::Accept => verdict.resolved.map(|r| &self.codes[r.chosen()]),
                     Choice::Keep | Choice::Blank => None,
                 }
             }
             None => verdict
                 .resolved
                 .filter(|_| verdict.chosen)
-                .map(|r| &self.codes[r.chosen.0 as usize..r.chosen.1 as usize]),
+                .map(|r| &self.codes[r.chosen()]),
         };
         let undecided = verdict.resolved.filter(|_| verdict.decided.is_none());
         if let Some(codes) = to_write {
@@ -677,8 +725,7 @@ impl<'c> Rewriter<'c> {
             }
             if let Some(r) = undecided {
                 not_billable = r.chosen_not_billable;
-                s.reason
-                    .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
+                s.reason.push_str(&self.notes[verdict.note.clone()]);
             }
         } else if verdict.decided.is_some_and(|d| d.choice == Choice::Blank)
             || (verdict.decided.is_none()
@@ -697,8 +744,7 @@ impl<'c> Rewriter<'c> {
         if let Some(r) = undecided
             && r.status == CellStatus::NotInCrosswalk
         {
-            s.reason
-                .push_str(&self.notes[r.note.0 as usize..r.note.1 as usize]);
+            s.reason.push_str(&self.notes[verdict.note.clone()]);
         }
 
         (status, not_billable, converted)
@@ -838,6 +884,13 @@ impl<'c> Rewriter<'c> {
             not_billable: false,
             chosen,
             resolved: Some(r),
+            note: match r.noted {
+                true => {
+                    let (a, b) = self.note_spans[&(system, code)];
+                    a as usize..b as usize
+                }
+                false => 0..0,
+            },
             gem: Some(table),
             decided,
         })
@@ -848,6 +901,7 @@ impl<'c> Rewriter<'c> {
         if let Some(r) = self.cache[system.index()].get(&code) {
             return *r;
         }
+        let note_start = self.notes.len() as u32;
         let r = resolve(
             table.mapping(&code),
             code,
@@ -857,6 +911,10 @@ impl<'c> Rewriter<'c> {
             self.crosswalk,
             self.options.choose == Choose::FirstBillable,
         );
+        if r.noted {
+            let span = (note_start, self.notes.len() as u32);
+            self.note_spans.insert((system, code), span);
+        }
         self.cache[system.index()].insert(code, r);
         r
     }
@@ -870,6 +928,8 @@ struct Verdict<'c> {
     /// The alternative `--choose` picks is written.
     chosen: bool,
     resolved: Option<Resolved>,
+    /// Where the resolved code's note is in `Rewriter::notes` (empty when it has none).
+    note: std::ops::Range<usize>,
     gem: Option<&'c Gem>,
     decided: Option<&'c Decision>,
 }
@@ -881,6 +941,7 @@ impl<'c> Verdict<'c> {
             not_billable: false,
             chosen: false,
             resolved: None,
+            note: 0..0,
             gem: None,
             decided,
         }
@@ -1002,9 +1063,10 @@ fn resolve(
         not_in_crosswalk_note(crosswalk, system, code, notes);
         return Resolved {
             status: CellStatus::NotInCrosswalk,
-            chosen: (0, 0),
+            chosen: 0,
+            chosen_len: 0,
             chosen_not_billable: false,
-            note: (note_start, notes.len() as u32),
+            noted: notes.len() as u32 > note_start,
         };
     };
     let target = system.gem_target();
@@ -1035,8 +1097,10 @@ fn resolve(
     Resolved {
         status: CellStatus::from_lookup(mapping.status),
         chosen_not_billable,
-        chosen: (start, codes.len() as u32),
-        note: (note_start, notes.len() as u32),
+        chosen: start,
+        chosen_len: u8::try_from(codes.len() - start as usize)
+            .expect("an alternative has a handful of codes"),
+        noted: notes.len() as u32 > note_start,
     }
 }
 
