@@ -4,7 +4,7 @@
 //! them; fetching every slot of the row first lets the memory fetches overlap instead of
 //! stalling the converter once per cell.
 
-use crate::code::Code;
+use crate::code::{Code, System};
 
 /// A key of a [`FlatMap`]: copied, compared, hashed to 64 bits, with one value that marks an
 /// empty slot (never a key).
@@ -20,6 +20,14 @@ impl FlatKey for Code {
     #[inline]
     fn hash64(&self) -> u64 {
         self.packed()
+    }
+}
+
+impl FlatKey for (System, Code) {
+    const EMPTY: (System, Code) = (System::Icd9Dx, Code::NONE);
+    #[inline]
+    fn hash64(&self) -> u64 {
+        self.1.packed() ^ (self.0.index() as u64).rotate_right(2)
     }
 }
 
@@ -103,6 +111,17 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         *self.entry(key).0 = value;
     }
 
+    /// How many keys have values.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Forget every key (keeping the slots).
+    pub(crate) fn clear(&mut self) {
+        self.slots.fill((K::EMPTY, V::default()));
+        self.len = 0;
+    }
+
     /// The keys and their values, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.slots
@@ -144,7 +163,6 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::code::System;
 
     #[test]
     fn holds_what_was_put_in_through_growth() {
@@ -170,12 +188,16 @@ mod tests {
         assert_eq!(map.get(&codes[2]), Some(&3));
         assert_eq!(map.entry(codes[1]), (&mut 0, false));
         assert_eq!(map.entry(codes[1]), (&mut 0, true));
-        assert_eq!(map.len, 2501);
+        assert_eq!(map.len(), 2501);
         let mut keys: Vec<Code> = map.iter().map(|(k, _)| *k).collect();
         keys.sort();
         let mut expected: Vec<Code> = codes.iter().step_by(2).copied().collect();
         expected.push(codes[1]);
         expected.sort();
         assert_eq!(keys, expected);
+        map.clear();
+        assert!(map.get(&codes[0]).is_none() && map.iter().next().is_none());
+        map.insert(codes[0], 1);
+        assert_eq!(map.get(&codes[0]), Some(&1));
     }
 }

@@ -18,7 +18,7 @@ fn span(range: Range<usize>) -> Span {
     range.start as u32..range.end as u32
 }
 
-use rustc_hash::FxHashMap;
+use crate::codemap::FlatMap;
 
 use super::schema::{AuditRecord, Digits, Keys, Kind, fingerprint_hex};
 use super::{list_alternatives, listed_alternatives};
@@ -359,7 +359,7 @@ pub struct Merger<'c> {
     key_at: Vec<usize>,
     /// Codes whose code row is written (each before its first occurrence), with a hash of the
     /// reason written there: an occurrence with the same reason leaves its own empty.
-    announced: FxHashMap<(System, Code), u64>,
+    announced: FlatMap<(System, Code), u64>,
     /// With key columns: the current claim's key cells, as encoded; its occurrences, one per
     /// column and code however many of its lines repeat them, are held until it ends.
     claim: Option<Vec<u8>>,
@@ -389,7 +389,7 @@ impl<'c> Merger<'c> {
             data: DataCells::new(input),
             encoder: encoder(),
             key_at: (0..keys).collect(),
-            announced: FxHashMap::default(),
+            announced: FlatMap::default(),
             claim: None,
             held: Vec::new(),
             held_bytes: Vec::new(),
@@ -416,7 +416,14 @@ impl<'c> Merger<'c> {
 
     /// Append to `out` the audit lines `part` (the next batch's) completes.
     pub fn merge(&mut self, part: &Part, out: &mut Vec<u8>) {
-        for p in &part.pieces {
+        // Each code's slot is fetched a few occurrences ahead, so that the fetches overlap.
+        const AHEAD: usize = 8;
+        for (k, p) in part.pieces.iter().enumerate() {
+            if let Some(ahead) = part.pieces.get(k + AHEAD)
+                && let Some(code) = ahead.code
+            {
+                self.announced.prefetch(&(ahead.system, code));
+            }
             let said = p.code.map(|code| self.announce(part, p, code, out));
             if self.key_at.is_empty() {
                 self.rows += 1;
