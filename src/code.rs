@@ -342,6 +342,19 @@ impl Code {
         }
     }
 
+    /// Append the code to `out`, dotted by the rule of `system` (as [`Code::dotted`] spells it).
+    pub fn write_dotted(&self, system: System, out: &mut String) {
+        let code = self.as_str();
+        match system.dot_position(code.as_bytes()) {
+            Some(n) if code.len() > n => {
+                out.push_str(&code[..n]);
+                out.push('.');
+                out.push_str(&code[n..]);
+            }
+            _ => out.push_str(code),
+        }
+    }
+
     /// The code printed dotted by the rule of `system` (`273.1`, `E812.0`, `36.06`, `D72.819`;
     /// ICD-10-PCS never has a dot).
     pub fn dotted(&self, system: System) -> String {

@@ -56,11 +56,16 @@ pub struct CodeSet {
     recent: Mutex<Recent>,
 }
 
+/// A code listed in a [`CodeSet`], as [`CodeSet::find`] found it.
+#[derive(Clone, Copy, Debug)]
+pub struct Listed(usize);
+
 /// Blocks of titles decompressed lately, direct-mapped by block number: the titles of one
 /// source code's alternatives are mostly in one or two blocks, and claims repeat codes.
 #[derive(Debug, Default)]
 struct Recent {
-    slots: Vec<Option<(usize, Vec<u8>)>>,
+    /// Per slot: the block it holds (`usize::MAX`: none yet) and its bytes.
+    slots: Vec<(usize, Vec<u8>)>,
 }
 
 /// Decompressed blocks kept per code set (at most this many × [`index::BLOCK`] bytes).
@@ -209,13 +214,17 @@ impl CodeSet {
         &self.index[i * ENTRY..(i + 1) * ENTRY]
     }
 
-    /// The entry of `code`, or where it would be.
+    /// The entry of `code`, or where it would be. Codes compare as big-endian integers of their
+    /// seven padded bytes (as bytes, in one comparison each).
     fn search(&self, code: &Code) -> std::result::Result<usize, usize> {
         let key = code.padded();
+        let key = u64::from_be_bytes([key[0], key[1], key[2], key[3], key[4], key[5], key[6], 0]);
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match self.entry(mid)[..7].cmp(&key) {
+            let e = self.entry(mid);
+            let at = u64::from_be_bytes(e[..8].try_into().expect("8 bytes")) & !0xff;
+            match at.cmp(&key) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Ok(mid),
@@ -226,41 +235,71 @@ impl CodeSet {
 
     /// The title of a code (billable or header), if the set lists it with one.
     pub fn title(&self, code: &Code) -> Option<Cow<'_, str>> {
-        let e = self.entry(self.search(code).ok()?);
+        let mut out = String::new();
+        self.write_title_at(self.search(code).ok()?, &mut out)
+            .then_some(Cow::Owned(out))
+    }
+
+    /// Whether `code` is listed (billable, a header, or neither) and, when it is listed, where
+    /// its title is (for [`CodeSet::write_title`]): one search for both.
+    pub fn find(&self, code: &Code) -> (Validity, Option<Listed>) {
+        let found = self.search(code);
+        (self.validity_at(code, found), found.ok().map(Listed))
+    }
+
+    /// Append the title of a code [`CodeSet::find`] found to `out`; false when it has none.
+    pub fn write_title(&self, listed: Listed, out: &mut String) -> bool {
+        self.write_title_at(listed.0, out)
+    }
+
+    /// Append the title of entry `i` to `out`; false when it has none.
+    fn write_title_at(&self, i: usize, out: &mut String) -> bool {
+        let e = self.entry(i);
         let at = u32::from_le_bytes(e[8..12].try_into().expect("4 bytes")) as usize;
         let len = u32::from_le_bytes(e[12..16].try_into().expect("4 bytes")) as usize;
         if len == 0 {
-            return None;
+            return false;
         }
         let (block, offset) = (at / index::BLOCK, at % index::BLOCK);
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if recent.slots.is_empty() {
-            recent.slots.resize(RECENT_BLOCKS, None);
+            recent.slots.resize(RECENT_BLOCKS, (usize::MAX, Vec::new()));
         }
-        let slot = &mut recent.slots[block % RECENT_BLOCKS];
-        if slot.as_ref().is_none_or(|(n, _)| *n != block) {
-            *slot = Some((block, self.decompress(block)));
+        let (held, bytes) = &mut recent.slots[block % RECENT_BLOCKS];
+        if *held != block {
+            self.decompress(block, bytes);
+            *held = block;
         }
-        let (_, bytes) = slot.as_ref().expect("filled above");
-        Some(Cow::Owned(
-            decode(&bytes[offset..offset + len]).into_owned(),
-        ))
+        out.push_str(&decode(&bytes[offset..offset + len]));
+        true
     }
 
-    fn decompress(&self, block: usize) -> Vec<u8> {
+    /// Decompress title block `block` into `into` (its buffer reused).
+    fn decompress(&self, block: usize, into: &mut Vec<u8>) {
         let t = &self.blocks[block * index::BLOCK_ENTRY..(block + 1) * index::BLOCK_ENTRY];
         let word = |i: usize| u32::from_le_bytes(t[i..i + 4].try_into().expect("4 bytes")) as usize;
         let (from, len, size) = (word(0), word(4), word(8));
         let dictionary = u32::from_le_bytes(self.packed[..4].try_into().expect("4 bytes")) as usize;
         let dictionary = &self.packed[4..4 + dictionary];
-        lz4_flex::block::decompress_with_dict(&self.packed[from..from + len], size, dictionary)
-            .expect("title blocks are written by this program")
+        into.resize(size, 0);
+        let n = lz4_flex::block::decompress_into_with_dict(
+            &self.packed[from..from + len],
+            into,
+            dictionary,
+        )
+        .expect("title blocks are written by this program");
+        debug_assert_eq!(n, size);
     }
 
     /// Whether `code` is a valid code, a category header, or unknown. A set that lists only valid
     /// codes (ICD-9-CM) treats a proper prefix of a listed code as a header (`250` of `25000`).
     pub fn validity(&self, code: &Code) -> Validity {
-        match self.search(code) {
+        self.validity_at(code, self.search(code))
+    }
+
+    /// The validity of `code`, found by [`CodeSet::search`] at `found`.
+    fn validity_at(&self, code: &Code, found: std::result::Result<usize, usize>) -> Validity {
+        match found {
             Ok(i) if self.entry(i)[7] & 1 == 1 => Validity::Billable,
             Ok(_) => Validity::Header,
             // Codes that start with `code` sort right after it.

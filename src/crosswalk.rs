@@ -321,29 +321,37 @@ impl Crosswalk {
         text: &[u8],
         out: &mut String,
     ) -> Option<System> {
-        use std::fmt::Write;
-        let other = match system {
-            System::Icd9Dx => System::Icd9Proc,
-            System::Icd9Proc => System::Icd9Dx,
-            _ => return None,
-        };
+        let other = other_icd9(system)?;
         let code = Code::parse(other, text).ok()?;
         let set = self.code_set(other);
-        let what = match set.validity(&code) {
-            Validity::Billable => "code",
-            Validity::Header => "category",
-            Validity::NotInCodeSet => return None,
+        let (what, listed) = match set.find(&code) {
+            (Validity::Billable, listed) => ("code", listed),
+            (Validity::Header, listed) => ("category", listed),
+            (Validity::NotInCodeSet, _) => return None,
         };
-        let _ = write!(
-            out,
-            "; it reads as the {} {what} {}",
-            other.label(),
-            code.dotted(other)
-        );
-        if let Some(title) = set.title(&code) {
-            let _ = write!(out, " ({title})");
+        out.push_str("; it reads as the ");
+        out.push_str(other.label());
+        out.push(' ');
+        out.push_str(what);
+        out.push(' ');
+        code.write_dotted(other, out);
+        if let Some(listed) = listed {
+            let start = out.len();
+            out.push_str(" (");
+            match set.write_title(listed, out) {
+                true => out.push(')'),
+                false => out.truncate(start),
+            }
         }
         Some(other)
+    }
+
+    /// Whether `text`, no code of its ICD-9 system (`system`), is a code or category of the
+    /// other ICD-9 system: that system and the code.
+    pub fn other_icd9_code(&self, system: System, text: &[u8]) -> Option<(System, Code)> {
+        let other = other_icd9(system)?;
+        let code = Code::parse(other, text).ok()?;
+        (self.code_set(other).validity(&code) != Validity::NotInCodeSet).then_some((other, code))
     }
 
     /// Look up one input string read as a code of `system`.
@@ -436,6 +444,15 @@ pub fn release_from_names(path: &Path) -> String {
     match year_in(file).or_else(|| year_in(folder)) {
         Some(year) => format!("{publisher} FY{year}"),
         None => format!("{publisher}, release not stated"),
+    }
+}
+
+/// The other ICD-9 system of an ICD-9 system.
+fn other_icd9(system: System) -> Option<System> {
+    match system {
+        System::Icd9Dx => Some(System::Icd9Proc),
+        System::Icd9Proc => Some(System::Icd9Dx),
+        _ => None,
     }
 }
 
@@ -546,6 +563,47 @@ mod tests {
         for (path, want) in cases {
             assert_eq!(release_from_names(Path::new(path)), want, "{path}");
         }
+    }
+
+    #[test]
+    fn text_of_one_icd9_system_read_as_the_other() {
+        let cw = Crosswalk::builtin();
+        let reading = |system, text: &str| {
+            let mut out = String::from("before");
+            let other = cw.other_icd9_reading(system, text.as_bytes(), &mut out);
+            (other, out)
+        };
+        assert_eq!(
+            reading(System::Icd9Dx, "9904"),
+            (
+                Some(System::Icd9Proc),
+                "before; it reads as the ICD-9-CM procedure code 99.04 (Transfusion of packed \
+                 cells)"
+                    .to_string()
+            )
+        );
+        // A category of the other system has no title of its own there.
+        assert_eq!(
+            reading(System::Icd9Proc, "V10"),
+            (
+                Some(System::Icd9Dx),
+                "before; it reads as the ICD-9-CM diagnosis category V10".to_string()
+            )
+        );
+        // Neither a code nor a category there: nothing said.
+        assert_eq!(
+            reading(System::Icd9Proc, "V99"),
+            (None, "before".to_string())
+        );
+        assert_eq!(cw.other_icd9_code(System::Icd9Proc, b"V99"), None);
+        assert_eq!(
+            cw.other_icd9_code(System::Icd9Proc, b"V10"),
+            Some((
+                System::Icd9Dx,
+                Code::parse_str(System::Icd9Dx, "V10").unwrap()
+            ))
+        );
+        assert_eq!(cw.other_icd9_code(System::Icd10Cm, b"V10"), None);
     }
 
     #[test]

@@ -68,9 +68,7 @@ pub fn is_source(crosswalk: &Crosswalk, system: System, text: &[u8]) -> bool {
 /// True when `text` is a code (or category) of the other ICD-9 system as written: DE-SynPUF
 /// procedure columns hold many diagnosis codes (`650`), which say nothing about lost zeros.
 pub fn other_system_code(crosswalk: &Crosswalk, system: System, text: &[u8]) -> bool {
-    crosswalk
-        .other_icd9_reading(system, text, &mut String::new())
-        .is_some()
+    crosswalk.other_icd9_code(system, text).is_some()
 }
 
 /// What the values of one column seen so far say about lost zeros.
