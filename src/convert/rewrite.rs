@@ -76,11 +76,14 @@ impl Scratch {
     }
 }
 
-/// What the rewriter needs of a code, computed once per distinct code and kept to 8 bytes so that
+/// What the rewriter needs of a code, computed once per distinct code and kept to 16 bytes so that
 /// the per-cell look-up (a code of some 18,000, in any order) stays in the cache while the claim,
 /// output and audit bytes stream past it.
 #[derive(Clone, Copy)]
 struct Resolved {
+    /// The first code of the alternative to write, held here so that a one-code alternative
+    /// (most are) needs no second look-up.
+    first: Code,
     /// The codes of the alternative to write (the first, or as `--choose` says): `chosen_len`
     /// codes of `Rewriter::codes` from `chosen`.
     chosen: u32,
@@ -94,11 +97,12 @@ struct Resolved {
     noted: bool,
 }
 
-const _: () = assert!(std::mem::size_of::<Resolved>() == 8);
+const _: () = assert!(std::mem::size_of::<Resolved>() == 16);
 
 impl Default for Resolved {
     fn default() -> Self {
         Resolved {
+            first: Code::NONE,
             chosen: 0,
             chosen_len: 0,
             status: CellStatus::NotInCrosswalk,
@@ -109,9 +113,12 @@ impl Default for Resolved {
 }
 
 impl Resolved {
-    /// The range of `Rewriter::codes` holding the chosen codes.
-    fn chosen(&self) -> std::ops::Range<usize> {
-        self.chosen as usize..self.chosen as usize + usize::from(self.chosen_len)
+    /// The chosen codes, of `codes` (`Rewriter::codes`) unless there is only one.
+    fn chosen<'a>(&'a self, codes: &'a [Code]) -> &'a [Code] {
+        match self.chosen_len {
+            1 => std::slice::from_ref(&self.first),
+            n => &codes[self.chosen as usize..self.chosen as usize + usize::from(n)],
+        }
     }
 }
 
@@ -695,14 +702,15 @@ impl<'c> Rewriter<'c> {
                 match &d.choice {
                     Choice::Codes(codes) => Some(codes),
                     // What the run writes anyway, with its overflow accepted.
-                    Choice::Accept => verdict.resolved.map(|r| &self.codes[r.chosen()]),
+                    Choice::Accept => verdict.resolved.as_ref().map(|r| r.chosen(&self.codes)),
                     Choice::Keep | Choice::Blank => None,
                 }
             }
             None => verdict
                 .resolved
+                .as_ref()
                 .filter(|_| verdict.chosen)
-                .map(|r| &self.codes[r.chosen()]),
+                .map(|r| r.chosen(&self.codes)),
         };
         let undecided = verdict.resolved.filter(|_| verdict.decided.is_none());
         if let Some(codes) = to_write {
@@ -1062,6 +1070,7 @@ fn resolve(
     let Some(mapping) = mapping else {
         not_in_crosswalk_note(crosswalk, system, code, notes);
         return Resolved {
+            first: Code::NONE,
             status: CellStatus::NotInCrosswalk,
             chosen: 0,
             chosen_len: 0,
@@ -1095,6 +1104,7 @@ fn resolve(
         notes.push_str("; the first billable one was written (--choose first-billable)");
     }
     Resolved {
+        first: codes.get(start as usize).copied().unwrap_or(Code::NONE),
         status: CellStatus::from_lookup(mapping.status),
         chosen_not_billable,
         chosen: start,
