@@ -51,6 +51,9 @@ struct Scratch {
     row_versions: Vec<(usize, bool, bool)>,
     /// Per plan column: its cell in this row read as an ICD-9 code, when it is one.
     icd9: Vec<Option<Code>>,
+    /// The fields of `overrides` that are set, in order once the row is rewritten: encoding a
+    /// row visits only them.
+    touched: Vec<u32>,
 }
 
 impl Scratch {
@@ -61,7 +64,14 @@ impl Scratch {
         }
         let start = self.bytes.len() as u32;
         self.bytes.extend_from_slice(value);
-        self.overrides[index] = Some((start, self.bytes.len() as u32));
+        self.put(index, (start, self.bytes.len() as u32));
+    }
+
+    /// Make `bytes[range]` the content of field `index` (within `overrides`).
+    fn put(&mut self, index: usize, range: (u32, u32)) {
+        if self.overrides[index].replace(range).is_none() {
+            self.touched.push(index as u32);
+        }
     }
 
     /// Note what became of a code under the row-level version field `field`.
@@ -362,6 +372,7 @@ impl<'c> Rewriter<'c> {
         s.overrides.clear();
         s.overrides
             .resize(input.len().max(self.width.unwrap_or(0)), None);
+        s.touched.clear();
         s.bytes.clear();
         s.flags.clear();
         s.added.clear();
@@ -407,6 +418,7 @@ impl<'c> Rewriter<'c> {
             }
         }
         self.row_level_versions(input);
+        self.scratch.touched.sort_unstable();
         Ok(())
     }
 
@@ -435,7 +447,11 @@ impl<'c> Rewriter<'c> {
     ) {
         let s = &self.scratch;
         let width = self.width.unwrap_or(input.len());
-        let copy = input.raw().is_some() && input.len() == width && s.overrides.len() <= width;
+        // An added row's code replaces a cell the row's cluster was placed in: one of `touched`.
+        let copy = input.raw().is_some()
+            && input.len() == width
+            && s.overrides.len() <= width
+            && code.is_none_or(|(at, _)| s.touched.contains(&(at as u32)));
         if !copy {
             encoder.record(self.fields(input, flags, code), out);
             return;
@@ -444,11 +460,12 @@ impl<'c> Rewriter<'c> {
         let start = out.len();
         let span = |a: usize, b: usize| input.raw_span(a, b);
         let mut next = 0;
-        for i in 0..width {
-            let value = match (code, s.overrides.get(i)) {
+        for &i in &s.touched {
+            let i = i as usize;
+            let value = match (code, s.overrides[i]) {
                 (Some((at, value)), _) if at == i => value,
-                (_, Some(Some((a, b)))) => &s.bytes[*a as usize..*b as usize],
-                _ => continue,
+                (_, Some((a, b))) => &s.bytes[a as usize..b as usize],
+                (_, None) => unreachable!("a touched field is set"),
             };
             if next < i {
                 out.extend_from_slice(span(next, i));
@@ -977,7 +994,7 @@ impl Scratch {
             match cell {
                 Some(cell) => {
                     code.write_spelled(target, dotted, &mut self.bytes);
-                    self.overrides[cell] = Some((start, self.bytes.len() as u32));
+                    self.put(cell, (start, self.bytes.len() as u32));
                 }
                 None if long => {
                     code.write_spelled(target, dotted, &mut self.bytes);
