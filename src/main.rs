@@ -50,7 +50,25 @@ fn parse() -> Result<Cli, clap::Error> {
     Cli::from_arg_matches(&command.try_get_matches()?)
 }
 
+/// One allocator arena for every thread. glibc gives each thread that allocates an arena of its
+/// own and keeps what a thread frees there; `convert`'s buffers pass from the reading thread to
+/// the converting ones to the writing one, and with an arena per thread the peak memory of a
+/// two-thread run with the audit is about 1 MiB higher. The converting threads allocate little
+/// per record, so they seldom wait on each other for the one arena.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn one_allocator_arena() {
+    // SAFETY: mallopt sets a parameter of glibc's allocator; it is called before any other thread
+    // starts, and M_ARENA_MAX takes any positive count.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn one_allocator_arena() {}
+
 fn main() -> ExitCode {
+    one_allocator_arena();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => {
