@@ -29,6 +29,7 @@ use crate::csvout::Encoder;
 use crate::error::Result;
 use crate::event::{CodeEvent, Sink};
 use crate::inert::guard;
+use crate::rows::Fields;
 
 /// The audit file's encoder: comma-separated, LF-ended, quoted where needed.
 fn encoder() -> Encoder {
@@ -154,9 +155,10 @@ pub struct Auditor<'c> {
     data: DataCells,
     /// Per input field, its column's name as encoded (made on first use).
     columns: Vec<Option<Box<[u8]>>>,
-    /// The row and line of the last occurrence, and its line's start as encoded
-    /// (`occurrence,ROW,LINE,`): a row's occurrences share it.
-    row_start: (Option<(u64, u64)>, Vec<u8>),
+    /// The row and line of the last occurrence, its line's start as encoded
+    /// (`occurrence,ROW,LINE,` and the claim key cells, each with its comma) and where the key
+    /// cells start in it: a row's occurrences share it.
+    row_start: (Option<(u64, u64)>, Vec<u8>, usize),
     encoder: Encoder,
     part: Part,
 }
@@ -177,7 +179,7 @@ impl<'c> Auditor<'c> {
             last_fingerprint: (0, 0),
             data: DataCells::new(input),
             columns: Vec::new(),
-            row_start: (None, Vec::new()),
+            row_start: (None, Vec::new(), 0),
             encoder: encoder(),
             part: Part::default(),
         }
@@ -204,9 +206,10 @@ impl<'c> Auditor<'c> {
         span(start..self.part.bytes.len())
     }
 
-    /// Append the start of an occurrence line of data row `row` at input line `line`.
-    fn line_start(&mut self, row: u64, line: u64) {
-        let (at, start) = &mut self.row_start;
+    /// Append the start of an occurrence line of data row `row` at input line `line` of
+    /// `record`, up to its key cells; returns where they are in the part's bytes.
+    fn line_start(&mut self, row: u64, line: u64, record: &Fields<'_>) -> Range<usize> {
+        let (at, start, keys_at) = &mut self.row_start;
         if *at != Some((row, line)) {
             let mut digits = Digits::default();
             start.clear();
@@ -215,9 +218,16 @@ impl<'c> Auditor<'c> {
             start.push(b',');
             start.extend_from_slice(digits.format(line));
             start.push(b',');
+            *keys_at = start.len();
+            for &k in &self.keys {
+                cell(&self.encoder, record.get(k).unwrap_or(b""), start);
+                start.push(b',');
+            }
             *at = Some((row, line));
         }
+        let from = self.part.bytes.len();
         self.part.bytes.extend_from_slice(start);
+        from + *keys_at..self.part.bytes.len()
     }
 }
 
@@ -243,12 +253,7 @@ impl Sink for Auditor<'_> {
             self.last_fingerprint = (e.row, self.fingerprint.of(&e.record));
         }
         let start = self.part.bytes.len();
-        self.line_start(e.row, e.line);
-        let keys_start = self.part.bytes.len();
-        for k in 0..self.keys.len() {
-            self.cell(e.record.get(self.keys[k]).unwrap_or(b""), b",");
-        }
-        let keys = keys_start..self.part.bytes.len();
+        let keys = self.line_start(e.row, e.line, &e.record);
         let index = e.column.index;
         if self.columns.len() <= index {
             self.columns.resize(index + 1, None);
