@@ -31,9 +31,7 @@ impl FlatKey for (System, Code) {
     }
 }
 
-/// Open addressing with linear probing over `(key, value)` slots, at most seven eighths full
-/// (as full as `std`'s maps get: the 14,567 ICD-9-CM diagnosis codes fit in 16,384 slots, and a
-/// look-up's slot is fetched ahead, so a longer probe costs little).
+/// Open addressing with linear probing over `(key, value)` slots, at most three quarters full.
 pub(crate) struct FlatMap<K, V> {
     slots: Vec<(K, V)>,
     /// `slots.len()` is `1 << bits` (or 0).
@@ -96,7 +94,8 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
     /// The value of `key`, given the default value first if it has none; and whether it had.
     #[inline]
     pub(crate) fn entry(&mut self, key: K) -> (&mut V, bool) {
-        if (self.len + 1) * 8 > self.slots.len() * 7 {
+        debug_assert!(key != K::EMPTY, "the empty slot's key is no key");
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow();
         }
         let i = self.find(&key);

@@ -267,6 +267,8 @@ impl CodeSet {
         }
         let (held, bytes) = &mut recent.slots[block % RECENT_BLOCKS];
         if *held != block {
+            // Marked empty while it is refilled: a slot never names a block it does not hold.
+            *held = usize::MAX;
             self.decompress(block, bytes);
             *held = block;
         }
@@ -288,7 +290,7 @@ impl CodeSet {
             dictionary,
         )
         .expect("title blocks are written by this program");
-        debug_assert_eq!(n, size);
+        assert_eq!(n, size, "a title block decompresses to its size");
     }
 
     /// Whether `code` is a valid code, a category header, or unknown. A set that lists only valid

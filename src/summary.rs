@@ -219,7 +219,8 @@ pub fn thousands(n: u64) -> String {
 impl Summary {
     /// A summary of part of a file, converted on a thread of its own: its counts are added to
     /// the whole file's by [`Summary::absorb`], its malformed texts taken in order by
-    /// [`Summary::count_texts`].
+    /// [`Summary::take_texts`] (after each chunk, which also counts the chunk's codes needing
+    /// review) and counted by [`Summary::count_texts`].
     pub fn part() -> Summary {
         Summary {
             deferred: Some(Vec::new()),
@@ -285,9 +286,13 @@ impl Summary {
             }
         }
         self.cells += part.cells;
-        debug_assert!(part.pending.is_empty(), "a part's texts are taken first");
         for (key, n) in part.review.iter() {
             *self.review.entry(*key).0 += n;
+        }
+        // Codes met since the part's texts were last taken (none when a converter took them
+        // after its last chunk).
+        for key in &part.pending {
+            self.count_review(*key, false);
         }
         self.review_rows += part.review_rows;
     }

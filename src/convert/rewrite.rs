@@ -1295,6 +1295,38 @@ mod tests {
         (out, events)
     }
 
+    /// The codes a part of a file counts as needing review are counted into the whole file's
+    /// summary whether or not the part's texts were taken after its last chunk.
+    #[test]
+    fn a_parts_codes_count_whether_or_not_its_texts_were_taken() {
+        use crate::summary::Summary;
+        let cw = Crosswalk::builtin();
+        let h = csv::ByteRecord::from(vec!["CLM_ID", "ICD9_DGNS_CD_1", "ICD9_DGNS_CD_2"]);
+        let plan = Plan::new(Some(&h), h.len(), &ColumnOptions::default()).unwrap();
+        let counted = |take: bool| {
+            let mut rewriter =
+                Rewriter::new(&cw, plan.clone(), Options::default(), "test.csv".into());
+            let mut part = Summary::part();
+            // An ambiguous code and a malformed text: both need review.
+            let input = csv::ByteRecord::from(vec!["1", "99681", "xyz"]);
+            let mut output = csv::ByteRecord::new();
+            rewriter
+                .rewrite(1, 2, &input, &mut output, None, &mut part)
+                .unwrap();
+            let mut texts = Vec::new();
+            if take {
+                part.take_texts(&mut texts);
+            }
+            let mut whole = Summary::default();
+            whole.count_texts(&texts);
+            whole.absorb(&part);
+            whole.review_codes()
+        };
+        assert_eq!(counted(true), 2);
+        // The text is the part's to hand over in input order; the code is counted anyway.
+        assert_eq!(counted(false), 1);
+    }
+
     fn flagged() -> Options {
         Options {
             flags_column: true,
