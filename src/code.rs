@@ -328,39 +328,45 @@ impl Code {
         self.len > prefix.len && self.as_bytes().starts_with(prefix.as_bytes())
     }
 
+    /// The code cut where `system` puts its dot: the part before and, when a character follows
+    /// the dot, the part after.
+    fn dot_split(&self, system: System) -> (&str, Option<&str>) {
+        let code = self.as_str();
+        match system.dot_position(code.as_bytes()) {
+            Some(n) if code.len() > n => (&code[..n], Some(&code[n..])),
+            _ => (code, None),
+        }
+    }
+
     /// Write the code into `out` spelled for `system`: dotted by the system's rule when `dotted`,
     /// otherwise undotted. A dot is only written when characters follow it.
     pub fn write_spelled(&self, system: System, dotted: bool, out: &mut Vec<u8>) {
-        let code = self.as_bytes();
-        match system.dot_position(code) {
-            Some(n) if dotted && code.len() > n => {
-                out.extend_from_slice(&code[..n]);
+        match self.dot_split(system) {
+            (before, Some(after)) if dotted => {
+                out.extend_from_slice(before.as_bytes());
                 out.push(b'.');
-                out.extend_from_slice(&code[n..]);
+                out.extend_from_slice(after.as_bytes());
             }
-            _ => out.extend_from_slice(code),
+            _ => out.extend_from_slice(self.as_bytes()),
         }
     }
 
     /// Append the code to `out`, dotted by the rule of `system` (as [`Code::dotted`] spells it).
     pub fn write_dotted(&self, system: System, out: &mut String) {
-        let code = self.as_str();
-        match system.dot_position(code.as_bytes()) {
-            Some(n) if code.len() > n => {
-                out.push_str(&code[..n]);
-                out.push('.');
-                out.push_str(&code[n..]);
-            }
-            _ => out.push_str(code),
+        let (before, after) = self.dot_split(system);
+        out.push_str(before);
+        if let Some(after) = after {
+            out.push('.');
+            out.push_str(after);
         }
     }
 
     /// The code printed dotted by the rule of `system` (`273.1`, `E812.0`, `36.06`, `D72.819`;
     /// ICD-10-PCS never has a dot).
     pub fn dotted(&self, system: System) -> String {
-        let mut out = Vec::with_capacity(8);
-        self.write_spelled(system, true, &mut out);
-        String::from_utf8(out).expect("a parsed code holds only ASCII alphanumerics")
+        let mut out = String::with_capacity(8);
+        self.write_dotted(system, &mut out);
+        out
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::code::{Code, System};
-use crate::codeset::{CodeSet, Validity};
+use crate::codeset::{CodeSet, Listed, Validity};
 use crate::error::{Error, Result};
 use crate::gem::{Gem, Provenance};
 use crate::mapping::{Mapping, Status};
@@ -321,13 +321,10 @@ impl Crosswalk {
         text: &[u8],
         out: &mut String,
     ) -> Option<System> {
-        let other = other_icd9(system)?;
-        let code = Code::parse(other, text).ok()?;
-        let set = self.code_set(other);
-        let (what, listed) = match set.find(&code) {
-            (Validity::Billable, listed) => ("code", listed),
-            (Validity::Header, listed) => ("category", listed),
-            (Validity::NotInCodeSet, _) => return None,
+        let (other, code, validity, listed) = self.other_icd9_find(system, text)?;
+        let what = match validity {
+            Validity::Billable => "code",
+            _ => "category",
         };
         out.push_str("; it reads as the ");
         out.push_str(other.label());
@@ -338,7 +335,7 @@ impl Crosswalk {
         if let Some(listed) = listed {
             let start = out.len();
             out.push_str(" (");
-            match set.write_title(listed, out) {
+            match self.code_set(other).write_title(listed, out) {
                 true => out.push(')'),
                 false => out.truncate(start),
             }
@@ -349,9 +346,23 @@ impl Crosswalk {
     /// Whether `text`, no code of its ICD-9 system (`system`), is a code or category of the
     /// other ICD-9 system: that system and the code.
     pub fn other_icd9_code(&self, system: System, text: &[u8]) -> Option<(System, Code)> {
+        self.other_icd9_find(system, text)
+            .map(|(other, code, _, _)| (other, code))
+    }
+
+    /// `text` read as a code of the other ICD-9 system: that system, the code, whether it is a
+    /// code or a category there (never [`Validity::NotInCodeSet`]) and where its title is.
+    fn other_icd9_find(
+        &self,
+        system: System,
+        text: &[u8],
+    ) -> Option<(System, Code, Validity, Option<Listed>)> {
         let other = other_icd9(system)?;
         let code = Code::parse(other, text).ok()?;
-        (self.code_set(other).validity(&code) != Validity::NotInCodeSet).then_some((other, code))
+        match self.code_set(other).find(&code) {
+            (Validity::NotInCodeSet, _) => None,
+            (validity, listed) => Some((other, code, validity, listed)),
+        }
     }
 
     /// Look up one input string read as a code of `system`.

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::codemap::{FlatKey, FlatMap};
 use serde::Serialize;
 
 use crate::code::{Code, System};
+use crate::codemap::{FlatKey, FlatMap};
 use crate::crosswalk::Crosswalk;
 use crate::error::Result;
 use crate::event::{CodeEvent, Sink};
