@@ -403,7 +403,7 @@ impl<'c, R: Read + Send> Opened<'c, R> {
     pub fn run<W: Write + Send>(
         self,
         outputs: Outputs<W>,
-        mut progress: impl FnMut(u64),
+        mut progress: impl FnMut(u64) + Send,
     ) -> Result<Finished<W>> {
         let Opened {
             converter,

@@ -6,7 +6,6 @@
 //! stays flat however long the input.
 
 use std::io::{Read, Write};
-use std::sync::mpsc;
 
 use crate::chunk::{self, Chunk, Cutter};
 use crate::error::{Error, Result};
@@ -117,21 +116,46 @@ impl<W: Write> Writers<W> {
     }
 }
 
-/// A stretch of input for a converting thread, and its place in the input; `None` at the end
-/// of the input (or the error that ended it there).
-struct Job {
-    seq: u64,
-    input: Result<Option<Input>>,
+/// A converted stretch of input waiting for its turn to be written: its output (or the error
+/// that converting or reading it ended in) and the batch its records were in.
+type Done = (Result<Converted>, Rows);
+
+/// What the converting threads share about order: the stretches converted and not yet written,
+/// and the buffers handed back by those written.
+struct Queue {
+    waiting: std::collections::BTreeMap<u64, Done>,
+    /// The next stretch to write, in input order.
+    next: u64,
+    /// Stretches a thread has set out to read: never more than `in_flight` ahead of `next`.
+    reserved: u64,
+    /// A thread is writing (only one writes at a time, in order).
+    writing: bool,
+    /// Writing has failed, or an earlier stretch held an error: the run is ending.
+    stopped: bool,
+    spare_rows: Vec<Rows>,
+    spare_out: Vec<Converted>,
+}
+
+/// What the writing thread of the moment holds: the outputs, what makes audit lines, and the
+/// first error in input order.
+struct Outlet<W: Write, M> {
+    writers: Writers<W>,
+    merged: M,
+    lines: Vec<u8>,
+    error: Option<Error>,
 }
 
 /// Convert the records of `source` on as many threads as there are `states` (one state each:
 /// `convert` turns a batch whose first record is data row `first_row` into output with it), and
 /// write the results to `writers` in input order, handing each to `merged` first (which may
 /// make audit lines of it, written after its records; one buffer serves every batch). With one
-/// state, all of it happens on this thread, in turn. Otherwise one thread cuts the input into chunks; the converting threads split them into records and convert
-/// them; this one puts the results back in order and writes them. A fixed number of chunks is
-/// in flight, so memory stays flat; the output is the same byte for byte whatever the number
-/// of threads. The first error in input order is returned.
+/// state, all of it happens on this thread, in turn. Otherwise there is one thread per state,
+/// this one among them, and each does every step: it reads the next chunk of input (one thread
+/// at a time), splits and converts it, and then, if no other thread is writing, writes every
+/// converted chunk whose turn has come, its own or another's. No thread waits on another to
+/// read or write for it, so the reading and writing are spread over the threads too. A fixed
+/// number of chunks is in flight, so memory stays flat; the output is the same byte for byte
+/// whatever the number of threads. The first error in input order is returned.
 pub(crate) fn run<R, W, S, F, M>(
     mut source: Source<R>,
     mut writers: Writers<W>,
@@ -141,14 +165,12 @@ pub(crate) fn run<R, W, S, F, M>(
 ) -> Result<Writers<W>>
 where
     R: Read + Send,
-    W: Write,
+    W: Write + Send,
     S: Send,
     F: Fn(&mut S, u64, &Rows, &mut Converted) -> Result<()> + Sync,
-    M: FnMut(&Rows, &mut Converted, &mut Vec<u8>) -> Result<()>,
+    M: FnMut(&Rows, &mut Converted, &mut Vec<u8>) -> Result<()> + Send,
 {
-    use std::collections::BTreeMap;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
+    use std::sync::{Condvar, Mutex};
 
     if let [state] = states {
         let (mut input, mut output) = (Rows::default(), Converted::default());
@@ -161,118 +183,157 @@ where
         }
         return Ok(writers);
     }
-    let workers = states.len().max(1);
-    let in_flight = workers + DEPTH;
-    let stop = AtomicBool::new(false);
+    let in_flight = (states.len() + DEPTH) as u64;
     let (delimiter, header) = (source.delimiter, source.header);
-    std::thread::scope(|scope| {
-        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(in_flight);
-        let job_rx = Arc::new(Mutex::new(job_rx));
-        let (spent_tx, spent_rx) = mpsc::channel::<Chunk>();
-        // Per job: the output (or error), and the batch its records were in.
-        let (done_tx, done_rx) = mpsc::channel::<(u64, Result<Converted>, Rows)>();
-        // One message per job written: jobs not yet written (queued, being converted, or
-        // waiting for an earlier one) are never more than `in_flight`, however uneven the
-        // threads' progress.
-        let (written_tx, written_rx) = mpsc::channel::<()>();
-        let stop = &stop;
-        scope.spawn(move || {
-            let mut seq = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                if seq >= in_flight as u64 && written_rx.recv().is_err() {
-                    return;
-                }
-                let spare = spent_rx.try_recv().unwrap_or_default();
-                let input = source.next(spare);
-                let last = !matches!(input, Ok(Some(_)));
-                if job_tx.send(Job { seq, input }).is_err() || last {
-                    return;
-                }
-                seq += 1;
-            }
+    // The input and the next stretch's place in it; `None` once it has ended.
+    let intake = Mutex::new(Some((source, 0u64)));
+    let queue = Mutex::new(Queue {
+        waiting: Default::default(),
+        next: 0,
+        reserved: 0,
+        writing: false,
+        stopped: false,
+        spare_rows: Vec::new(),
+        spare_out: Vec::new(),
+    });
+    let turn = Condvar::new();
+    let outlet = Mutex::new(Outlet {
+        writers,
+        merged,
+        lines: Vec::new(),
+        error: None,
+    });
+    let work = |state: &mut S| {
+        // A thread that panics stops the others, rather than leave them waiting for its chunk.
+        let _stop_on_panic = OnPanic(|| {
+            lock(&queue).stopped = true;
+            turn.notify_all();
         });
-        let (convert, spare) = (&convert, Arc::new(Mutex::new(Vec::<Converted>::new())));
-        let (batches_tx, batches_rx) = mpsc::channel::<Rows>();
-        let batches_rx = Arc::new(Mutex::new(batches_rx));
-        for state in states.iter_mut() {
-            let (job_rx, done_tx, spare) =
-                (Arc::clone(&job_rx), done_tx.clone(), Arc::clone(&spare));
-            let (spent_tx, batches_rx) = (spent_tx.clone(), Arc::clone(&batches_rx));
-            scope.spawn(move || {
-                let mut core = chunk::core_reader(delimiter);
-                loop {
-                    let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok(Job { seq, input }) = job else {
-                        return;
-                    };
-                    // A batch to split into: one written already, or this thread's own.
-                    let mut batch = batches_rx
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .try_recv()
-                        .unwrap_or_default();
-                    let result = match input {
-                        Err(e) => Err(e),
-                        Ok(None) => Ok(None),
-                        Ok(Some(_)) if stop.load(Ordering::Relaxed) => Ok(None),
-                        Ok(Some(input)) => {
-                            match input {
-                                Input::Split(split) => batch = split,
-                                Input::Cut(mut cut) => {
-                                    chunk::split(&mut cut, delimiter, &mut core, &mut batch);
-                                    let _ = spent_tx.send(cut);
-                                }
-                            }
-                            let mut out = spare
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .pop()
-                                .unwrap_or_default();
-                            let first_row = first_row(&batch, header);
-                            convert(state, first_row, &batch, &mut out).map(|()| Some(out))
+        let mut core = chunk::core_reader(delimiter);
+        let mut cut = Chunk::default();
+        loop {
+            // Wait until the chunk to read is within `in_flight` of the next to write.
+            let (mut batch, mut out) = {
+                let mut q = lock(&queue);
+                while !q.stopped && q.reserved >= q.next + in_flight {
+                    q = turn.wait(q).unwrap_or_else(|e| e.into_inner());
+                }
+                if q.stopped {
+                    return;
+                }
+                q.reserved += 1;
+                let batch = q.spare_rows.pop().unwrap_or_default();
+                (batch, q.spare_out.pop().unwrap_or_default())
+            };
+            let (seq, input) = {
+                let mut intake = intake.lock().unwrap_or_else(|e| e.into_inner());
+                let Some((source, seq)) = intake.as_mut() else {
+                    return;
+                };
+                let at = *seq;
+                *seq += 1;
+                let input = source.next(std::mem::take(&mut cut));
+                if !matches!(input, Ok(Some(_))) {
+                    *intake = None;
+                }
+                (at, input)
+            };
+            let result = match input {
+                Ok(None) => return,
+                Err(e) => Err(e),
+                Ok(Some(input)) => {
+                    match input {
+                        Input::Split(split) => batch = split,
+                        Input::Cut(mut chunk) => {
+                            chunk::split(&mut chunk, delimiter, &mut core, &mut batch);
+                            cut = chunk;
                         }
-                    };
-                    let result = result.map(Option::unwrap_or_default);
-                    if done_tx.send((seq, result, batch)).is_err() {
-                        return;
                     }
+                    out.rows.clear();
+                    convert(state, first_row(&batch, header), &batch, &mut out).map(|()| out)
                 }
-            });
-        }
-        drop(done_tx);
-        drop(job_rx);
-        drop(spent_tx);
-        let mut waiting: BTreeMap<u64, (Result<Converted>, Rows)> = BTreeMap::new();
-        let mut next = 0u64;
-        let mut lines = Vec::new();
-        let outcome = (|| -> Result<()> {
-            for (seq, result, batch) in &done_rx {
-                waiting.insert(seq, (result, batch));
-                while let Some((result, batch)) = waiting.remove(&next) {
-                    next += 1;
-                    let mut converted = result?;
-                    // The end of the input, or a stretch of blank lines, has nothing to write.
-                    if !batch.is_empty() {
-                        lines.clear();
-                        merged(&batch, &mut converted, &mut lines)?;
-                        writers.write(&converted, &lines)?;
-                    }
-                    let _ = written_tx.send(());
-                    let _ = batches_tx.send(batch);
-                    spare
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(converted);
-                }
+            };
+            let mut q = lock(&queue);
+            q.waiting.insert(seq, (result, batch));
+            if q.writing {
+                continue;
             }
-            Ok(())
-        })();
-        // Stop the reader and the converting threads, and let them drain and end.
-        stop.store(true, Ordering::Relaxed);
-        drop(done_rx);
-        drop(written_tx);
-        outcome.map(|()| writers)
-    })
+            // Write every stretch whose turn has come, this thread's or another's.
+            q.writing = true;
+            loop {
+                let next = q.next;
+                let Some((result, batch)) = q.waiting.remove(&next) else {
+                    break;
+                };
+                let stopped = q.stopped;
+                drop(q);
+                let mut o = outlet.lock().unwrap_or_else(|e| e.into_inner());
+                let spare = if stopped {
+                    result.ok()
+                } else {
+                    match result.and_then(|mut converted| {
+                        // The end of the input, or a stretch of blank lines, has nothing to write.
+                        if !batch.is_empty() {
+                            let Outlet {
+                                writers,
+                                merged,
+                                lines,
+                                ..
+                            } = &mut *o;
+                            lines.clear();
+                            merged(&batch, &mut converted, lines)?;
+                            writers.write(&converted, lines)?;
+                        }
+                        Ok(converted)
+                    }) {
+                        Ok(converted) => Some(converted),
+                        Err(e) => {
+                            o.error = Some(e);
+                            None
+                        }
+                    }
+                };
+                let failed = o.error.is_some();
+                drop(o);
+                q = lock(&queue);
+                q.next += 1;
+                q.stopped |= failed;
+                q.spare_rows.push(batch);
+                q.spare_out.extend(spare);
+                turn.notify_all();
+            }
+            q.writing = false;
+        }
+    };
+    std::thread::scope(|scope| {
+        let (first, rest) = states.split_first_mut().expect("two or more states");
+        for state in rest {
+            let work = &work;
+            scope.spawn(move || work(state));
+        }
+        work(first);
+    });
+    let outlet = outlet.into_inner().unwrap_or_else(|e| e.into_inner());
+    match outlet.error {
+        Some(e) => Err(e),
+        None => Ok(outlet.writers),
+    }
+}
+
+/// Runs its closure when dropped while the thread panics.
+struct OnPanic<F: Fn()>(F);
+
+impl<F: Fn()> Drop for OnPanic<F> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            (self.0)();
+        }
+    }
+}
+
+/// Lock `queue`, whether or not a thread panicked holding it.
+fn lock(queue: &std::sync::Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
+    queue.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The thread count used when `--threads` is not given: the cores available.

@@ -1197,6 +1197,52 @@ fn errors_deep_in_a_file_are_reported_the_same_with_threads() {
     wd.run(&["convert", "claims.csv", "-j", "0"]).expect_exit(2);
 }
 
+/// Of two bad rows a chunk apart, the first in the file is the one reported, with any number
+/// of threads, and no output is left: the threads convert the chunks around both at once.
+#[test]
+fn the_first_of_two_errors_is_reported_with_any_thread_count() {
+    let wd = Workdir::new();
+    let text = example();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let mut big = format!("{header}\n");
+    let (mut bad_line, mut late) = (0, false);
+    // About 3 MB: two dozen chunks, the bad rows in the third and the fourth.
+    while big.len() < 3 << 20 {
+        big.push_str(rows);
+        if bad_line == 0 && big.len() > 300 << 10 {
+            big.push_str("early,ragged\n");
+            bad_line = big.lines().count();
+        }
+        if !late && big.len() > 450 << 10 {
+            big.push_str("late,ragged\n");
+            late = true;
+        }
+    }
+    wd.write("claims.csv", big);
+    for threads in ["1", "2", "3", "8"] {
+        expect_error(
+            &wd,
+            &[
+                "convert",
+                "claims.csv",
+                "-j",
+                threads,
+                "-o",
+                "out.csv",
+                "--audit",
+                "a.csv",
+                "--summary",
+                "s.json",
+            ],
+            &format!(
+                "claims.csv:{bad_line}: record {} has 2 fields",
+                bad_line - 1
+            ),
+            &["claims.csv"],
+        );
+    }
+}
+
 /// Every source code of the official FY2018 ICD-9-CM diagnosis and procedure GEMs, one per row,
 /// converted with default options and with `--choose first-billable`: the cells hold the first
 /// alternative of the reading rule (or the first whose codes are all billable, when there is one)
