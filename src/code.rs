@@ -328,36 +328,38 @@ impl Code {
         self.len > prefix.len && self.as_bytes().starts_with(prefix.as_bytes())
     }
 
-    /// The code cut where `system` puts its dot: the part before and, when a character follows
-    /// the dot, the part after.
-    fn dot_split(&self, system: System) -> (&str, Option<&str>) {
-        let code = self.as_str();
-        match system.dot_position(code.as_bytes()) {
-            Some(n) if code.len() > n => (&code[..n], Some(&code[n..])),
-            _ => (code, None),
-        }
+    /// Where `system` puts the code's dot, when a character follows it (one rule for the byte
+    /// and the string writers).
+    fn dot_at(&self, system: System) -> Option<usize> {
+        system
+            .dot_position(self.as_bytes())
+            .filter(|&n| self.len() > n)
     }
 
     /// Write the code into `out` spelled for `system`: dotted by the system's rule when `dotted`,
     /// otherwise undotted. A dot is only written when characters follow it.
     pub fn write_spelled(&self, system: System, dotted: bool, out: &mut Vec<u8>) {
-        match self.dot_split(system) {
-            (before, Some(after)) if dotted => {
-                out.extend_from_slice(before.as_bytes());
+        let code = self.as_bytes();
+        match self.dot_at(system).filter(|_| dotted) {
+            Some(n) => {
+                out.extend_from_slice(&code[..n]);
                 out.push(b'.');
-                out.extend_from_slice(after.as_bytes());
+                out.extend_from_slice(&code[n..]);
             }
-            _ => out.extend_from_slice(self.as_bytes()),
+            None => out.extend_from_slice(code),
         }
     }
 
     /// Append the code to `out`, dotted by the rule of `system` (as [`Code::dotted`] spells it).
     pub fn write_dotted(&self, system: System, out: &mut String) {
-        let (before, after) = self.dot_split(system);
-        out.push_str(before);
-        if let Some(after) = after {
-            out.push('.');
-            out.push_str(after);
+        let code = self.as_str();
+        match self.dot_at(system) {
+            Some(n) => {
+                out.push_str(&code[..n]);
+                out.push('.');
+                out.push_str(&code[n..]);
+            }
+            None => out.push_str(code),
         }
     }
 

@@ -8,22 +8,12 @@
 pub struct Encoder {
     delimiter: u8,
     crlf: bool,
-    /// Bytes that make a field need quotes: the delimiter, the quote, CR and LF.
-    special: [bool; 256],
 }
 
 impl Encoder {
     /// An encoder writing `delimiter`-separated fields, lines ending in CRLF when `crlf`, else LF.
     pub fn new(delimiter: u8, crlf: bool) -> Encoder {
-        let mut special = [false; 256];
-        for b in [delimiter, b'"', b'\r', b'\n'] {
-            special[usize::from(b)] = true;
-        }
-        Encoder {
-            delimiter,
-            crlf,
-            special,
-        }
+        Encoder { delimiter, crlf }
     }
 
     /// Append one record of `fields` and its line end to `out`.
@@ -45,7 +35,7 @@ impl Encoder {
 
     /// Append one field to `out`, quoted when it needs to be.
     pub fn field(&self, field: &[u8], out: &mut Vec<u8>) {
-        if field.iter().any(|&b| self.special[usize::from(b)]) {
+        if self.needs_quotes(field) {
             out.push(b'"');
             let mut rest = field;
             while let Some(at) = memchr::memchr(b'"', rest) {
@@ -57,6 +47,30 @@ impl Encoder {
             out.push(b'"');
         } else {
             out.extend_from_slice(field);
+        }
+    }
+
+    /// True when `field` holds a byte that makes it need quotes. Eight bytes are tested at
+    /// once (a zero byte of the word XORed with each special byte); the bytes past the last
+    /// whole word are padded with the field's last byte, which is tested anyway.
+    fn needs_quotes(&self, field: &[u8]) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let [a, b, c, d] = [self.delimiter, b'"', b'\r', b'\n'].map(|s| ONES * u64::from(s));
+        let zero = |y: u64| y.wrapping_sub(ONES) & !y & (ONES << 7) != 0;
+        let special = |w: u64| zero(w ^ a) | zero(w ^ b) | zero(w ^ c) | zero(w ^ d);
+        let mut words = field.chunks_exact(8);
+        for word in &mut words {
+            if special(u64::from_le_bytes(word.try_into().expect("eight bytes"))) {
+                return true;
+            }
+        }
+        match words.remainder() {
+            [] => false,
+            rest => {
+                let mut word = [rest[rest.len() - 1]; 8];
+                word[..rest.len()].copy_from_slice(rest);
+                special(u64::from_le_bytes(word))
+            }
         }
     }
 
@@ -144,7 +158,7 @@ mod tests {
                 proptest::collection::vec(
                     proptest::collection::vec(
                         prop_oneof![Just(b','), Just(b'"'), Just(b'\r'), Just(b'\n'), Just(b'|'), Just(b'\t'), any::<u8>()],
-                        0..6,
+                        0..20,
                     ),
                     0..5,
                 ),
@@ -154,6 +168,21 @@ mod tests {
             crlf in any::<bool>(),
         ) {
             prop_assert_eq!(ours(&records, delimiter, crlf), by_csv(&records, delimiter, crlf));
+        }
+
+        /// The word-at-a-time test finds a special byte wherever it is: in a whole word, in the
+        /// bytes past the last one, next to bytes one above or below it.
+        #[test]
+        fn a_field_needs_quotes_exactly_when_it_holds_a_special_byte(
+            field in proptest::collection::vec(
+                prop_oneof![Just(b','), Just(b'"'), Just(b'\r'), Just(b'\n'), Just(b'-'), Just(b'#'), Just(b'\x0b'), any::<u8>()],
+                0..40,
+            ),
+            delimiter in prop_oneof![Just(b','), Just(b'|'), Just(b'\t'), any::<u8>()],
+        ) {
+            let encoder = Encoder::new(delimiter, false);
+            let want = field.iter().any(|&b| [delimiter, b'"', b'\r', b'\n'].contains(&b));
+            prop_assert_eq!(encoder.needs_quotes(&field), want);
         }
     }
 }
