@@ -2,7 +2,8 @@
 # Whole-program benchmark. Generates a claim file and times, side by side on that file, in
 # alternating rounds (medians of 3): `xsv fmt -o` and `xan select '*' -o` (the CSV tools users
 # compare against: read and rewrite every record), the project's own passthrough (same csv crate
-# settings as convert), and `crosswalk convert` without and with the audit, at -j 1 and -j 2.
+# settings as convert), and `crosswalk convert` without and with the audit, at -j 1 and -j 2, and
+# two one-thread runs at once on the two halves of the file (the machine's ceiling for two threads).
 # Each is printed with rows/s, MiB/s, peak RSS and its ratio to `xsv fmt -o`. Then: scaling
 # with code columns, bad input, decisions, RSS at other sizes, start-up.
 # Needs GNU time (/usr/bin/time, Debian package `time`). xsv and xan are installed with
@@ -78,6 +79,12 @@ add "convert -j 2" "$BIN convert $IN -q -j 2 -o $OUT"
 add "convert -j 2 --audit" "$BIN convert $IN -q -j 2 -o $OUT --audit $WORK/audit.csv --summary $WORK/summary.json"
 add "convert -j 1" "$BIN convert $IN -q -j 1 -o $OUT"
 add "convert -j 1 --audit" "$BIN convert $IN -q -j 1 -o $OUT --audit $WORK/audit.csv --summary $WORK/summary.json"
+# The machine's own ceiling for two threads: two one-thread runs at once, each on half the file
+# (two cores share caches, memory and, on a virtual machine, whatever else the host runs).
+HALF=$(( (ROWS + 1) / 2 ))
+head -n $((HALF + 1)) "$IN" > "$WORK/half1.csv"
+{ head -n 1 "$IN"; tail -n +$((HALF + 2)) "$IN"; } > "$WORK/half2.csv"
+add "two convert -j 1 at once, halves" "$BIN convert $WORK/half1.csv -q -j 1 -o $WORK/out1.csv & $BIN convert $WORK/half2.csv -q -j 1 -o $WORK/out2.csv; wait"
 for round in $(seq "$ROUNDS"); do
   for i in "${!cmds[@]}"; do
     /usr/bin/time -f "%e %M" -o "$WORK/time" sh -c "${cmds[$i]}" >/dev/null 2>"$WORK/stderr" ||
@@ -99,6 +106,11 @@ for i in "${!cmds[@]}"; do
   report "${names[$i]}" "$ROWS" "$BYTES" "${median[$i]}" "${rss[$i]}" | tr -d '\n'
   awk -v t="${median[$i]}" -v b="${median[$base]}" 'BEGIN{printf "  %5.2f x\n", t/b}'
 done
+index_of() { for i in "${!names[@]}"; do [ "${names[$i]}" = "$1" ] && echo "$i"; done; }
+j1=$(index_of "convert -j 1") j2=$(index_of "convert -j 2") pair=$(index_of "two convert -j 1 at once, halves")
+awk -v a="${median[$j1]}" -v b="${median[$j2]}" -v p="${median[$pair]}" 'BEGIN{
+  printf "  -j 2 converts %.2f x as fast as -j 1; two -j 1 runs at once on the halves: %.2f x\n", a/b, a/p }'
+rm -f "$WORK/half1.csv" "$WORK/half2.csv" "$WORK/out1.csv" "$WORK/out2.csv"
 awk -v a="$(stat -c %s "$WORK/audit.csv")" -v b="$BYTES" -v n="$(grep -c '^occurrence,' "$WORK/audit.csv")" \
   'BEGIN{printf "  audit: %d occurrences, %.0f MiB (%.2f of the input)\n", n, a/1048576, a/b}'
 

@@ -307,11 +307,11 @@ fn leading_breaks(bytes: &[u8]) -> u64 {
     count_breaks(&bytes[..blank])
 }
 
-/// Split `chunk` into the records of `batch` (cleared first), each with its true line and input
-/// offset. A record that holds no quote is split straight from its line, which the batch keeps
-/// so that untouched fields can be copied as they are (see [`Batch::raw`]); one that holds a
-/// quote is read by the csv crate's parser, `core` (kept between calls to reuse its tables).
-/// The chunk's bytes move to the batch (and the batch's old buffer to the chunk, for reuse).
+/// Split `chunk` into the records of `rows` (cleared first), each with its true line and input
+/// offset. A record that holds no quote is split straight from its line, which `rows` keeps so
+/// that untouched fields can be copied as they are (see [`crate::rows::Fields::raw`]); one that
+/// holds a quote is read by the csv crate's parser, `core` (kept between calls to reuse its
+/// tables). The chunk's bytes move to `rows` (and its old buffer to the chunk, for reuse).
 pub fn split(chunk: &mut Chunk, delimiter: u8, core: &mut Core, rows: &mut Rows) {
     rows.clear();
     let mut raw = rows.take_raw();

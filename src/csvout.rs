@@ -1,7 +1,7 @@
 //! Writing converted records straight into a byte buffer, exactly as the csv crate's writer
 //! (`QuoteStyle::Necessary`, doubled quotes) would write them, without first copying each
-//! record's fields into a `ByteRecord` and then through the writer's own buffer: the converting
-//! thread encodes each output record once, and the writing thread only writes bytes.
+//! record's fields into a `ByteRecord` and then through the writer's own buffer: each output
+//! record is encoded once, as it is converted, and writing it in order only writes bytes.
 
 /// Encodes records for one delimiter and line end.
 #[derive(Clone)]

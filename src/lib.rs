@@ -23,7 +23,6 @@
 //! * [`audit`] and [`summary`]: the sinks behind `--audit` and the run summary.
 //! * [`report`]: audit rows grouped by source code, rendered as a self-contained HTML review page.
 //! * [`batches`]: Arrow record batches converted as claim files are (for Spark, Polars, DuckDB).
-//! * [`batch`]: reusable runs of CSV records, in which audit records travel to the writing thread.
 //! * [`chunk`]: the input cut into chunks at record boundaries, and chunks split into records.
 //! * [`rows`]: a chunk's records, split without copying, and the [`rows::Record`] the converter reads.
 //! * [`input`] and [`output`]: a claim file read to the end it had when opened, and a run's
@@ -42,7 +41,6 @@
 #![deny(missing_docs)]
 
 pub mod audit;
-pub mod batch;
 pub mod batches;
 pub mod chunk;
 pub mod code;

@@ -51,9 +51,9 @@ fn parse() -> Result<Cli, clap::Error> {
 }
 
 /// One allocator arena for every thread. glibc gives each thread that allocates an arena of its
-/// own and keeps what a thread frees there; `convert`'s buffers pass from the reading thread to
-/// the converting ones to the writing one, and with an arena per thread the peak memory of a
-/// two-thread run with the audit is about 1 MiB higher. The converting threads allocate little
+/// own and keeps what a thread frees there; `convert`'s buffers pass from the thread that
+/// converted a chunk to the one that writes it and back, and with an arena per thread the peak
+/// memory of a two-thread run with the audit is about 1 MiB higher. The converting threads allocate little
 /// per record, so they seldom wait on each other for the one arena.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn one_allocator_arena() {
