@@ -53,8 +53,8 @@ fn parse() -> Result<Cli, clap::Error> {
 /// One allocator arena for every thread. glibc gives each thread that allocates an arena of its
 /// own and keeps what a thread frees there; `convert`'s buffers pass from the thread that
 /// converted a chunk to the one that writes it and back, and with an arena per thread the peak
-/// memory of a two-thread run with the audit is about 1 MiB higher. The converting threads allocate little
-/// per record, so they seldom wait on each other for the one arena.
+/// memory of a two-thread run with the audit is about 1 MiB higher. The converting threads
+/// allocate little per record, so they seldom wait on each other for the one arena.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn one_allocator_arena() {
     // SAFETY: mallopt sets a parameter of glibc's allocator; it is called before any other thread

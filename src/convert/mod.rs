@@ -445,7 +445,8 @@ impl<'c, R: Read + Send> Opened<'c, R> {
         let fingerprint = &rewriter.plan().fingerprint;
         // Each converting thread has a rewriter, counts and auditor of its own; what depends on
         // input order (the audit's code rows and claims, the texts needing review) is put
-        // together on this thread, so every output is the same whatever the thread count.
+        // together as the chunks are written, in input order, by whichever thread writes them,
+        // so every output is the same whatever the thread count.
         let mut states: Vec<Worker> = (0..config.threads.max(1))
             .map(|_| Worker {
                 rewriter: rewriter.fork(),

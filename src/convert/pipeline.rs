@@ -1,9 +1,9 @@
 //! Moving records through `convert` in batches: read, convert, put in order, write. With one
-//! thread the steps take turns; with two or more, one thread cuts the input into chunks, the
-//! converting threads split and convert them, and the calling thread puts the results back in
-//! input order and writes them, so the output is the same byte for byte whatever the thread
-//! count. Buffers are handed back for reuse and a fixed number of chunks is in flight, so memory
-//! stays flat however long the input.
+//! thread the steps take turns; with two or more, each thread does all of them in turn: it cuts
+//! the next chunk from the input (one thread at a time), splits and converts it, and writes the
+//! converted chunks whose turn has come when no other thread is writing, so the output is the
+//! same byte for byte whatever the thread count. Buffers are handed back for reuse and a fixed
+//! number of chunks is in flight, so memory stays flat however long the input.
 
 use std::io::{Read, Write};
 
@@ -14,11 +14,11 @@ use crate::rows::Rows;
 /// Chunks in flight beyond one per converting thread: read, converted or waiting to be written.
 /// A thread busy writing holds back none of the others' progress until this many wait behind
 /// it. Four measured faster than two on two cores (the audit by about a tenth, medians of five
-/// alternating runs) at the same peak memory; eight added 3 MiB.
+/// alternating runs) at the same peak memory; eight was no faster and added 3 MiB.
 const DEPTH: usize = 4;
 
 /// The records of the input, after the header: chunks cut from the input and split into
-/// records, on the thread that reads or (see [`run_parallel`]) on the converting threads.
+/// records, by the one thread or (see [`run`]) by each converting thread for the chunk it cut.
 pub(crate) struct Source<R> {
     cutter: Cutter<R>,
     /// Batches already split (the first ones, read to learn the width and judge the columns).
@@ -133,7 +133,8 @@ struct Queue {
     reserved: u64,
     /// A thread is writing (only one writes at a time, in order).
     writing: bool,
-    /// Writing has failed, or an earlier stretch held an error: the run is ending.
+    /// Writing has failed, an earlier stretch held an error, or a thread panicked: the run is
+    /// ending.
     stopped: bool,
     spare_rows: Vec<Rows>,
     spare_out: Vec<Converted>,
@@ -149,7 +150,8 @@ struct Outlet<W: Write, M> {
 }
 
 /// Convert the records of `source` on as many threads as there are `states` (one state each:
-/// `convert` turns a batch whose first record is data row `first_row` into output with it), and
+/// `convert` turns a batch whose first record is data row `first_row` into output with it, in
+/// buffers reused from an earlier batch, which it clears before it fills them), and
 /// write the results to `writers` in input order, handing each to `merged` first (which may
 /// make audit lines of it, written after its records; one buffer serves every batch). With one
 /// state, all of it happens on this thread, in turn. Otherwise there is one thread per state,
@@ -243,6 +245,8 @@ where
             };
             let result = match input {
                 Ok(None) => return,
+                // An earlier chunk failed: this one is not written, so it is not converted.
+                Ok(Some(_)) if lock(&queue).stopped => return,
                 Err(e) => Err(e),
                 Ok(Some(input)) => {
                     match input {
@@ -252,7 +256,6 @@ where
                             cut = chunk;
                         }
                     }
-                    out.rows.clear();
                     convert(state, first_row(&batch, header), &batch, &mut out).map(|()| out)
                 }
             };
@@ -309,7 +312,7 @@ where
         }
     };
     std::thread::scope(|scope| {
-        let (first, rest) = states.split_first_mut().expect("two or more states");
+        let (first, rest) = states.split_first_mut().expect("at least one state");
         for state in rest {
             let work = &work;
             scope.spawn(move || work(state));
@@ -342,4 +345,96 @@ fn lock(queue: &std::sync::Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
 /// The thread count used when `--threads` is not given: the cores available.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A headerless input of `rows` one-field records, cut into chunks of a few records.
+    fn source(rows: usize) -> Source<std::io::Cursor<Vec<u8>>> {
+        let text: String = (0..rows).map(|i| format!("{i}\n")).collect();
+        let cutter = Cutter::new(std::io::Cursor::new(text.into_bytes()), "t.csv", b',')
+            .with_chunk_bytes(40);
+        Source::new(cutter, Default::default(), b',', false)
+    }
+
+    /// Run `run` on another thread, giving up after a minute: a run that never ends fails.
+    fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("the run ended (it hung, or its thread died without an answer)")
+    }
+
+    /// Each chunk's records written once, in input order, whatever the thread count, with the
+    /// threads converting at uneven speeds.
+    #[test]
+    fn chunks_are_written_once_in_input_order() {
+        for threads in [2, 3, 8] {
+            let written = within_a_minute(move || {
+                let mut states = vec![0u64; threads];
+                let writers = Writers {
+                    rows: Vec::new(),
+                    audit: None,
+                };
+                let convert = |calls: &mut u64, _: u64, rows: &Rows, out: &mut Converted| {
+                    *calls += 1;
+                    out.rows.clear();
+                    std::thread::sleep(Duration::from_micros(*calls * 37 % 300));
+                    for record in rows.iter() {
+                        out.rows
+                            .extend_from_slice(record.get(0).unwrap_or_default());
+                        out.rows.push(b'\n');
+                    }
+                    Ok(())
+                };
+                let merged = |_: &Rows, _: &mut Converted, _: &mut Vec<u8>| Ok(());
+                run(source(3000), writers, &mut states, convert, merged).map(|w| w.rows)
+            });
+            let want: Vec<String> = (0..3000).map(|i| i.to_string()).collect();
+            let written = String::from_utf8(written.unwrap()).unwrap();
+            let got: Vec<&str> = written.lines().collect();
+            assert!(
+                got == want,
+                "{threads} threads: {} records written",
+                got.len()
+            );
+        }
+    }
+
+    /// A converting thread that panics ends the run with its panic: no other thread is left
+    /// waiting for the chunk it held.
+    #[test]
+    fn a_panicking_thread_ends_the_run() {
+        for threads in [2, 3, 8] {
+            let ended = within_a_minute(move || {
+                std::panic::catch_unwind(move || {
+                    let mut states = vec![(); threads];
+                    let writers = Writers {
+                        rows: Vec::new(),
+                        audit: None,
+                    };
+                    // One thread panics, once: the others go on, and must not wait for it.
+                    let once = std::sync::atomic::AtomicBool::new(false);
+                    let convert = |_: &mut (), first_row: u64, _: &Rows, _: &mut Converted| {
+                        use std::sync::atomic::Ordering::Relaxed;
+                        if first_row >= 1000 && !once.swap(true, Relaxed) {
+                            panic!("a converting thread panics");
+                        }
+                        Ok(())
+                    };
+                    let merged = |_: &Rows, _: &mut Converted, _: &mut Vec<u8>| Ok(());
+                    let _ = run(source(5000), writers, &mut states, convert, merged);
+                })
+            });
+            assert!(
+                ended.is_err(),
+                "{threads} threads: the panic reached the caller"
+            );
+        }
+    }
 }

@@ -478,10 +478,19 @@ fn links_and_dev_stdout_are_followed() {
 #[cfg(unix)]
 #[test]
 fn a_closed_stdout_with_other_outputs_is_an_error() {
+    // With one thread and with two (each writes in turn): the failed write ends the run.
+    for threads in ["1", "2"] {
+        a_closed_stdout_with_other_outputs_is_an_error_with(threads);
+    }
+}
+
+fn a_closed_stdout_with_other_outputs_is_an_error_with(threads: &str) {
     let wd = Workdir::new();
     wd.write("big.csv", big_example(3000));
     let mut child = wd
-        .command(&["convert", "big.csv", "-q", "--audit", "a.csv"])
+        .command(&[
+            "convert", "big.csv", "-q", "-j", threads, "--audit", "a.csv",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -505,7 +514,7 @@ fn a_closed_stdout_with_other_outputs_is_an_error() {
         "{stderr}"
     );
     assert!(!wd.path("a.csv").exists());
-    wd.expect_quiet_broken_pipe(&["convert", "big.csv", "-q"], Vec::new());
+    wd.expect_quiet_broken_pipe(&["convert", "big.csv", "-q", "-j", threads], Vec::new());
 }
 
 /// Every output is the same byte for byte whatever the number of converting threads: the
