@@ -540,7 +540,8 @@ fn every_output_is_the_same_whatever_the_thread_count() {
         (wd.path("big.csv"), vec!["--decisions", "d.csv"]),
         (wd.path("texts.csv"), vec!["--choose", "first-billable"]),
     ];
-    if let Some(sample) = crate::workdir::shared_data(crate::workdir::DESYNPUF_SAMPLE) {
+    let sample = format!("claims/{}", crate::workdir::DESYNPUF_SAMPLE);
+    if let Some(sample) = crate::workdir::shared_data(&sample) {
         inputs.push((sample, vec![]));
     }
     for (input, extra) in &inputs {
