@@ -149,6 +149,40 @@ struct Outlet<W: Write, M> {
     error: Option<Error>,
 }
 
+impl<W: Write, M: FnMut(&Rows, &mut Converted, &mut Vec<u8>) -> Result<()>> Outlet<W, M> {
+    /// Write the next batch in input order, `converted` from `batch`: its records, then the
+    /// audit lines `merged` makes of it.
+    fn put(&mut self, batch: &Rows, converted: &mut Converted) -> Result<()> {
+        // The end of the input, or a stretch of blank lines, has nothing to write.
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.lines.clear();
+        (self.merged)(batch, converted, &mut self.lines)?;
+        self.writers.write(converted, &self.lines)
+    }
+
+    /// Write the next stretch in input order, unless the run has `stopped`; the first error
+    /// (of the stretch, or in writing it) is kept. Returns the output's buffers for reuse.
+    fn take(
+        &mut self,
+        result: Result<Converted>,
+        batch: &Rows,
+        stopped: bool,
+    ) -> Option<Converted> {
+        if stopped {
+            return result.ok();
+        }
+        match result.and_then(|mut converted| self.put(batch, &mut converted).map(|()| converted)) {
+            Ok(converted) => Some(converted),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+}
+
 /// Convert the records of `source` on as many threads as there are `states` (one state each:
 /// `convert` turns a batch whose first record is data row `first_row` into output with it, in
 /// buffers reused from an earlier batch, which it clears before it fills them), and
@@ -157,16 +191,16 @@ struct Outlet<W: Write, M> {
 /// state, all of it happens on this thread, in turn. Otherwise there is one thread per state,
 /// this one among them, and each does every step: it reads the next chunk of input (one thread
 /// at a time), splits and converts it, and then, if no other thread is writing, writes every
-/// converted chunk whose turn has come, its own or another's. No thread waits on another to
-/// read or write for it, so the reading and writing are spread over the threads too. A fixed
+/// converted chunk whose turn has come, its own or another's. No thread is set apart to read or
+/// to write, so the reading and writing are spread over the threads too. A fixed
 /// number of chunks is in flight, so memory stays flat; the output is the same byte for byte
 /// whatever the number of threads. The first error in input order is returned.
 pub(crate) fn run<R, W, S, F, M>(
     mut source: Source<R>,
-    mut writers: Writers<W>,
+    writers: Writers<W>,
     states: &mut [S],
     convert: F,
-    mut merged: M,
+    merged: M,
 ) -> Result<Writers<W>>
 where
     R: Read + Send,
@@ -177,16 +211,19 @@ where
 {
     use std::sync::{Condvar, Mutex};
 
+    let mut outlet = Outlet {
+        writers,
+        merged,
+        lines: Vec::new(),
+        error: None,
+    };
     if let [state] = states {
         let (mut input, mut output) = (Rows::default(), Converted::default());
-        let mut lines = Vec::new();
         while source.fill(&mut input)? {
             convert(state, first_row(&input, source.header), &input, &mut output)?;
-            lines.clear();
-            merged(&input, &mut output, &mut lines)?;
-            writers.write(&output, &lines)?;
+            outlet.put(&input, &mut output)?;
         }
-        return Ok(writers);
+        return Ok(outlet.writers);
     }
     let in_flight = (states.len() + DEPTH) as u64;
     let (delimiter, header) = (source.delimiter, source.header);
@@ -202,12 +239,7 @@ where
         spare_out: Vec::new(),
     });
     let turn = Condvar::new();
-    let outlet = Mutex::new(Outlet {
-        writers,
-        merged,
-        lines: Vec::new(),
-        error: None,
-    });
+    let outlet = Mutex::new(outlet);
     let work = |state: &mut S| {
         // A thread that panics stops the others, rather than leave them waiting for its chunk.
         let _stop_on_panic = OnPanic(|| {
@@ -273,34 +305,10 @@ where
                 };
                 let stopped = q.stopped;
                 drop(q);
-                let mut o = outlet.lock().unwrap_or_else(|e| e.into_inner());
-                let spare = if stopped {
-                    result.ok()
-                } else {
-                    match result.and_then(|mut converted| {
-                        // The end of the input, or a stretch of blank lines, has nothing to write.
-                        if !batch.is_empty() {
-                            let Outlet {
-                                writers,
-                                merged,
-                                lines,
-                                ..
-                            } = &mut *o;
-                            lines.clear();
-                            merged(&batch, &mut converted, lines)?;
-                            writers.write(&converted, lines)?;
-                        }
-                        Ok(converted)
-                    }) {
-                        Ok(converted) => Some(converted),
-                        Err(e) => {
-                            o.error = Some(e);
-                            None
-                        }
-                    }
+                let (spare, failed) = {
+                    let mut o = outlet.lock().unwrap_or_else(|e| e.into_inner());
+                    (o.take(result, &batch, stopped), o.error.is_some())
                 };
-                let failed = o.error.is_some();
-                drop(o);
                 q = lock(&queue);
                 q.next += 1;
                 q.stopped |= failed;

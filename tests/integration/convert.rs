@@ -1177,24 +1177,22 @@ fn errors_deep_in_a_file_are_reported_the_same_with_threads() {
     text.push_str("late,ragged\n");
     let line = text.lines().count();
     wd.write("claims.csv", text);
-    for threads in ["1", "2"] {
+    expect_bad_row_with_threads(&wd, line, &["1", "2"]);
+    wd.run(&["convert", "claims.csv", "-j", "0"]).expect_exit(2);
+}
+
+/// `claims.csv` in `wd` is refused at each of `threads`, naming the two-field row on `line`,
+/// with no output, audit or summary left.
+fn expect_bad_row_with_threads(wd: &Workdir, line: usize, threads: &[&str]) {
+    for threads in threads {
+        let args = ["convert", "claims.csv", "-j", threads, "-o", "out.csv"];
         expect_error(
-            &wd,
-            &[
-                "convert",
-                "claims.csv",
-                "-j",
-                threads,
-                "-o",
-                "out.csv",
-                "--audit",
-                "a.csv",
-            ],
+            wd,
+            &[&args[..], &["--audit", "a.csv", "--summary", "s.json"]].concat(),
             &format!("claims.csv:{line}: record {} has 2 fields", line - 1),
             &["claims.csv"],
         );
     }
-    wd.run(&["convert", "claims.csv", "-j", "0"]).expect_exit(2);
 }
 
 /// Of two bad rows a chunk apart, the first in the file is the one reported, with any number
@@ -1219,28 +1217,7 @@ fn the_first_of_two_errors_is_reported_with_any_thread_count() {
         }
     }
     wd.write("claims.csv", big);
-    for threads in ["1", "2", "3", "8"] {
-        expect_error(
-            &wd,
-            &[
-                "convert",
-                "claims.csv",
-                "-j",
-                threads,
-                "-o",
-                "out.csv",
-                "--audit",
-                "a.csv",
-                "--summary",
-                "s.json",
-            ],
-            &format!(
-                "claims.csv:{bad_line}: record {} has 2 fields",
-                bad_line - 1
-            ),
-            &["claims.csv"],
-        );
-    }
+    expect_bad_row_with_threads(&wd, bad_line, &["1", "2", "3", "8"]);
 }
 
 /// Every source code of the official FY2018 ICD-9-CM diagnosis and procedure GEMs, one per row,
